@@ -1,0 +1,48 @@
+/** Checks for the arguments that cross the library's public boundary. */
+import { ValidationError } from "../errors.js";
+
+export const MAX_ID_LENGTH = 256;
+
+export function requireId(name: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    throw new ValidationError(
+      `${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(value)}`,
+      { target: name },
+    );
+  }
+  return value;
+}
+
+export function optionalText(name: string, value: unknown, maxLength: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string" || value.length > maxLength) {
+    throw new ValidationError(
+      `${name} must be a string of at most ${maxLength} characters, got ${describe(value)}`,
+      { target: name },
+    );
+  }
+  return value;
+}
+
+export function requireText(name: string, value: unknown, maxLength: number): string {
+  const text = optionalText(name, value, maxLength);
+  if (text === null || text.length === 0) {
+    throw new ValidationError(`${name} is required`, { target: name });
+  }
+  return text;
+}
+
+export function requireIdList(name: string, value: unknown, maxCount: number): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > maxCount) {
+    throw new ValidationError(`${name} must be a list of 1 to ${maxCount} ids`, { target: name });
+  }
+  const unique = new Set<string>();
+  for (const [index, id] of value.entries()) unique.add(requireId(`${name}[${index}]`, id));
+  return [...unique];
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === "string") return value.length > 40 ? `'${value.slice(0, 40)}…'` : `'${value}'`;
+  if (value === undefined) return "nothing";
+  return JSON.stringify(value) ?? String(value);
+}

@@ -1,0 +1,291 @@
+import { ConflictError } from "../errors.js";
+import type { TenantPolicy } from "../model/policy.js";
+import {
+  EndReason,
+  SessionStatus,
+  type SessionRecord,
+  effectiveSession,
+  isOpenAt,
+  lapseReason,
+} from "../model/session.js";
+import type { BackgroundTask, TaskStatus } from "../model/task.js";
+import { rawFieldValue } from "../query/fields.js";
+import { matchesFilter } from "../listing/evaluate.js";
+import {
+  compareCodePoints,
+  compareSortValues,
+  isAfterPosition,
+  sessionComparator,
+} from "../listing/order.js";
+import type {
+  EndChange,
+  EndOutcome,
+  EndTarget,
+  ExpiredSession,
+  GroupQuery,
+  GroupResult,
+  InsertOutcome,
+  ListQuery,
+  OpenSessionPatch,
+  SessionGroup,
+  SessionStore,
+  StreamQuery,
+  TaskCondition,
+  TaskPatch,
+  UserSessionCap,
+} from "../storage.js";
+import type { Filter } from "../query/ast.js";
+
+/**
+ * The in-memory store: the reference semantics every other store copies, and a store for
+ * tests and single-process demos. It keeps everything in maps and copies records in and out
+ * so callers can never change stored state by holding a reference.
+ */
+export function createMemoryStore(): SessionStore {
+  const sessions = new Map<string, Map<string, SessionRecord>>();
+  const policies = new Map<string, TenantPolicy>();
+  const tasks = new Map<string, BackgroundTask>();
+
+  const tenant = (tenantId: string) => {
+    let rows = sessions.get(tenantId);
+    if (!rows) {
+      rows = new Map();
+      sessions.set(tenantId, rows);
+    }
+    return rows;
+  };
+  const copy = <T>(value: T): T => structuredClone(value);
+
+  const matching = (tenantId: string, filter: Filter | null, now: number) =>
+    [...tenant(tenantId).values()]
+      .map((record) => ({ record, view: effectiveSession(record, now) }))
+      .filter(({ view }) => matchesFilter(view, filter));
+
+  const sorted = (tenantId: string, query: StreamQuery) => {
+    const compare = sessionComparator(query.sort);
+    return matching(tenantId, query.filter, query.now).sort((a, b) => compare(a.view, b.view));
+  };
+
+  const endRecord = (
+    record: SessionRecord,
+    change: Pick<SessionRecord, "endReason" | "endedAt"> & { status: SessionRecord["status"] },
+  ) => {
+    record.status = change.status;
+    record.endReason = change.endReason;
+    record.endedAt = change.endedAt;
+  };
+
+  const taskKey = (tenantId: string, id: string) => `${tenantId}\u0000${id}`;
+
+  return {
+    async insertSession(record: SessionRecord, cap?: UserSessionCap): Promise<InsertOutcome> {
+      const rows = tenant(record.tenantId);
+      if (record.sessionIdentifier !== null) {
+        for (const row of rows.values()) {
+          if (row.sessionIdentifier === record.sessionIdentifier) {
+            throw new ConflictError(
+              `session_identifier '${record.sessionIdentifier}' already exists in this tenant`,
+            );
+          }
+        }
+      }
+      const evicted: SessionRecord[] = [];
+      if (cap) {
+        const open = [...rows.values()]
+          .filter((row) => row.user.id === record.user.id && isOpenAt(row, cap.now))
+          .sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id));
+        const excess = open.length - cap.maxOpen + 1;
+        if (excess > 0 && cap.policy === "reject") return { inserted: false };
+        for (const row of open.slice(0, Math.max(0, excess))) {
+          endRecord(row, {
+            status: SessionStatus.Revoked,
+            endReason: EndReason.Replaced,
+            endedAt: cap.now,
+          });
+          evicted.push(copy(row));
+        }
+      }
+      rows.set(record.id, copy(record));
+      return { inserted: true, evicted };
+    },
+
+    async findSession(tenantId, id) {
+      const row = tenant(tenantId).get(id);
+      return row ? copy(row) : null;
+    },
+
+    async findSessionByIdentifier(tenantId, sessionIdentifier) {
+      for (const row of tenant(tenantId).values()) {
+        if (row.sessionIdentifier === sessionIdentifier) return copy(row);
+      }
+      return null;
+    },
+
+    async updateOpenSession(tenantId, id, now, patch: OpenSessionPatch) {
+      const row = tenant(tenantId).get(id);
+      if (!row || !isOpenAt(row, now)) return null;
+      if (patch.lastActivityAt !== undefined) row.lastActivityAt = patch.lastActivityAt;
+      if (patch.expiresAt !== undefined) row.expiresAt = patch.expiresAt;
+      if (patch.absoluteExpiresAt !== undefined) row.absoluteExpiresAt = patch.absoluteExpiresAt;
+      return copy(row);
+    },
+
+    async endSessions(tenantId, target: EndTarget, change: EndChange): Promise<EndOutcome> {
+      const rows = tenant(tenantId);
+      const outcome: EndOutcome = { ended: [], alreadyEnded: [], notFound: [] };
+      const end = (row: SessionRecord) => {
+        endRecord(row, change);
+        outcome.ended.push({ id: row.id, userId: row.user.id });
+      };
+      if ("ids" in target) {
+        for (const id of target.ids) {
+          const row = rows.get(id);
+          if (!row) outcome.notFound.push(id);
+          else if (isOpenAt(row, change.now)) end(row);
+          else outcome.alreadyEnded.push(id);
+        }
+        return outcome;
+      }
+      for (const row of rows.values()) {
+        if (!isOpenAt(row, change.now)) continue;
+        const selected =
+          "all" in target
+            ? true
+            : "userId" in target
+              ? row.user.id === target.userId && row.id !== target.exceptId
+              : matchesFilter(effectiveSession(row, change.now), target.filter);
+        if (selected) end(row);
+      }
+      return outcome;
+    },
+
+    async expireDue(now, limit): Promise<ExpiredSession[]> {
+      const expired: ExpiredSession[] = [];
+      for (const rows of sessions.values()) {
+        for (const row of rows.values()) {
+          if (expired.length >= limit) return expired;
+          if (row.endedAt !== null || row.expiresAt > now) continue;
+          const endReason = lapseReason(row);
+          endRecord(row, {
+            status: SessionStatus.Expired,
+            endReason,
+            endedAt: row.expiresAt,
+          });
+          expired.push({
+            id: row.id,
+            userId: row.user.id,
+            tenantId: row.tenantId,
+            endReason,
+            endedAt: row.expiresAt,
+          });
+        }
+      }
+      return expired;
+    },
+
+    async purgeEnded(endedBefore, tenantId) {
+      let deleted = 0;
+      for (const [id, rows] of sessions) {
+        if (tenantId !== undefined && id !== tenantId) continue;
+        for (const row of [...rows.values()]) {
+          if ((row.endedAt ?? row.expiresAt) < endedBefore) {
+            rows.delete(row.id);
+            deleted++;
+          }
+        }
+      }
+      return deleted;
+    },
+
+    async listSessions(tenantId, query: ListQuery) {
+      let rows = sorted(tenantId, query);
+      const { after } = query;
+      if (after) rows = rows.filter(({ view }) => isAfterPosition(view, query.sort, after));
+      const offset = query.offset ?? 0;
+      return rows.slice(offset, offset + query.limit).map(({ record }) => copy(record));
+    },
+
+    async countSessions(tenantId, filter, now) {
+      return matching(tenantId, filter, now).length;
+    },
+
+    async groupSessions(tenantId, query: GroupQuery): Promise<GroupResult> {
+      const groups = new Map<string | null, SessionGroup & { newest?: SessionRecord }>();
+      for (const { record, view } of matching(tenantId, query.filter, query.now)) {
+        const raw = rawFieldValue(view, query.field);
+        const value = raw === null ? null : String(raw);
+        const group = groups.get(value) ?? { value, count: 0 };
+        group.count++;
+        if (query.field === "user") {
+          const newest = group.newest;
+          if (
+            !newest ||
+            record.createdAt > newest.createdAt ||
+            (record.createdAt === newest.createdAt && compareCodePoints(record.id, newest.id) > 0)
+          ) {
+            group.newest = record;
+          }
+        }
+        groups.set(value, group);
+      }
+      const ordered = [...groups.values()].sort(
+        (a, b) => b.count - a.count || compareSortValues(a.value, b.value),
+      );
+      const offset = query.offset ?? 0;
+      return {
+        totalGroups: ordered.length,
+        groups: ordered.slice(offset, offset + query.limit).map(({ newest, ...group }) =>
+          newest
+            ? {
+                ...group,
+                user: { id: newest.user.id, login: newest.user.login, fullName: newest.user.fullName },
+              }
+            : group,
+        ),
+      };
+    },
+
+    async *streamSessions(tenantId, query: StreamQuery) {
+      for (const { record } of sorted(tenantId, query)) yield copy(record);
+    },
+
+    async getPolicy(tenantId) {
+      const policy = policies.get(tenantId);
+      return policy ? copy(policy) : null;
+    },
+
+    async putPolicy(tenantId, policy) {
+      policies.set(tenantId, copy(policy));
+    },
+
+    async insertTask(task) {
+      tasks.set(taskKey(task.tenantId, task.id), copy(task));
+    },
+
+    async getTask(tenantId, id) {
+      const task = tasks.get(taskKey(tenantId, id));
+      return task ? copy(task) : null;
+    },
+
+    async updateTask(tenantId, id, patch: TaskPatch, condition?: TaskCondition) {
+      const task = tasks.get(taskKey(tenantId, id));
+      if (!task) return null;
+      if (condition?.statuses && !condition.statuses.includes(task.status)) return null;
+      if (condition?.leaseOwner !== undefined && task.leaseOwner !== condition.leaseOwner) {
+        return null;
+      }
+      for (const [key, value] of Object.entries(patch)) {
+        if (value !== undefined) Object.assign(task, { [key]: copy(value) });
+      }
+      return copy(task);
+    },
+
+    async findTasks(statuses: readonly TaskStatus[], limit) {
+      return [...tasks.values()]
+        .filter((task) => statuses.includes(task.status))
+        .sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id))
+        .slice(0, limit)
+        .map(copy);
+    },
+  };
+}

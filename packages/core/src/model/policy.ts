@@ -1,0 +1,82 @@
+import { ValidationError } from "../errors.js";
+
+/** What to do when a user already holds `maxSessionsPerUser` open sessions. */
+export type SessionLimitPolicy = "evict-oldest" | "reject";
+
+/** Per-tenant session policy, persisted through the store. */
+export interface TenantPolicy {
+  /** Idle timeout in ms. @default 1_800_000 (30 min) */
+  idleTimeoutMs: number;
+  /** Absolute lifetime in ms from creation. @default 36_000_000 (10 h) */
+  maxLifetimeMs: number;
+  /** Activity is written only when at least this much time passed since the last write. @default 60_000 */
+  touchResolutionMs: number;
+  /** Open sessions a user may hold at once; null for no cap. @default null */
+  maxSessionsPerUser: number | null;
+  /** What creating one more session does once the cap is reached. @default "evict-oldest" */
+  onSessionLimit: SessionLimitPolicy;
+}
+
+export const DEFAULT_POLICY: Readonly<TenantPolicy> = Object.freeze({
+  idleTimeoutMs: 30 * 60_000,
+  maxLifetimeMs: 10 * 3_600_000,
+  touchResolutionMs: 60_000,
+  maxSessionsPerUser: null,
+  onSessionLimit: "evict-oldest",
+});
+
+const MAX_DURATION_MS = 10 * 365 * 86_400_000;
+
+function duration(name: string, value: unknown, { allowZero }: { allowZero: boolean }): number {
+  if (
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < (allowZero ? 0 : 1) ||
+    value > MAX_DURATION_MS
+  ) {
+    throw new ValidationError(
+      `${name} must be an integer number of milliseconds between ${allowZero ? 0 : 1} and ${MAX_DURATION_MS}, got ${JSON.stringify(value)}`,
+      { target: name },
+    );
+  }
+  return value;
+}
+
+/**
+ * Merges a partial policy over a base and checks every value; unknown keys are rejected
+ * so a typo never silently leaves a default in force.
+ */
+export function resolvePolicy(base: TenantPolicy, patch: Partial<TenantPolicy>): TenantPolicy {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) {
+    throw new ValidationError("policy must be an object", { target: "policy" });
+  }
+  for (const key of Object.keys(patch)) {
+    if (!(key in DEFAULT_POLICY)) {
+      throw new ValidationError(`policy: unknown setting '${key}'`, { target: key });
+    }
+  }
+  const merged = { ...base, ...patch };
+  const maxSessions = merged.maxSessionsPerUser;
+  if (
+    maxSessions !== null &&
+    (typeof maxSessions !== "number" || !Number.isInteger(maxSessions) || maxSessions < 1)
+  ) {
+    throw new ValidationError(
+      `maxSessionsPerUser must be a positive integer or null, got ${JSON.stringify(maxSessions)}`,
+      { target: "maxSessionsPerUser" },
+    );
+  }
+  if (merged.onSessionLimit !== "evict-oldest" && merged.onSessionLimit !== "reject") {
+    throw new ValidationError(
+      `onSessionLimit must be 'evict-oldest' or 'reject', got ${JSON.stringify(merged.onSessionLimit)}`,
+      { target: "onSessionLimit" },
+    );
+  }
+  return {
+    idleTimeoutMs: duration("idleTimeoutMs", merged.idleTimeoutMs, { allowZero: false }),
+    maxLifetimeMs: duration("maxLifetimeMs", merged.maxLifetimeMs, { allowZero: false }),
+    touchResolutionMs: duration("touchResolutionMs", merged.touchResolutionMs, { allowZero: true }),
+    maxSessionsPerUser: maxSessions,
+    onSessionLimit: merged.onSessionLimit,
+  };
+}

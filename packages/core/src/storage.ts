@@ -1,0 +1,248 @@
+/**
+ * The storage port: the one interface a session store implements.
+ *
+ * Contracts that hold for every method:
+ * - Every method returns a Promise. "Not found" is `null` or an empty result, never a throw.
+ *   Stores throw only `ConflictError` where stated and `StorageError` (wrapping the driver
+ *   error as `cause`) when the database fails.
+ * - Every session method is scoped by `tenantId`: it MUST NOT read, count or change a session
+ *   of another tenant.
+ * - Arguments arrive validated by the core (ids are non-empty strings, filters are typed ASTs
+ *   over the field catalog, limits are in range). A store MUST still bind every value as a
+ *   parameter and MUST NOT turn a value into SQL text or a Mongo operator key.
+ * - Listing, counting, grouping and streaming MUST be compiled into the database's own query
+ *   (SQL, filter documents, aggregation pipelines). A store MUST NOT load a tenant's sessions
+ *   into memory to filter, sort, count or group them.
+ * - Semantics follow the in-memory store, which is the reference:
+ *   - a record is *open at `now`* when `endedAt` is null and `expiresAt > now`;
+ *   - a stored open record whose `expiresAt <= now` is *lapsed*: filters, sorts and groups see
+ *     it as status `EXPIRED`, `end_time = expiresAt` and end reason `lapseReason(record)`;
+ *   - filters use two-valued logic: a comparison against null is false, `!` makes it true;
+ *   - text compares ASCII case-insensitively, ids exactly (see `listing/order.ts` for order).
+ * - Times are epoch milliseconds.
+ */
+import type { Filter, KeysetPosition, SortKey } from "./query/ast.js";
+import type { FieldName } from "./query/fields.js";
+import type { TenantPolicy } from "./model/policy.js";
+import type { EndReason, SessionRecord } from "./model/session.js";
+import type { BackgroundTask, TaskStatus } from "./model/task.js";
+
+/** The per-user cap checked atomically with an insert. */
+export interface UserSessionCap {
+  /** How many sessions the user may hold open at `now`, the new one included. */
+  maxOpen: number;
+  /** `reject`: insert nothing when full. `evict-oldest`: end the oldest open ones to make room. */
+  policy: "evict-oldest" | "reject";
+  now: number;
+}
+
+export type InsertOutcome =
+  | {
+      inserted: true;
+      /**
+       * Sessions ended to make room (status `REVOKED`, end reason `REPLACED`,
+       * `endedAt = cap.now`), oldest first by `createdAt` then `id`, as they read after ending.
+       */
+      evicted: SessionRecord[];
+    }
+  | { inserted: false };
+
+/** Which open sessions of a tenant an end operation applies to. */
+export type EndTarget =
+  | { ids: readonly string[] }
+  | { userId: string; exceptId?: string }
+  | { all: true }
+  | { filter: Filter };
+
+export interface EndChange {
+  status: "LOGGED_OUT" | "REVOKED";
+  endReason: EndReason;
+  endedAt: number;
+  /** Only sessions open at `now` end. */
+  now: number;
+}
+
+export interface EndedSession {
+  id: string;
+  userId: string;
+}
+
+export interface EndOutcome {
+  /** Sessions this call ended. */
+  ended: EndedSession[];
+  /** For an `ids` target: ids of this tenant that were already ended or lapsed, in input order. */
+  alreadyEnded: string[];
+  /** For an `ids` target: ids with no session in this tenant, in input order. */
+  notFound: string[];
+}
+
+export interface ExpiredSession extends EndedSession {
+  tenantId: string;
+  endReason: EndReason;
+  endedAt: number;
+}
+
+/** What an open session's activity update may change. */
+export interface OpenSessionPatch {
+  lastActivityAt?: number;
+  expiresAt?: number;
+  absoluteExpiresAt?: number;
+}
+
+export interface ListQuery {
+  /** Null lists everything in the tenant. */
+  filter: Filter | null;
+  /** Sort keys; the store appends the `id` ascending tie-break unless `id` is a key. */
+  sort: readonly SortKey[];
+  /** The instant lapsed records are judged at. */
+  now: number;
+  /** Page size, 1 or more. */
+  limit: number;
+  /** Rows to skip (offset paging). Not combined with `after`. @default 0 */
+  offset?: number;
+  /** Return only rows strictly after this position (keyset paging). */
+  after?: KeysetPosition;
+}
+
+export interface GroupQuery {
+  filter: Filter | null;
+  /** A groupable field; `user` groups by user id. */
+  field: FieldName;
+  now: number;
+  /** Most groups to return; the total number of groups is reported regardless. */
+  limit: number;
+  /** Groups to skip. @default 0 */
+  offset?: number;
+}
+
+export interface SessionGroup {
+  /** The field's exact stored value (user id for `user`); null groups the missing ones. */
+  value: string | null;
+  count: number;
+  /** For `user` groups: the login and full name of the group's newest session. */
+  user?: { id: string; login: string; fullName: string | null };
+}
+
+export interface GroupResult {
+  /** Largest count first; ties by value in code-point order, null first. */
+  groups: SessionGroup[];
+  /** How many groups the filter yields in all. */
+  totalGroups: number;
+}
+
+export interface StreamQuery {
+  filter: Filter | null;
+  sort: readonly SortKey[];
+  now: number;
+}
+
+export interface TaskPatch {
+  status?: TaskStatus;
+  result?: unknown;
+  error?: string | null;
+  updatedAt: number;
+  leaseOwner?: string | null;
+  leaseExpiresAt?: number | null;
+}
+
+export interface TaskCondition {
+  /** Apply only while the task is in one of these statuses. */
+  statuses?: readonly TaskStatus[];
+  /** Apply only while this runner holds the lease. */
+  leaseOwner?: string | null;
+}
+
+export interface SessionStore {
+  /**
+   * Inserts a new open session. With `cap`, counting the user's open sessions, ending the
+   * oldest (`evict-oldest`) and inserting MUST happen as one atomic step with respect to
+   * other inserts for the same user, so two concurrent logins never both exceed the cap.
+   * MUST throw `ConflictError` when the tenant already has a session with the same
+   * non-null `sessionIdentifier`.
+   */
+  insertSession(record: SessionRecord, cap?: UserSessionCap): Promise<InsertOutcome>;
+
+  /** The stored record with this id in this tenant, lapsed or not, or null. */
+  findSession(tenantId: string, id: string): Promise<SessionRecord | null>;
+
+  /** The stored record with this host correlation id in this tenant, or null. */
+  findSessionByIdentifier(tenantId: string, sessionIdentifier: string): Promise<SessionRecord | null>;
+
+  /**
+   * Applies `patch` only if the session is open at `now`, as one conditional write, and
+   * returns the updated record, or null when it is missing, ended or lapsed.
+   * MUST NOT revive an ended or lapsed session, even when racing an end operation.
+   */
+  updateOpenSession(
+    tenantId: string,
+    id: string,
+    now: number,
+    patch: OpenSessionPatch,
+  ): Promise<SessionRecord | null>;
+
+  /**
+   * Ends every session of `target` that is open at `change.now`, setting status, end reason
+   * and `endedAt`. Each session's end is a conditional write: a session ended concurrently
+   * is not ended twice and appears in `ended` of exactly one caller. Sessions already ended
+   * or lapsed are left untouched. Bulk targets SHOULD run in one transaction or one
+   * multi-document write.
+   */
+  endSessions(tenantId: string, target: EndTarget, change: EndChange): Promise<EndOutcome>;
+
+  /**
+   * The sweep: across all tenants, marks up to `limit` records lapsed at `now` as `EXPIRED`
+   * with `endedAt = expiresAt` and `endReason = lapseReason(record)`, and returns them.
+   */
+  expireDue(now: number, limit: number): Promise<ExpiredSession[]>;
+
+  /**
+   * Deletes records whose end (`endedAt`, or `expiresAt` for lapsed ones) is before
+   * `endedBefore`, in one tenant or in all. `endedBefore` is never after the current time.
+   * Returns how many were deleted. MUST NOT delete an open session.
+   */
+  purgeEnded(endedBefore: number, tenantId?: string): Promise<number>;
+
+  /** One page of the tenant's sessions matching the filter, in the order of `sort`. */
+  listSessions(tenantId: string, query: ListQuery): Promise<SessionRecord[]>;
+
+  /** How many of the tenant's sessions match the filter at `now`. */
+  countSessions(tenantId: string, filter: Filter | null, now: number): Promise<number>;
+
+  /** Counts per distinct value of a field over the matching sessions. */
+  groupSessions(tenantId: string, query: GroupQuery): Promise<GroupResult>;
+
+  /**
+   * Every matching session in order, streamed: memory MUST stay bounded however many
+   * rows match (read in batches or through a database cursor).
+   */
+  streamSessions(tenantId: string, query: StreamQuery): AsyncIterable<SessionRecord>;
+
+  /** The tenant's persisted policy, or null when none was written. */
+  getPolicy(tenantId: string): Promise<TenantPolicy | null>;
+
+  /** Writes (replaces) the tenant's policy. */
+  putPolicy(tenantId: string, policy: TenantPolicy): Promise<void>;
+
+  /** Persists a new background task. */
+  insertTask(task: BackgroundTask): Promise<void>;
+
+  /** The task with this id in this tenant, or null. */
+  getTask(tenantId: string, id: string): Promise<BackgroundTask | null>;
+
+  /**
+   * Applies `patch` as one conditional write when `condition` holds and returns the updated
+   * task, or null when the task is missing or the condition failed (another runner won).
+   */
+  updateTask(
+    tenantId: string,
+    id: string,
+    patch: TaskPatch,
+    condition?: TaskCondition,
+  ): Promise<BackgroundTask | null>;
+
+  /** Tasks of any tenant in these statuses, oldest first, for runners resuming after a restart. */
+  findTasks(statuses: readonly TaskStatus[], limit: number): Promise<BackgroundTask[]>;
+
+  /** Releases resources the store opened itself (never the client it was given). */
+  close?(): Promise<void>;
+}
