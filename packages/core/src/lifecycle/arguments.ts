@@ -42,7 +42,8 @@ export function requireIdList(name: string, value: unknown, maxCount: number): s
 }
 
 export function describe(value: unknown): string {
-  if (typeof value === "string") return value.length > 40 ? `'${value.slice(0, 40)}…'` : `'${value}'`;
+  if (typeof value === "string")
+    return value.length > 40 ? `'${value.slice(0, 40)}…'` : `'${value}'`;
   if (value === undefined) return "nothing";
   return JSON.stringify(value) ?? String(value);
 }

@@ -26,7 +26,10 @@ export interface SessionHooks {
   onHookError?(error: unknown, event: SessionEvent): void;
 }
 
-export async function emitEvents(hooks: SessionHooks, events: Iterable<SessionEvent>): Promise<void> {
+export async function emitEvents(
+  hooks: SessionHooks,
+  events: Iterable<SessionEvent>,
+): Promise<void> {
   const { onEvent } = hooks;
   if (!onEvent) return;
   for (const event of events) {

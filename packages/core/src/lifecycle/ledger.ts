@@ -1,29 +1,28 @@
 import { randomBytes } from "node:crypto";
 import { ConflictError, ValidationError } from "../errors.js";
+import { createCursorCodec } from "../listing/cursor.js";
+import { keysetPositionOf } from "../listing/order.js";
 import { normalizeIp } from "../model/ip.js";
-import { DEFAULT_POLICY, type TenantPolicy, resolvePolicy } from "../model/policy.js";
+import { DEFAULT_POLICY, resolvePolicy, type TenantPolicy } from "../model/policy.js";
 import {
   type ClientInfo,
   EndReason,
+  effectiveSession,
+  isOpenAt,
   type Session,
   type SessionRecord,
   SessionStatus,
-  effectiveSession,
-  isOpenAt,
 } from "../model/session.js";
-import { createCursorCodec } from "../listing/cursor.js";
-import { keysetPositionOf } from "../listing/order.js";
 import type { Filter, SortKey } from "../query/ast.js";
 import { type FieldName, fieldDef } from "../query/fields.js";
 import type { EndChange, EndTarget, SessionStore } from "../storage.js";
+import { describe, optionalText, requireId, requireIdList, requireText } from "./arguments.js";
 import {
-  describe,
-  optionalText,
-  requireId,
-  requireIdList,
-  requireText,
-} from "./arguments.js";
-import { type SessionEvent, type SessionEventType, type SessionHooks, emitEvents } from "./events.js";
+  emitEvents,
+  type SessionEvent,
+  type SessionEventType,
+  type SessionHooks,
+} from "./events.js";
 import { issueToken, parseToken, secretMatches } from "./token.js";
 
 export interface SessionLedgerOptions {
@@ -157,14 +156,22 @@ export function createSessionLedger(options: SessionLedgerOptions) {
   }
 
   const revoke = (tenantId: string, target: EndTarget) =>
-    end(tenantId, target, { status: SessionStatus.Revoked, endReason: EndReason.Revoked }, "revoked");
+    end(
+      tenantId,
+      target,
+      { status: SessionStatus.Revoked, endReason: EndReason.Revoked },
+      "revoked",
+    );
 
   function checkLimit(limit: unknown, fallback: number, max: number, name = "limit"): number {
     if (limit === undefined) return fallback;
     if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > max) {
-      throw new ValidationError(`${name} must be an integer from 1 to ${max}, got ${describe(limit)}`, {
-        target: name,
-      });
+      throw new ValidationError(
+        `${name} must be an integer from 1 to ${max}, got ${describe(limit)}`,
+        {
+          target: name,
+        },
+      );
     }
     return limit;
   }
@@ -182,7 +189,9 @@ export function createSessionLedger(options: SessionLedgerOptions) {
   function checkSort(sort: readonly SortKey[]): readonly SortKey[] {
     for (const key of sort) {
       if (!fieldDef(key.field)?.sortable || (key.direction !== "asc" && key.direction !== "desc")) {
-        throw new ValidationError(`sort: cannot sort by ${describe(key.field)}`, { target: "sort" });
+        throw new ValidationError(`sort: cannot sort by ${describe(key.field)}`, {
+          target: "sort",
+        });
       }
     }
     return sort;
@@ -201,7 +210,9 @@ export function createSessionLedger(options: SessionLedgerOptions) {
         if (text === null) return null;
         const normalized = normalizeIp(text);
         if (normalized === null) {
-          throw new ValidationError(`${name} is not an IP address: ${describe(text)}`, { target: name });
+          throw new ValidationError(`${name} is not an IP address: ${describe(text)}`, {
+            target: name,
+          });
         }
         return normalized;
       };
@@ -265,7 +276,13 @@ export function createSessionLedger(options: SessionLedgerOptions) {
       }
       await emitEvents(hooks, [
         ...outcome.evicted.map((evicted) =>
-          event("replaced", tenantId, { id: evicted.id, userId: evicted.user.id }, now, EndReason.Replaced),
+          event(
+            "replaced",
+            tenantId,
+            { id: evicted.id, userId: evicted.user.id },
+            now,
+            EndReason.Replaced,
+          ),
         ),
         event("created", tenantId, { id, userId: record.user.id }, now),
       ]);
@@ -287,7 +304,8 @@ export function createSessionLedger(options: SessionLedgerOptions) {
         return null;
       }
       const policy = await policyOf(tenantId);
-      if (now - record.lastActivityAt < policy.touchResolutionMs) return effectiveSession(record, now);
+      if (now - record.lastActivityAt < policy.touchResolutionMs)
+        return effectiveSession(record, now);
       const touched = await store.updateOpenSession(tenantId, record.id, now, {
         lastActivityAt: now,
         expiresAt: Math.min(now + policy.idleTimeoutMs, record.absoluteExpiresAt),
@@ -323,7 +341,9 @@ export function createSessionLedger(options: SessionLedgerOptions) {
 
     /** An administrator ends one session (`REVOKED`). True when it was open; ending twice is a no-op. */
     async terminate(tenantId: string, id: string): Promise<boolean> {
-      const { ended } = await revoke(requireId("tenantId", tenantId), { ids: [requireId("id", id)] });
+      const { ended } = await revoke(requireId("tenantId", tenantId), {
+        ids: [requireId("id", id)],
+      });
       return ended.length > 0;
     },
 
@@ -402,7 +422,11 @@ export function createSessionLedger(options: SessionLedgerOptions) {
     /** Retention: deletes sessions that ended before `endedBefore`. Returns how many. */
     async purge(options: { endedBefore: number; tenantId?: string }): Promise<number> {
       const { endedBefore } = options;
-      if (typeof endedBefore !== "number" || !Number.isFinite(endedBefore) || endedBefore > clock()) {
+      if (
+        typeof endedBefore !== "number" ||
+        !Number.isFinite(endedBefore) ||
+        endedBefore > clock()
+      ) {
         throw new ValidationError("endedBefore must be a time in the past (epoch ms)", {
           target: "endedBefore",
         });

@@ -1,15 +1,4 @@
 import { ConflictError } from "../errors.js";
-import type { TenantPolicy } from "../model/policy.js";
-import {
-  EndReason,
-  SessionStatus,
-  type SessionRecord,
-  effectiveSession,
-  isOpenAt,
-  lapseReason,
-} from "../model/session.js";
-import type { BackgroundTask, TaskStatus } from "../model/task.js";
-import { rawFieldValue } from "../query/fields.js";
 import { matchesFilter } from "../listing/evaluate.js";
 import {
   compareCodePoints,
@@ -17,6 +6,18 @@ import {
   isAfterPosition,
   sessionComparator,
 } from "../listing/order.js";
+import type { TenantPolicy } from "../model/policy.js";
+import {
+  EndReason,
+  effectiveSession,
+  isOpenAt,
+  lapseReason,
+  type SessionRecord,
+  SessionStatus,
+} from "../model/session.js";
+import type { BackgroundTask, TaskStatus } from "../model/task.js";
+import type { Filter } from "../query/ast.js";
+import { rawFieldValue } from "../query/fields.js";
 import type {
   EndChange,
   EndOutcome,
@@ -34,7 +35,6 @@ import type {
   TaskPatch,
   UserSessionCap,
 } from "../storage.js";
-import type { Filter } from "../query/ast.js";
 
 /**
  * The in-memory store: the reference semantics every other store copies, and a store for
@@ -238,7 +238,11 @@ export function createMemoryStore(): SessionStore {
           newest
             ? {
                 ...group,
-                user: { id: newest.user.id, login: newest.user.login, fullName: newest.user.fullName },
+                user: {
+                  id: newest.user.id,
+                  login: newest.user.login,
+                  fullName: newest.user.fullName,
+                },
               }
             : group,
         ),

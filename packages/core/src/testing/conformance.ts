@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, it } from "vitest";
-import { type ConformanceCase, type ConformanceOptions, type StoreFixture, createCaseContext } from "./harness.js";
+import {
+  type ConformanceCase,
+  type ConformanceOptions,
+  createCaseContext,
+  type StoreFixture,
+} from "./harness.js";
 import { lifecycleCases } from "./lifecycle-cases.js";
 import { listingCases } from "./listing-cases.js";
 

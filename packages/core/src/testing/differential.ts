@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryStore } from "../memory/memory-store.js";
 import { createCursorCodec } from "../listing/cursor.js";
 import { keysetPositionOf } from "../listing/order.js";
+import { createMemoryStore } from "../memory/memory-store.js";
 import { effectiveSession, type SessionRecord } from "../model/session.js";
-import type { Filter, FilterValue, SortKey } from "../query/ast.js";
+import type { Filter, FilterValue, KeysetPosition, SortKey } from "../query/ast.js";
 import { FIELDS, type FieldDef, type FieldName } from "../query/fields.js";
 import type { SessionStore } from "../storage.js";
 import type { ConformanceOptions, StoreFixture } from "./harness.js";
@@ -77,9 +77,15 @@ const recordArb = (index: number) =>
 
 const recordsArb = fc
   .integer({ min: 0, max: 24 })
-  .chain((n) => (n === 0 ? fc.constant<SessionRecord[]>([]) : fc.tuple(...Array.from({ length: n }, (_, i) => recordArb(i)))));
+  .chain((n) =>
+    n === 0
+      ? fc.constant<SessionRecord[]>([])
+      : fc.tuple(...Array.from({ length: n }, (_, i) => recordArb(i))),
+  );
 
-const FILTERABLE = FIELDS.filter((f) => f.type !== "reference" && !f.userSubField && f.name !== "user_agent");
+const FILTERABLE = FIELDS.filter(
+  (f) => f.type !== "reference" && !f.userSubField && f.name !== "user_agent",
+);
 const USER_FIELDS = FIELDS.filter((f) => f.userSubField);
 
 function valueArb(def: FieldDef, allowSpecial: boolean): fc.Arbitrary<FilterValue> {
@@ -101,23 +107,48 @@ function valueArb(def: FieldDef, allowSpecial: boolean): fc.Arbitrary<FilterValu
   };
   switch (def.type) {
     case "time":
-      return special(time.map((value): FilterValue => ({ kind: "time", value })), []);
+      return special(
+        time.map((value): FilterValue => ({ kind: "time", value })),
+        [],
+      );
     case "ip":
-      return special(fc.constantFrom(...IPS).map((value): FilterValue => ({ kind: "text", value })), IPS);
+      return special(
+        fc.constantFrom(...IPS).map((value): FilterValue => ({ kind: "text", value })),
+        IPS,
+      );
     case "enum":
-      return special(fc.constantFrom(...(ENUMS[def.name] ?? [])).map((value): FilterValue => ({ kind: "text", value })), []);
+      return special(
+        fc
+          .constantFrom(...(ENUMS[def.name] ?? []))
+          .map((value): FilterValue => ({ kind: "text", value })),
+        [],
+      );
     case "id":
-      return special(fc.constantFrom(...IDS, "a1", "B2", "s1-3").map((value): FilterValue => ({ kind: "text", value })), []);
+      return special(
+        fc
+          .constantFrom(...IDS, "a1", "B2", "s1-3")
+          .map((value): FilterValue => ({ kind: "text", value })),
+        [],
+      );
     default:
-      return special(fc.oneof(text, fc.constantFrom("Chrome", "US", "pt")).map((value): FilterValue => ({ kind: "text", value })), TEXTS);
+      return special(
+        fc
+          .oneof(text, fc.constantFrom("Chrome", "US", "pt"))
+          .map((value): FilterValue => ({ kind: "text", value })),
+        TEXTS,
+      );
   }
 }
 
 function leafArb(fields: readonly FieldDef[]): fc.Arbitrary<Filter> {
   return fc.constantFrom(...fields).chain((def): fc.Arbitrary<Filter> => {
     const ops: fc.Arbitrary<Filter>[] = [
-      valueArb(def, true).map((value): Filter => ({ kind: "compare", field: def.name, op: "EQ", value })),
-      fc.array(valueArb(def, true), { minLength: 1, maxLength: 3 }).map((values): Filter => ({ kind: "in", field: def.name, values })),
+      valueArb(def, true).map(
+        (value): Filter => ({ kind: "compare", field: def.name, op: "EQ", value }),
+      ),
+      fc
+        .array(valueArb(def, true), { minLength: 1, maxLength: 3 })
+        .map((values): Filter => ({ kind: "in", field: def.name, values })),
     ];
     if (def.type !== "enum") {
       ops.push(
@@ -128,7 +159,9 @@ function leafArb(fields: readonly FieldDef[]): fc.Arbitrary<Filter> {
     }
     if (def.type === "time" || def.type === "ip" || def.type === "id") {
       ops.push(
-        fc.tuple(valueArb(def, false), valueArb(def, false)).map(([low, high]): Filter => ({ kind: "between", field: def.name, low, high })),
+        fc
+          .tuple(valueArb(def, false), valueArb(def, false))
+          .map(([low, high]): Filter => ({ kind: "between", field: def.name, low, high })),
       );
     }
     return fc.oneof(...ops);
@@ -140,15 +173,22 @@ const filterArb: fc.Arbitrary<Filter> = fc.letrec<{ filter: Filter }>((tie) => (
     { depthSize: "small", withCrossShrink: true },
     leafArb(FILTERABLE),
     leafArb(USER_FIELDS).map((filter): Filter => ({ kind: "user", filter })),
-    fc.array(tie("filter"), { minLength: 2, maxLength: 3 }).map((items): Filter => ({ kind: "and", items })),
-    fc.array(tie("filter"), { minLength: 2, maxLength: 3 }).map((items): Filter => ({ kind: "or", items })),
+    fc
+      .array(tie("filter"), { minLength: 2, maxLength: 3 })
+      .map((items): Filter => ({ kind: "and", items })),
+    fc
+      .array(tie("filter"), { minLength: 2, maxLength: 3 })
+      .map((items): Filter => ({ kind: "or", items })),
     tie("filter").map((item): Filter => ({ kind: "not", item })),
   ),
 })).filter;
 
 const SORTABLE = FIELDS.filter((f) => f.sortable).map((f) => f.name);
 const sortArb: fc.Arbitrary<SortKey[]> = fc.uniqueArray(
-  fc.record({ field: fc.constantFrom(...SORTABLE), direction: fc.constantFrom("asc" as const, "desc" as const) }),
+  fc.record({
+    field: fc.constantFrom(...SORTABLE),
+    direction: fc.constantFrom("asc" as const, "desc" as const),
+  }),
   { maxLength: 3, selector: (k) => k.field },
 );
 const GROUPABLE = FIELDS.filter((f) => f.groupable).map((f) => f.name);
@@ -163,9 +203,15 @@ const queryArb = fc.record({
   groupLimit: fc.integer({ min: 1, max: 5 }),
 });
 
-async function cursorWalk(store: SessionStore, tenant: string, filter: Filter | null, sort: SortKey[], limit: number) {
+async function cursorWalk(
+  store: SessionStore,
+  tenant: string,
+  filter: Filter | null,
+  sort: SortKey[],
+  limit: number,
+) {
   const seen: string[] = [];
-  let after;
+  let after: KeysetPosition | undefined;
   for (let page = 0; page < 200; page++) {
     const rows = await store.listSessions(tenant, { filter, sort, now: NOW, limit, after });
     seen.push(...rows.map((r) => r.id));
@@ -204,13 +250,14 @@ export function runDifferentialTest(options: DifferentialOptions): void {
       await fixture?.teardown();
     });
 
-    it(
-      "should answer generated queries exactly like the in-memory store",
-      async () => {
-        // The codec only proves cursors survive encoding with real values; walks use positions.
-        const codec = createCursorCodec("differential");
-        await fc.assert(
-          fc.asyncProperty(recordsArb, fc.array(queryArb, { minLength: 1, maxLength: 4 }), async (records, queries) => {
+    it("should answer generated queries exactly like the in-memory store", async () => {
+      // The codec only proves cursors survive encoding with real values; walks use positions.
+      const codec = createCursorCodec("differential");
+      await fc.assert(
+        fc.asyncProperty(
+          recordsArb,
+          fc.array(queryArb, { minLength: 1, maxLength: 4 }),
+          async (records, queries) => {
             await fixture.reset();
             const reference = createMemoryStore();
             for (const record of records) {
@@ -218,18 +265,32 @@ export function runDifferentialTest(options: DifferentialOptions): void {
               await fixture.store.insertSession(record);
             }
             for (const q of queries) {
-              const page = { filter: q.filter, sort: q.sort, now: NOW, limit: q.limit, offset: q.offset };
-              const ids = async (store: SessionStore) => (await store.listSessions(q.tenant, page)).map((r) => r.id);
+              const page = {
+                filter: q.filter,
+                sort: q.sort,
+                now: NOW,
+                limit: q.limit,
+                offset: q.offset,
+              };
+              const ids = async (store: SessionStore) =>
+                (await store.listSessions(q.tenant, page)).map((r) => r.id);
               expect(await ids(fixture.store), "page").toEqual(await ids(reference));
               expect(await fixture.store.countSessions(q.tenant, q.filter, NOW), "count").toBe(
                 await reference.countSessions(q.tenant, q.filter, NOW),
               );
               const group = { filter: q.filter, field: q.group, now: NOW, limit: q.groupLimit };
-              expect(await fixture.store.groupSessions(q.tenant, group), "group").toEqual(await reference.groupSessions(q.tenant, group));
+              expect(await fixture.store.groupSessions(q.tenant, group), "group").toEqual(
+                await reference.groupSessions(q.tenant, group),
+              );
               const walk = await cursorWalk(fixture.store, q.tenant, q.filter, q.sort, q.limit);
-              expect(walk, "cursor walk").toEqual(await cursorWalk(reference, q.tenant, q.filter, q.sort, q.limit));
+              expect(walk, "cursor walk").toEqual(
+                await cursorWalk(reference, q.tenant, q.filter, q.sort, q.limit),
+              );
               const stream = { filter: q.filter, sort: q.sort, now: NOW };
-              expect(await collect(fixture.store.streamSessions(q.tenant, stream)), "stream").toEqual(walk);
+              expect(
+                await collect(fixture.store.streamSessions(q.tenant, stream)),
+                "stream",
+              ).toEqual(walk);
               const first = (await reference.listSessions(q.tenant, { ...page, offset: 0 }))[0];
               if (first) {
                 const scope = { tenantId: q.tenant, filter: q.filter, sort: q.sort };
@@ -237,11 +298,10 @@ export function runDifferentialTest(options: DifferentialOptions): void {
                 expect(codec.decode(scope, codec.encode(scope, position))).toEqual(position);
               }
             }
-          }),
-          { numRuns: options.numRuns ?? 500, seed: options.seed },
-        );
-      },
-      600_000,
-    );
+          },
+        ),
+        { numRuns: options.numRuns ?? 500, seed: options.seed },
+      );
+    }, 600_000);
   });
 }

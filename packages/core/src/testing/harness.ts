@@ -1,6 +1,6 @@
+import type { SessionEvent } from "../lifecycle/events.js";
 import type { SessionLedger } from "../lifecycle/ledger.js";
 import { createSessionLedger } from "../lifecycle/ledger.js";
-import type { SessionEvent } from "../lifecycle/events.js";
 import type { SessionStore } from "../storage.js";
 
 /** What an adapter's `setup` hands the conformance suite. */

@@ -1,9 +1,9 @@
 import { expect } from "vitest";
 import { SessionLedgerError, ValidationError } from "../errors.js";
+import type { CreateSessionInput } from "../lifecycle/ledger.js";
 import { hashSecret } from "../lifecycle/token.js";
 import { DEFAULT_POLICY } from "../model/policy.js";
 import type { BackgroundTask } from "../model/task.js";
-import type { CreateSessionInput } from "../lifecycle/ledger.js";
 import { type CaseContext, type ConformanceCase, OTHER_TENANT, T0, TENANT } from "./harness.js";
 
 const MINUTE = 60_000;
@@ -62,7 +62,12 @@ export const lifecycleCases: ConformanceCase[] = [
       const { session, token } = await open(ctx);
       expect(token).toMatch(/^[A-Za-z0-9_-]{21}\.[A-Za-z0-9_-]{43}$/);
       expect(token.startsWith(`${session.id}.`)).toBe(true);
-      expect(session).toMatchObject({ status: "ACTIVE", endedAt: null, endReason: null, tenantId: TENANT });
+      expect(session).toMatchObject({
+        status: "ACTIVE",
+        endedAt: null,
+        endReason: null,
+        tenantId: TENANT,
+      });
       expect(ctx.events.map((e) => e.type)).toEqual(["created"]);
     },
   },
@@ -74,7 +79,12 @@ export const lifecycleCases: ConformanceCase[] = [
       const record = await stored(ctx, session.id);
       expect(record.secretHash).toBe(hashSecret(secret));
       expect(JSON.stringify(record)).not.toContain(secret);
-      const listed = await ctx.store.listSessions(TENANT, { filter: null, sort: [], now: T0, limit: 10 });
+      const listed = await ctx.store.listSessions(TENANT, {
+        filter: null,
+        sort: [],
+        now: T0,
+        limit: 10,
+      });
       expect(JSON.stringify(listed)).not.toContain(secret);
     },
   },
@@ -86,7 +96,10 @@ export const lifecycleCases: ConformanceCase[] = [
       expect(session.lastActivityAt).toBe(T0);
       expect(session.expiresAt).toBe(T0 + IDLE);
       expect(session.absoluteExpiresAt).toBe(T0 + LIFETIME);
-      expect(await stored(ctx, session.id)).toMatchObject({ expiresAt: T0 + IDLE, absoluteExpiresAt: T0 + LIFETIME });
+      expect(await stored(ctx, session.id)).toMatchObject({
+        expiresAt: T0 + IDLE,
+        absoluteExpiresAt: T0 + LIFETIME,
+      });
     },
   },
   {
@@ -167,7 +180,11 @@ export const lifecycleCases: ConformanceCase[] = [
       ctx.clock.advance(1000);
       const third = await open(ctx);
       const oldest = await ctx.ledger.get(TENANT, first.session.id);
-      expect(oldest).toMatchObject({ status: "REVOKED", endReason: "REPLACED", endedAt: T0 + 2000 });
+      expect(oldest).toMatchObject({
+        status: "REVOKED",
+        endReason: "REPLACED",
+        endedAt: T0 + 2000,
+      });
       expect((await ctx.ledger.get(TENANT, second.session.id))?.status).toBe("ACTIVE");
       expect((await ctx.ledger.get(TENANT, third.session.id))?.status).toBe("ACTIVE");
       expect(ctx.events.filter((e) => e.type === "replaced").map((e) => e.sessionId)).toEqual([
@@ -233,7 +250,15 @@ export const lifecycleCases: ConformanceCase[] = [
     name: "validate - should return null for malformed tokens",
     async run(ctx) {
       const { token } = await open(ctx);
-      for (const bad of ["", "abc", token.replace(".", ""), `${token}x`, `${token}.x`, " ", "a.b"]) {
+      for (const bad of [
+        "",
+        "abc",
+        token.replace(".", ""),
+        `${token}x`,
+        `${token}.x`,
+        " ",
+        "a.b",
+      ]) {
         expect(await ctx.ledger.validate(TENANT, bad)).toBeNull();
       }
       expect(await ctx.ledger.validate(TENANT, undefined as unknown as string)).toBeNull();
@@ -312,7 +337,11 @@ export const lifecycleCases: ConformanceCase[] = [
       const { session, token } = await open(ctx);
       ctx.clock.advance(IDLE + 5 * MINUTE);
       const read = await ctx.ledger.get(TENANT, session.id);
-      expect(read).toMatchObject({ status: "EXPIRED", endedAt: T0 + IDLE, endReason: "IDLE_TIMEOUT" });
+      expect(read).toMatchObject({
+        status: "EXPIRED",
+        endedAt: T0 + IDLE,
+        endReason: "IDLE_TIMEOUT",
+      });
       expect(await ctx.ledger.validate(TENANT, token)).toBeNull();
       const [listed] = (await ctx.ledger.list(TENANT)).items;
       expect(listed).toMatchObject({ status: "EXPIRED", endedAt: T0 + IDLE });
@@ -350,8 +379,15 @@ export const lifecycleCases: ConformanceCase[] = [
       ctx.clock.advance(IDLE);
       const c = await open(ctx);
       expect(await ctx.ledger.expireDue()).toBe(2);
-      expect(await stored(ctx, a.session.id)).toMatchObject({ status: "EXPIRED", endedAt: T0 + IDLE, endReason: "IDLE_TIMEOUT" });
-      expect(await stored(ctx, b.session.id)).toMatchObject({ status: "EXPIRED", endedAt: T0 + MINUTE + IDLE });
+      expect(await stored(ctx, a.session.id)).toMatchObject({
+        status: "EXPIRED",
+        endedAt: T0 + IDLE,
+        endReason: "IDLE_TIMEOUT",
+      });
+      expect(await stored(ctx, b.session.id)).toMatchObject({
+        status: "EXPIRED",
+        endedAt: T0 + MINUTE + IDLE,
+      });
       expect((await stored(ctx, c.session.id)).status).toBe("ACTIVE");
       const expired = ctx.events.filter((e) => e.type === "expired");
       expect(expired.map((e) => e.sessionId).sort()).toEqual([a.session.id, b.session.id].sort());
@@ -362,7 +398,10 @@ export const lifecycleCases: ConformanceCase[] = [
     name: "sweep - expireDue should sweep every tenant and more than one batch",
     async run(ctx) {
       for (let i = 0; i < 1005; i++) {
-        await open(ctx, { tenantId: i % 2 ? TENANT : OTHER_TENANT, user: { id: `u-${i}`, login: `user${i}` } });
+        await open(ctx, {
+          tenantId: i % 2 ? TENANT : OTHER_TENANT,
+          user: { id: `u-${i}`, login: `user${i}` },
+        });
       }
       ctx.clock.advance(IDLE);
       expect(await ctx.ledger.expireDue()).toBe(1005);
@@ -376,7 +415,10 @@ export const lifecycleCases: ConformanceCase[] = [
       ctx.clock.advance(IDLE);
       const now = ctx.clock.now();
       expect(
-        await ctx.store.updateOpenSession(TENANT, session.id, now, { lastActivityAt: now, expiresAt: now + IDLE }),
+        await ctx.store.updateOpenSession(TENANT, session.id, now, {
+          lastActivityAt: now,
+          expiresAt: now + IDLE,
+        }),
       ).toBeNull();
       expect((await stored(ctx, session.id)).expiresAt).toBe(T0 + IDLE);
     },
@@ -392,7 +434,11 @@ export const lifecycleCases: ConformanceCase[] = [
         endReason: "LOGOUT",
         endedAt: T0 + MINUTE,
       });
-      expect(ctx.events.at(-1)).toMatchObject({ type: "logged_out", sessionId: session.id, userId: "u-1" });
+      expect(ctx.events.at(-1)).toMatchObject({
+        type: "logged_out",
+        sessionId: session.id,
+        userId: "u-1",
+      });
     },
   },
   {
@@ -400,7 +446,11 @@ export const lifecycleCases: ConformanceCase[] = [
     async run(ctx) {
       const { session } = await open(ctx);
       expect(await ctx.ledger.terminate(TENANT, session.id)).toBe(true);
-      expect(await ctx.ledger.get(TENANT, session.id)).toMatchObject({ status: "REVOKED", endReason: "REVOKED", endedAt: T0 });
+      expect(await ctx.ledger.get(TENANT, session.id)).toMatchObject({
+        status: "REVOKED",
+        endReason: "REVOKED",
+        endedAt: T0,
+      });
       expect(ctx.events.filter((e) => e.type === "revoked")).toHaveLength(1);
     },
   },
@@ -412,7 +462,10 @@ export const lifecycleCases: ConformanceCase[] = [
       ctx.clock.advance(MINUTE);
       expect(await ctx.ledger.terminate(TENANT, session.id)).toBe(false);
       expect(await ctx.ledger.logout(TENANT, session.id)).toBe(false);
-      expect(await ctx.ledger.get(TENANT, session.id)).toMatchObject({ status: "REVOKED", endedAt: T0 });
+      expect(await ctx.ledger.get(TENANT, session.id)).toMatchObject({
+        status: "REVOKED",
+        endedAt: T0,
+      });
       expect(ctx.events.filter((e) => e.type === "revoked")).toHaveLength(1);
     },
   },
@@ -422,7 +475,10 @@ export const lifecycleCases: ConformanceCase[] = [
       const { session } = await open(ctx);
       ctx.clock.advance(IDLE + MINUTE);
       expect(await ctx.ledger.terminate(TENANT, session.id)).toBe(false);
-      expect(await ctx.ledger.get(TENANT, session.id)).toMatchObject({ status: "EXPIRED", endedAt: T0 + IDLE });
+      expect(await ctx.ledger.get(TENANT, session.id)).toMatchObject({
+        status: "EXPIRED",
+        endedAt: T0 + IDLE,
+      });
     },
   },
   {
@@ -432,7 +488,13 @@ export const lifecycleCases: ConformanceCase[] = [
       const b = await open(ctx);
       const c = await open(ctx);
       await ctx.ledger.logout(TENANT, c.session.id);
-      const outcome = await ctx.ledger.terminateSessions(TENANT, [a.session.id, "missing-1", b.session.id, c.session.id, "missing-2"]);
+      const outcome = await ctx.ledger.terminateSessions(TENANT, [
+        a.session.id,
+        "missing-1",
+        b.session.id,
+        c.session.id,
+        "missing-2",
+      ]);
       expect(outcome.ended.sort()).toEqual([a.session.id, b.session.id].sort());
       expect(outcome.alreadyEnded).toEqual([c.session.id]);
       expect(outcome.notFound).toEqual(["missing-1", "missing-2"]);
@@ -453,7 +515,10 @@ export const lifecycleCases: ConformanceCase[] = [
     async run(ctx) {
       const mine = await open(ctx);
       const theirs = await open(ctx, { tenantId: OTHER_TENANT });
-      const outcome = await ctx.ledger.terminateSessions(TENANT, [mine.session.id, theirs.session.id]);
+      const outcome = await ctx.ledger.terminateSessions(TENANT, [
+        mine.session.id,
+        theirs.session.id,
+      ]);
       expect(outcome.notFound).toEqual([theirs.session.id]);
       expect((await ctx.ledger.get(OTHER_TENANT, theirs.session.id))?.status).toBe("ACTIVE");
     },
@@ -474,7 +539,9 @@ export const lifecycleCases: ConformanceCase[] = [
     async run(ctx) {
       const keep = await open(ctx);
       const other = await open(ctx);
-      expect(await ctx.ledger.terminateUserSessions(TENANT, "u-1", { exceptSessionId: keep.session.id })).toBe(1);
+      expect(
+        await ctx.ledger.terminateUserSessions(TENANT, "u-1", { exceptSessionId: keep.session.id }),
+      ).toBe(1);
       expect((await ctx.ledger.get(TENANT, keep.session.id))?.status).toBe("ACTIVE");
       expect((await ctx.ledger.get(TENANT, other.session.id))?.status).toBe("REVOKED");
     },
@@ -509,12 +576,22 @@ export const lifecycleCases: ConformanceCase[] = [
   {
     name: "race - a touch racing a terminate should never leave the session open (200 rounds)",
     async run(ctx) {
+      const later = async <T>(ticks: number, work: () => Promise<T>) => {
+        for (let i = 0; i < ticks; i++) await new Promise((resolve) => setImmediate(resolve));
+        return work();
+      };
       for (let round = 0; round < 200; round++) {
         const { session, token } = await open(ctx);
         ctx.clock.advance(MINUTE);
+        const now = ctx.clock.now();
+        // Stagger the terminate by 0-3 event-loop turns so every interleaving gets its turn.
         const [, ended] = await Promise.all([
+          ctx.store.updateOpenSession(TENANT, session.id, now, {
+            lastActivityAt: now,
+            expiresAt: now + IDLE,
+          }),
+          later(round % 4, () => ctx.ledger.terminate(TENANT, session.id)),
           ctx.ledger.validate(TENANT, token),
-          ctx.ledger.terminate(TENANT, session.id),
         ]);
         expect(ended).toBe(true);
         const after = await stored(ctx, session.id);
@@ -528,7 +605,9 @@ export const lifecycleCases: ConformanceCase[] = [
     name: "race - concurrent terminates of one session should end it exactly once",
     async run(ctx) {
       const { session } = await open(ctx);
-      const results = await Promise.all(Array.from({ length: 8 }, () => ctx.ledger.terminate(TENANT, session.id)));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => ctx.ledger.terminate(TENANT, session.id)),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect(ctx.events.filter((e) => e.type === "revoked")).toHaveLength(1);
     },
@@ -606,7 +685,10 @@ export const lifecycleCases: ConformanceCase[] = [
   {
     name: "policy - should persist a change and apply it to new sessions",
     async run(ctx) {
-      const policy = await ctx.ledger.setPolicy(TENANT, { idleTimeoutMs: 5 * MINUTE, maxLifetimeMs: 60 * MINUTE });
+      const policy = await ctx.ledger.setPolicy(TENANT, {
+        idleTimeoutMs: 5 * MINUTE,
+        maxLifetimeMs: 60 * MINUTE,
+      });
       expect(await ctx.store.getPolicy(TENANT)).toEqual(policy);
       const { session } = await open(ctx);
       expect(session.expiresAt).toBe(T0 + 5 * MINUTE);
@@ -649,7 +731,9 @@ export const lifecycleCases: ConformanceCase[] = [
       expect(await ctx.ledger.get(TENANT, theirs.session.id)).toBeNull();
       expect(await ctx.store.findSession(OTHER_TENANT, mine.session.id)).toBeNull();
       expect(await ctx.ledger.count(OTHER_TENANT)).toBe(1);
-      expect((await ctx.ledger.list(OTHER_TENANT)).items.map((s) => s.id)).toEqual([theirs.session.id]);
+      expect((await ctx.ledger.list(OTHER_TENANT)).items.map((s) => s.id)).toEqual([
+        theirs.session.id,
+      ]);
       expect(await ctx.ledger.terminate(TENANT, theirs.session.id)).toBe(false);
       expect(await ctx.ledger.extend(TENANT, theirs.session.id)).toBeNull();
       const before = await ctx.store.findSession(OTHER_TENANT, theirs.session.id);
@@ -726,15 +810,30 @@ export const lifecycleCases: ConformanceCase[] = [
         { statuses: ["QUEUED"] },
       );
       expect(stolen).toBeNull();
-      const wrongOwner = await ctx.store.updateTask(TENANT, "task-1", { updatedAt: T0 + 3, status: "SUCCESS" }, { leaseOwner: "node-b" });
+      const wrongOwner = await ctx.store.updateTask(
+        TENANT,
+        "task-1",
+        { updatedAt: T0 + 3, status: "SUCCESS" },
+        { leaseOwner: "node-b" },
+      );
       expect(wrongOwner).toBeNull();
       const done = await ctx.store.updateTask(
         TENANT,
         "task-1",
-        { status: "SUCCESS", updatedAt: T0 + 4, result: { ended: ["a"], notFound: ["b"] }, leaseOwner: null },
+        {
+          status: "SUCCESS",
+          updatedAt: T0 + 4,
+          result: { ended: ["a"], notFound: ["b"] },
+          leaseOwner: null,
+        },
         { leaseOwner: "node-a", statuses: ["RUNNING"] },
       );
-      expect(done).toMatchObject({ status: "SUCCESS", result: { ended: ["a"], notFound: ["b"] }, leaseOwner: null, updatedAt: T0 + 4 });
+      expect(done).toMatchObject({
+        status: "SUCCESS",
+        result: { ended: ["a"], notFound: ["b"] },
+        leaseOwner: null,
+        updatedAt: T0 + 4,
+      });
       expect(await ctx.store.getTask(TENANT, "task-1")).toEqual(done);
       expect(await ctx.store.updateTask(OTHER_TENANT, "task-1", { updatedAt: T0 + 5 })).toBeNull();
     },

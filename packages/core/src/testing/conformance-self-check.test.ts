@@ -1,0 +1,200 @@
+/**
+ * The conformance suite checking itself: the cases that guard the lifecycle's hardest
+ * promises must fail on stores broken in exactly the way each promise forbids. A case that
+ * passed on a broken store would guard nothing.
+ */
+import { describe, expect, it } from "vitest";
+import { createMemoryStore } from "../memory/memory-store.js";
+import type { SessionStore } from "../storage.js";
+import { conformanceCases } from "./conformance.js";
+import { createCaseContext, OTHER_TENANT, TENANT } from "./harness.js";
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+interface Breakage {
+  /** How the store is broken, as a sentence fragment. */
+  what: string;
+  store(): SessionStore;
+  /** Cases that must fail on it. */
+  caught: string[];
+}
+
+const breakages: Breakage[] = [
+  {
+    what: "it keeps the absolute deadline where the idle deadline belongs",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        insertSession: (r, cap) =>
+          inner.insertSession({ ...r, expiresAt: r.absoluteExpiresAt }, cap),
+      };
+    },
+    caught: [
+      "expiry - a session read after its idle deadline should be EXPIRED with endedAt at the deadline, before any sweep",
+      "create - should set the idle and absolute deadlines from the tenant policy",
+    ],
+  },
+  {
+    what: "it adds an hour to every deadline",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        insertSession: (r, cap) =>
+          inner.insertSession({ ...r, expiresAt: r.expiresAt + 3_600_000 }, cap),
+      };
+    },
+    caught: [
+      "expiry - a session read after its absolute lifetime should be EXPIRED with endedAt at the lifetime, before any sweep",
+    ],
+  },
+  {
+    what: "it drops activity writes",
+    store() {
+      const inner = createMemoryStore();
+      return { ...inner, updateOpenSession: (tenantId, id) => inner.findSession(tenantId, id) };
+    },
+    caught: [
+      "validate - should write activity and push the idle deadline once the window has passed",
+    ],
+  },
+  {
+    what: "it touches by reading the row and writing it all back later, reviving a session ended in between",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        async updateOpenSession(tenantId, id, _now, patch) {
+          const snapshot = await inner.findSession(tenantId, id);
+          if (!snapshot) return null;
+          await tick();
+          const written = { ...snapshot, ...patch };
+          await inner.insertSession(written); // the memory store overwrites by id
+          return written;
+        },
+      };
+    },
+    caught: ["race - a touch racing a terminate should never leave the session open (200 rounds)"],
+  },
+  {
+    what: "it ends sessions whatever state they are in",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        async endSessions(tenantId, target, change) {
+          if (!("ids" in target)) return inner.endSessions(tenantId, target, change);
+          const outcome = {
+            ended: [] as { id: string; userId: string }[],
+            alreadyEnded: [],
+            notFound: [] as string[],
+          };
+          for (const id of target.ids) {
+            const row = await inner.findSession(tenantId, id);
+            if (!row) {
+              outcome.notFound.push(id);
+              continue;
+            }
+            await inner.insertSession({
+              ...row,
+              status: change.status,
+              endReason: change.endReason,
+              endedAt: change.endedAt,
+            });
+            outcome.ended.push({ id, userId: row.user.id });
+          }
+          return outcome;
+        },
+      };
+    },
+    caught: [
+      "terminate - terminating twice should be a no-op that keeps the first end",
+      "terminate - should not turn an expired session into a revoked one",
+    ],
+  },
+  {
+    what: "it reports every id it was given as ended",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        async endSessions(tenantId, target, change) {
+          const outcome = await inner.endSessions(tenantId, target, change);
+          if (!("ids" in target)) return outcome;
+          return {
+            ended: target.ids.map((id) => ({ id, userId: "?" })),
+            alreadyEnded: [],
+            notFound: [],
+          };
+        },
+      };
+    },
+    caught: [
+      "terminate - a list of ids should report which ended, which had ended and which were not found",
+    ],
+  },
+  {
+    what: "it looks sessions up by id in every tenant",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        async findSession(tenantId, id) {
+          for (const tenant of [tenantId, TENANT, OTHER_TENANT]) {
+            const row = await inner.findSession(tenant, id);
+            if (row) return row;
+          }
+          return null;
+        },
+      };
+    },
+    caught: [
+      "tenancy - nothing done in tenant A should be visible in, or change, tenant B",
+      "validate - should return null for a token presented to another tenant",
+    ],
+  },
+  {
+    what: "it answers an unknown id with some other session of the tenant",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        async findSession(tenantId, id) {
+          const row = await inner.findSession(tenantId, id);
+          if (row) return row;
+          const [any] = await inner.listSessions(tenantId, {
+            filter: null,
+            sort: [],
+            now: 0,
+            limit: 1,
+          });
+          return any ? { ...any, id } : null;
+        },
+      };
+    },
+    caught: ["validate - should return null for an unknown id"],
+  },
+];
+
+describe("conformance suite self-check", () => {
+  const byName = new Map(conformanceCases.map((c) => [c.name, c]));
+  for (const breakage of breakages) {
+    for (const name of breakage.caught) {
+      it(`${name} - should fail when ${breakage.what}`, async () => {
+        const testCase = byName.get(name);
+        expect(testCase, `no conformance case named "${name}"`).toBeDefined();
+        await expect(testCase!.run(createCaseContext(breakage.store()))).rejects.toThrow();
+      });
+    }
+  }
+
+  it("should hold at least 40 lifecycle and 40 listing cases, each named as a sentence", () => {
+    const names = conformanceCases.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^[a-z]+ - [a-zA-Z]/);
+    const listing = names.filter((n) => /^(sort|filter|list|count|group|cursor|export) - /.test(n));
+    expect(names.length - listing.length).toBeGreaterThanOrEqual(40);
+    expect(listing.length).toBeGreaterThanOrEqual(40);
+  });
+});
