@@ -33,7 +33,12 @@ export class ValidationError extends SessionLedgerError {
 
   constructor(
     message: string,
-    options: { target?: string; position?: number; code?: SessionLedgerErrorCode; cause?: unknown } = {},
+    options: {
+      target?: string;
+      position?: number;
+      code?: SessionLedgerErrorCode;
+      cause?: unknown;
+    } = {},
   ) {
     super(options.code ?? "INVALID_ARGUMENT", message, { cause: options.cause });
     this.target = options.target;

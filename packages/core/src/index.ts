@@ -21,6 +21,13 @@ export {
   type SessionPage,
   type TerminateOutcome,
 } from "./lifecycle/ledger.js";
+export {
+  createTaskRunner,
+  type TaskRunner,
+  type TaskRunnerOptions,
+  TERMINATE_TASK,
+  type TerminationResult,
+} from "./lifecycle/task-runner.js";
 export { matchesPattern } from "./listing/evaluate.js";
 export { compareCodePoints, foldCase, keysetPositionOf, sortValueOf } from "./listing/order.js";
 export { createMemoryStore } from "./memory/memory-store.js";
@@ -58,10 +65,3 @@ export {
   lookupField,
 } from "./query/fields.js";
 export type * from "./storage.js";
-export {
-  TERMINATE_TASK,
-  type TaskRunner,
-  type TaskRunnerOptions,
-  type TerminationResult,
-  createTaskRunner,
-} from "./lifecycle/task-runner.js";

@@ -21,11 +21,12 @@
  *   - text compares ASCII case-insensitively, ids exactly (see `listing/order.ts` for order).
  * - Times are epoch milliseconds.
  */
-import type { Filter, KeysetPosition, SortKey } from "./query/ast.js";
-import type { FieldName } from "./query/fields.js";
+
 import type { TenantPolicy } from "./model/policy.js";
 import type { EndReason, SessionRecord } from "./model/session.js";
 import type { BackgroundTask, TaskStatus } from "./model/task.js";
+import type { Filter, KeysetPosition, SortKey } from "./query/ast.js";
+import type { FieldName } from "./query/fields.js";
 
 /** The per-user cap checked atomically with an insert. */
 export interface UserSessionCap {
@@ -166,7 +167,10 @@ export interface SessionStore {
   findSession(tenantId: string, id: string): Promise<SessionRecord | null>;
 
   /** The stored record with this host correlation id in this tenant, or null. */
-  findSessionByIdentifier(tenantId: string, sessionIdentifier: string): Promise<SessionRecord | null>;
+  findSessionByIdentifier(
+    tenantId: string,
+    sessionIdentifier: string,
+  ): Promise<SessionRecord | null>;
 
   /**
    * Applies `patch` only if the session is open at `now`, as one conditional write, and

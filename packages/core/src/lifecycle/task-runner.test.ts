@@ -9,7 +9,10 @@ function setup() {
   const clock = () => now;
   const store = createMemoryStore();
   const ledger = createSessionLedger({ store, clock });
-  return { ledger, store, advance: (ms: number) => void (now += ms) };
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { ledger, store, advance };
 }
 
 async function openSessions(
@@ -83,7 +86,8 @@ describe("task runner", () => {
     await survivor.runPending();
     const done = await survivor.getTask("space-1", task.id);
     expect(done).toMatchObject({ status: "SUCCESS", leaseOwner: null });
-    expect((done?.result as TerminationResult).ended.sort()).toEqual([...ids].sort());
+    const result = done!.result as TerminationResult;
+    expect([...result.ended].sort()).toEqual([...ids].sort());
     expect(
       await ledger.count("space-1", {
         kind: "compare",

@@ -54,7 +54,8 @@ export function createCursorCodec(secret: string | Uint8Array): CursorCodec {
         throw invalid("is not valid (altered or from another server)");
       }
       const decoded: unknown = JSON.parse(Buffer.from(body, "base64url").toString("utf8"));
-      if (!Array.isArray(decoded) || decoded[0] !== VERSION) throw invalid("has an unknown version");
+      if (!Array.isArray(decoded) || decoded[0] !== VERSION)
+        throw invalid("has an unknown version");
       const [, print, values, id] = decoded as [number, unknown, unknown, unknown];
       if (print !== fingerprint(scope)) {
         throw invalid("was made for a different query, sort or tenant");

@@ -28,7 +28,8 @@ export function matchesFilter(session: Session, filter: Filter | null): boolean 
     case "between": {
       const def = fieldDef(filter.field);
       return (
-        compareField(session, def, "GE", filter.low) && compareField(session, def, "LE", filter.high)
+        compareField(session, def, "GE", filter.low) &&
+        compareField(session, def, "LE", filter.high)
       );
     }
   }

@@ -7,7 +7,11 @@ import { isIP } from "node:net";
 export function normalizeIp(input: string): string | null {
   const text = input.trim();
   const kind = isIP(text);
-  if (kind === 4) return text.split(".").map((octet) => String(Number(octet))).join(".");
+  if (kind === 4)
+    return text
+      .split(".")
+      .map((octet) => String(Number(octet)))
+      .join(".");
   if (kind !== 6) return null;
   const words = ipv6Words(text);
   if (words === null) return null;
@@ -46,7 +50,8 @@ function ipv6Words(text: string): number[] | null {
     address = `${address.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head, tail] = address.split("::") as [string, string | undefined];
-  const parse = (part: string) => (part === "" ? [] : part.split(":").map((w) => Number.parseInt(w, 16)));
+  const parse = (part: string) =>
+    part === "" ? [] : part.split(":").map((w) => Number.parseInt(w, 16));
   const left = parse(head);
   const right = tail === undefined ? [] : parse(tail);
   const missing = 8 - left.length - right.length;

@@ -78,7 +78,9 @@ export function isOpenAt(record: Pick<Session, "endedAt" | "expiresAt">, now: nu
 
 /** The reason a lapsed session ended: the absolute lifetime when that deadline bound it. */
 export function lapseReason(record: Pick<Session, "expiresAt" | "absoluteExpiresAt">): EndReason {
-  return record.expiresAt >= record.absoluteExpiresAt ? EndReason.MaxLifetime : EndReason.IdleTimeout;
+  return record.expiresAt >= record.absoluteExpiresAt
+    ? EndReason.MaxLifetime
+    : EndReason.IdleTimeout;
 }
 
 /**

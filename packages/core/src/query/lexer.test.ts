@@ -95,7 +95,12 @@ describe("tokenize", () => {
   });
 
   test("reads macros in brackets", () => {
-    expect(kinds("[current_user],1")).toEqual(["macro:[current_user]", "punct:,", "number:1", "end"]);
+    expect(kinds("[current_user],1")).toEqual([
+      "macro:[current_user]",
+      "punct:,",
+      "number:1",
+      "end",
+    ]);
   });
 
   test("turns an unknown character into a bad token and goes on", () => {

@@ -59,6 +59,7 @@ const WORD_START = /[A-Za-z_]/;
 const WORD_PART = /[A-Za-z0-9_]/;
 const DIGIT = /[0-9]/;
 const SPACE = /\s/;
+const MACRO = /\[[A-Za-z_]+\]/y;
 
 /** Tokenises `text[start, end)`; the last token is always `end`. */
 export function tokenize(text: string, start = 0, end = text.length): Token[] {
@@ -86,9 +87,11 @@ function readToken(text: string, at: number, end: number): Token {
     return readNumber(text, at, end);
   }
   if (c === "[") {
-    const close = text.indexOf("]", at);
-    if (close >= 0 && close < end)
-      return { kind: "macro", text: text.slice(at, close + 1), start: at, end: close + 1 };
+    MACRO.lastIndex = at;
+    const macro = MACRO.exec(text)?.[0];
+    if (macro !== undefined && at + macro.length <= end) {
+      return { kind: "macro", text: macro, start: at, end: at + macro.length };
+    }
   }
   // Octane's docs print ranges with the ellipsis character: `id BTW 12…16`.
   if (c === "…") return { kind: "punct", text: "...", start: at, end: at + 1 };

@@ -18,12 +18,12 @@ export interface Projection {
   userFields: readonly UserFieldName[] | null;
 }
 
-const USER_FIELDS: readonly string[] = [
+const USER_FIELDS: ReadonlySet<string> = new Set<UserFieldName>([
   "id",
   "login",
   "full_name",
   "email",
-] satisfies UserFieldName[];
+]);
 const NAME = /[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*/y;
 const SPACE = /\s/;
 
@@ -71,20 +71,7 @@ export function parseFields(text: string): Projection | null {
     if (cursor.peek() !== "{") continue;
     if (field !== "user") throw paramError("fields", `only user takes {…} sub-fields`, cursor.at);
     cursor.accept("{");
-    userFields = [];
-    do {
-      const sub = cursor.name("a user field");
-      if (!USER_FIELDS.includes(sub.name)) {
-        throw paramError("fields", `unknown user field '${sub.name}'`, sub.start);
-      }
-      const subField = sub.name as UserFieldName;
-      if (userFields.includes(subField)) {
-        throw paramError("fields", `'${sub.name}' is listed twice`, sub.start);
-      }
-      userFields.push(subField);
-      cursor.skipSpace();
-    } while (cursor.accept(","));
-    if (!cursor.accept("}")) throw new QuerySyntaxError("',' or '}'", cursor.at, "fields");
+    userFields = userSubFields(cursor);
   } while (cursor.separator("',' or the end of fields"));
   return { fields, userFields };
 }
@@ -99,9 +86,27 @@ export function parseGroupBy(text: string): FieldName {
   const def = sessionField(name, start, "group_by");
   if (!def.groupable) throw paramError("group_by", `'${name}' cannot be grouped by`, start);
   cursor.skipSpace();
-  if (!cursor.atEnd())
+  if (!cursor.atEnd()) {
     throw new QuerySyntaxError("the end of group_by (one field only)", cursor.at, "group_by");
+  }
   return def.name;
+}
+
+/** Reads the sub-fields of `user{…}` after its `{`, through the closing `}`. */
+function userSubFields(cursor: Cursor): UserFieldName[] {
+  const names: UserFieldName[] = [];
+  do {
+    const { name, start } = cursor.name("a user field");
+    if (!isUserFieldName(name)) throw paramError("fields", `unknown user field '${name}'`, start);
+    if (names.includes(name)) throw paramError("fields", `'${name}' is listed twice`, start);
+    names.push(name);
+  } while (cursor.accept(","));
+  if (!cursor.accept("}")) throw new QuerySyntaxError("',' or '}'", cursor.at, "fields");
+  return names;
+}
+
+function isUserFieldName(name: string): name is UserFieldName {
+  return USER_FIELDS.has(name);
 }
 
 function sessionField(name: string, start: number, target: Target): FieldDef {

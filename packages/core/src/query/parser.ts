@@ -10,7 +10,7 @@
  *   phrase  := FIELD op operand
  */
 import { QuerySyntaxError } from "../errors.js";
-import type { Filter } from "./ast.js";
+import type { CompareOp, Filter } from "./ast.js";
 import type { FieldDef } from "./fields.js";
 import { type Punct, type Token, tokenize } from "./lexer.js";
 import {
@@ -114,8 +114,9 @@ class Parser {
 
   private unary(scope: Scope): Filter {
     const token = this.peek();
-    if (this.accept("!"))
+    if (this.accept("!")) {
       return this.nested(token, () => ({ kind: "not", item: this.unary(scope) }));
+    }
     if (this.accept("(")) {
       return this.nested(token, () => {
         const inner = this.or(scope);
@@ -140,22 +141,10 @@ class Parser {
     checkOperator(def, op, this.text.slice(opToken.start, opToken.end), opToken.start);
     const expected = `a value after ${this.quote(name.start, opToken.end)}`;
     switch (op) {
-      case "IN": {
-        const values = [toFilterValue(def, this.value(def, expected), "IN")];
-        while (this.accept(","))
-          values.push(toFilterValue(def, this.value(def, "a value after ','"), "IN"));
-        return { kind: "in", field: def.name, values };
-      }
-      case "BTW": {
-        const low = toFilterValue(def, this.value(def, expected), "BTW");
-        const dots = this.peek();
-        if (!this.accept("...")) {
-          throw this.unexpected(`'...' after ${this.quote(name.start, this.previousEnd())}`, dots);
-        }
-        const afterDots = `a value after ${this.quote(name.start, dots.end)}`;
-        const high = toFilterValue(def, this.value(def, afterDots), "BTW");
-        return { kind: "between", field: def.name, low, high };
-      }
+      case "IN":
+        return this.inList(def, expected);
+      case "BTW":
+        return this.between(def, name.start, expected);
       case "NE":
         return { kind: "not", item: this.comparison(def, "EQ", expected) };
       default:
@@ -163,11 +152,26 @@ class Parser {
     }
   }
 
-  private comparison(
-    def: FieldDef,
-    op: Exclude<Operator, "NE" | "IN" | "BTW">,
-    expected: string,
-  ): Filter {
+  private inList(def: FieldDef, expected: string): Filter {
+    const values = [toFilterValue(def, this.value(def, expected), "IN")];
+    while (this.accept(",")) {
+      values.push(toFilterValue(def, this.value(def, "a value after ','"), "IN"));
+    }
+    return { kind: "in", field: def.name, values };
+  }
+
+  private between(def: FieldDef, phraseStart: number, expected: string): Filter {
+    const low = toFilterValue(def, this.value(def, expected), "BTW");
+    const dots = this.peek();
+    if (!this.accept("...")) {
+      throw this.unexpected(`'...' after ${this.quote(phraseStart, this.previousEnd())}`, dots);
+    }
+    const afterDots = `a value after ${this.quote(phraseStart, dots.end)}`;
+    const high = toFilterValue(def, this.value(def, afterDots), "BTW");
+    return { kind: "between", field: def.name, low, high };
+  }
+
+  private comparison(def: FieldDef, op: CompareOp, expected: string): Filter {
     const token = this.peek();
     if (def.type === "reference" && isPunct(token, "{") && !this.atNullReference()) {
       this.index++;

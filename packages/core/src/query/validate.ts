@@ -3,7 +3,6 @@
  * each field type takes, and how a literal becomes a typed `FilterValue`.
  */
 import { ValidationError } from "../errors.js";
-import { foldCase } from "../listing/order.js";
 import { normalizeIp } from "../model/ip.js";
 import type { CompareOp, FilterValue } from "./ast.js";
 import { type FieldDef, type FieldType, lookupField } from "./fields.js";
@@ -22,9 +21,6 @@ export type RawValue = { start: number } & (
   | { kind: "null" }
   | { kind: "macro"; text: string }
 );
-
-/** How a value is used: as the operand of `op`, an `IN` member, or a `BTW` bound. */
-export type ValueUse = Operator;
 
 const ALL: readonly Operator[] = ["EQ", "NE", "LT", "GT", "LE", "GE", "IN", "BTW"];
 const OPERATORS: Record<FieldType, readonly Operator[]> = {
@@ -76,7 +72,8 @@ export function checkOperator(def: FieldDef, op: Operator, written: string, posi
   );
 }
 
-export function toFilterValue(def: FieldDef, raw: RawValue, use: ValueUse): FilterValue {
+/** The typed value of `raw` for `def`, used as the operand of `use` (an `IN` member, a `BTW` bound…). */
+export function toFilterValue(def: FieldDef, raw: RawValue, use: Operator): FilterValue {
   const at = raw.start;
   const isEquality = use === "EQ" || use === "NE" || use === "IN";
   switch (raw.kind) {
@@ -119,12 +116,17 @@ export function toFilterValue(def: FieldDef, raw: RawValue, use: ValueUse): Filt
 
 function enumValue(def: FieldDef, text: string, at: number): string {
   const values = def.enumValues ?? [];
-  const match = values.find((value) => foldCase(value) === foldCase(text));
+  const match = values.find((value) => value === asciiUpper(text));
   if (match !== undefined) return match;
   throw queryError(
     `'${text}' is not a valid ${def.name}; expected one of ${values.join(", ")}`,
     at,
   );
+}
+
+/** Folds ASCII only, as stores do, so `'actıve'` (dotless i) is not `ACTIVE`. */
+function asciiUpper(text: string): string {
+  return text.replace(/[a-z]+/g, (run) => run.toUpperCase());
 }
 
 function epochMs(text: string, at: number): number {
@@ -134,13 +136,14 @@ function epochMs(text: string, at: number): number {
 }
 
 function inRange(ms: number, text: string, at: number): number {
-  if (ms < EARLIEST || ms > LATEST)
+  if (ms < EARLIEST || ms > LATEST) {
     throw queryError(`'${text}' is outside the years 0000–9999`, at);
+  }
   return ms;
 }
 
 const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
 
 /**
  * An ISO 8601 date-time in epoch ms. A bare date is UTC midnight; a time without an offset is
