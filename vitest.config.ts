@@ -1,22 +1,42 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-// Tests run against each package's TypeScript source through the `@session-ledger/source`
-// export condition, so no build is needed first.
+// Tests run against each package's TypeScript source, so no build is needed first. (The
+// `@session-ledger/source` export condition does the same for tsc; Vitest hands symlinked
+// workspace packages to Node's resolver, which would load the built dist/ instead.)
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const alias = [
+  {
+    find: /^@session-ledger\/core\/testing$/,
+    replacement: source("packages/core/src/testing/index.ts"),
+  },
+  { find: /^@session-ledger\/core$/, replacement: source("packages/core/src/index.ts") },
+  {
+    find: /^@session-ledger\/sqlite$/,
+    replacement: source("packages/adapter-sqlite/src/index.ts"),
+  },
+  { find: /^@session-ledger\/mongo$/, replacement: source("packages/adapter-mongo/src/index.ts") },
+  {
+    find: /^@session-ledger\/express$/,
+    replacement: source("packages/express-middleware/src/index.ts"),
+  },
+];
+
 const project = (name: string, root: string) => ({
-  resolve: { conditions: ["@session-ledger/source"] },
-  ssr: { resolve: { conditions: ["@session-ledger/source"] } },
+  extends: true,
   test: {
     name,
     root,
     include: ["**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
   },
 });
 
 export default defineConfig({
+  resolve: { alias },
   test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
     projects: [
       project("core", "packages/core"),
       project("sqlite", "packages/adapter-sqlite"),

@@ -64,4 +64,15 @@ export {
   fieldDef,
   lookupField,
 } from "./query/fields.js";
+export {
+  type ParseQueryOptions,
+  type ProjectedField,
+  type Projection,
+  parseFields,
+  parseGroupBy,
+  parseOrderBy,
+  parseQuery,
+  printFilter,
+  type UserFieldName,
+} from "./query/index.js";
 export type * from "./storage.js";
