@@ -1,0 +1,5 @@
+export {
+  createSqliteStore,
+  type SqliteSessionStore,
+  type SqliteStoreOptions,
+} from "./sqlite-store.js";

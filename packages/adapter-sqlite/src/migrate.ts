@@ -1,0 +1,54 @@
+import { StorageError } from "@session-ledger/core";
+import { CompiledQuery, type Kysely } from "kysely";
+import { type LedgerTables, MIGRATIONS, migrationsTableStatement } from "./schema.js";
+import type { SqlRunner } from "./sql-runner.js";
+
+/**
+ * Brings the schema up to the newest migration. The whole upgrade is one IMMEDIATE
+ * transaction, so processes starting together serialise: the first migrates, the rest find
+ * every version recorded and do nothing.
+ */
+export async function migrate(
+  db: Kysely<LedgerTables>,
+  runner: SqlRunner,
+  prefix: string,
+  pragmas: readonly string[],
+): Promise<void> {
+  // journal_mode cannot change inside a transaction, so pragmas come first.
+  for (const pragma of pragmas) await runner.all(CompiledQuery.raw(`PRAGMA ${pragma}`));
+  // Text order and case-insensitive matching rely on lower() folding ASCII only, as SQLite's
+  // own build does; the ICU extension would fold more and break both.
+  const [probe] = await runner.all<{ folded: string }>(
+    CompiledQuery.raw("SELECT lower('ÀB') AS folded"),
+  );
+  if (probe?.folded !== "Àb") {
+    throw new StorageError(
+      "sqlite store: lower() folds non-ASCII letters (is the ICU extension loaded?); the store needs SQLite's ASCII-only folding",
+    );
+  }
+  await runner.transaction(async (tx) => {
+    await tx.run(migrationsTableStatement(prefix).compile(db));
+    const applied = new Set(
+      (
+        await tx.all<{ version: number }>(db.selectFrom("migrations").select("version").compile())
+      ).map((row) => row.version),
+    );
+    const newest = Math.max(0, ...applied);
+    const known = MIGRATIONS.at(-1)?.version ?? 0;
+    if (newest > known) {
+      throw new StorageError(
+        `sqlite store: the database is at schema version ${newest}, newer than this package's ${known}`,
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      for (const statement of migration.statements(prefix)) await tx.run(statement.compile(db));
+      await tx.run(
+        db
+          .insertInto("migrations")
+          .values({ version: migration.version, name: migration.name, applied_at: Date.now() })
+          .compile(),
+      );
+    }
+  });
+}

@@ -1,0 +1,230 @@
+/**
+ * The store's tables, indexes and versioned migrations. Every identifier is the validated
+ * table prefix plus a fixed name; nothing here comes from a caller's value.
+ */
+import { ValidationError } from "@session-ledger/core";
+import { type ColumnType, type RawBuilder, sql } from "kysely";
+
+export interface SessionsTable {
+  tenant_id: string;
+  id: string;
+  session_identifier: string | null;
+  user_id: string;
+  user_login: string;
+  user_full_name: string | null;
+  user_email: string | null;
+  client_type: string;
+  access_type: string;
+  client_ip: string | null;
+  /** `ipSortKey(client_ip)`: fixed-width hex whose text order is the numeric order. */
+  client_ip_key: string | null;
+  server_ip: string | null;
+  server_ip_key: string | null;
+  user_agent: string | null;
+  /** JSON of `clientInfo`, null when there is none. */
+  client_info: string | null;
+  browser: ColumnType<string | null, never, never>;
+  os: ColumnType<string | null, never, never>;
+  device: ColumnType<string | null, never, never>;
+  city: string | null;
+  country: string | null;
+  license_edition: string | null;
+  status: string;
+  end_reason: string | null;
+  created_at: number;
+  last_activity_at: number;
+  expires_at: number;
+  absolute_expires_at: number;
+  ended_at: number | null;
+  /** JSON of `attributes`, null when there are none. */
+  attributes: string | null;
+  secret_hash: string;
+}
+
+export interface PoliciesTable {
+  tenant_id: string;
+  /** JSON of the `TenantPolicy`. */
+  policy: string;
+}
+
+export interface TasksTable {
+  tenant_id: string;
+  id: string;
+  kind: string;
+  status: string;
+  payload: string | null;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+}
+
+export interface MigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+/** The logical table names queries are written against; `tablePrefix` is applied at compile. */
+export interface LedgerTables {
+  sessions: SessionsTable;
+  policies: PoliciesTable;
+  tasks: TasksTable;
+  migrations: MigrationsTable;
+}
+
+export type LogicalTable = keyof LedgerTables;
+export const LOGICAL_TABLES: readonly LogicalTable[] = [
+  "sessions",
+  "policies",
+  "tasks",
+  "migrations",
+];
+
+export const DEFAULT_TABLE_PREFIX = "session_ledger_";
+const TABLE_PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,30}$/;
+
+/** Checks a table prefix: it becomes part of identifiers, so only a plain name is accepted. */
+export function requireTablePrefix(prefix: unknown): string {
+  if (typeof prefix !== "string" || !TABLE_PREFIX.test(prefix)) {
+    throw new ValidationError(
+      "tablePrefix must match /^[A-Za-z_][A-Za-z0-9_]{0,30}$/ (a letter or underscore, then up to 30 letters, digits or underscores)",
+      { target: "tablePrefix" },
+    );
+  }
+  return prefix;
+}
+
+/** The session columns every read returns (the generated browser/os/device are left out). */
+export const SESSION_COLUMNS = [
+  "tenant_id",
+  "id",
+  "session_identifier",
+  "user_id",
+  "user_login",
+  "user_full_name",
+  "user_email",
+  "client_type",
+  "access_type",
+  "client_ip",
+  "client_ip_key",
+  "server_ip",
+  "server_ip_key",
+  "user_agent",
+  "client_info",
+  "city",
+  "country",
+  "license_edition",
+  "status",
+  "end_reason",
+  "created_at",
+  "last_activity_at",
+  "expires_at",
+  "absolute_expires_at",
+  "ended_at",
+  "attributes",
+  "secret_hash",
+] as const satisfies readonly (keyof SessionsTable)[];
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** The statements to run, in order, inside the migration's transaction. */
+  statements(prefix: string): RawBuilder<unknown>[];
+}
+
+const id = (prefix: string, name: string) => sql.id(`${prefix}${name}`);
+
+/**
+ * Every schema version in order. A released migration is never edited: a change to the schema
+ * is a new entry with the next version.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "create sessions, policies and tasks",
+    statements: (p) => {
+      const sessions = id(p, "sessions");
+      return [
+        sql`CREATE TABLE ${sessions} (
+          tenant_id TEXT NOT NULL,
+          id TEXT NOT NULL,
+          session_identifier TEXT,
+          user_id TEXT NOT NULL,
+          user_login TEXT NOT NULL,
+          user_full_name TEXT,
+          user_email TEXT,
+          client_type TEXT NOT NULL,
+          access_type TEXT NOT NULL,
+          client_ip TEXT,
+          client_ip_key TEXT,
+          server_ip TEXT,
+          server_ip_key TEXT,
+          user_agent TEXT,
+          client_info TEXT,
+          browser TEXT GENERATED ALWAYS AS (client_info ->> '$.browser') VIRTUAL,
+          os TEXT GENERATED ALWAYS AS (client_info ->> '$.os') VIRTUAL,
+          device TEXT GENERATED ALWAYS AS (client_info ->> '$.device') VIRTUAL,
+          city TEXT,
+          country TEXT,
+          license_edition TEXT,
+          status TEXT NOT NULL,
+          end_reason TEXT,
+          created_at INTEGER NOT NULL,
+          last_activity_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          absolute_expires_at INTEGER NOT NULL,
+          ended_at INTEGER,
+          attributes TEXT,
+          secret_hash TEXT NOT NULL,
+          PRIMARY KEY (tenant_id, id)
+        ) STRICT`,
+        // Listing a tenant newest first (the default order) reads this index without sorting.
+        sql`CREATE INDEX ${id(p, "sessions_tenant_created")}
+          ON ${sessions} (tenant_id, created_at DESC, id)`,
+        // A user's sessions: the per-user cap, terminate-by-user and user filters.
+        sql`CREATE INDEX ${id(p, "sessions_tenant_user")}
+          ON ${sessions} (tenant_id, user_id, created_at DESC, id)`,
+        // The sweep walks open rows by deadline across tenants; ended rows never enter it.
+        sql`CREATE INDEX ${id(p, "sessions_open_deadline")}
+          ON ${sessions} (expires_at) WHERE ended_at IS NULL`,
+        // Retention deletes ended rows by end time.
+        sql`CREATE INDEX ${id(p, "sessions_ended")}
+          ON ${sessions} (ended_at) WHERE ended_at IS NOT NULL`,
+        sql`CREATE UNIQUE INDEX ${id(p, "sessions_identifier")}
+          ON ${sessions} (tenant_id, session_identifier) WHERE session_identifier IS NOT NULL`,
+        sql`CREATE TABLE ${id(p, "policies")} (
+          tenant_id TEXT NOT NULL PRIMARY KEY,
+          policy TEXT NOT NULL
+        ) STRICT`,
+        sql`CREATE TABLE ${id(p, "tasks")} (
+          tenant_id TEXT NOT NULL,
+          id TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          status TEXT NOT NULL,
+          payload TEXT,
+          result TEXT,
+          error TEXT,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          lease_owner TEXT,
+          lease_expires_at INTEGER,
+          PRIMARY KEY (tenant_id, id)
+        ) STRICT`,
+        sql`CREATE INDEX ${id(p, "tasks_status_created")}
+          ON ${id(p, "tasks")} (status, created_at, id)`,
+      ];
+    },
+  },
+];
+
+/** The bookkeeping table; created before any migration runs, so it is not one itself. */
+export function migrationsTableStatement(prefix: string): RawBuilder<unknown> {
+  return sql`CREATE TABLE IF NOT EXISTS ${id(prefix, "migrations")} (
+    version INTEGER NOT NULL PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+  ) STRICT`;
+}

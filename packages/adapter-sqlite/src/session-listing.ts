@@ -1,0 +1,186 @@
+/**
+ * The read side as SQL: pages, counts, groups and exports, each one statement over one
+ * tenant, so nothing is filtered, sorted or counted in memory.
+ */
+import {
+  effectiveSession,
+  type FieldName,
+  type Filter,
+  fieldDef,
+  type GroupQuery,
+  type GroupResult,
+  type KeysetPosition,
+  keysetPositionOf,
+  type ListQuery,
+  type SessionGroup,
+  type SessionStore,
+  type SortKey,
+  type StreamQuery,
+  ValidationError,
+} from "@session-ledger/core";
+import { type CompiledQuery, type Kysely, sql } from "kysely";
+import { requireCount, requireInstant } from "./arguments.js";
+import { compileAfter, compileFilter, fieldSql, orderKeys } from "./compile-filter.js";
+import { type LedgerTables, SESSION_COLUMNS } from "./schema.js";
+import { fromSessionRow, type SessionRow } from "./session-row.js";
+import type { StoreContext } from "./sql-runner.js";
+import { guarded } from "./store-errors.js";
+
+/** Rows read per statement while streaming: bounded memory, and the connection is free between. */
+const STREAM_BATCH = 500;
+
+interface PageQuery {
+  filter: Filter | null;
+  sort: readonly SortKey[];
+  now: number;
+  limit: number;
+  offset?: number;
+  after?: KeysetPosition;
+}
+
+const matching = (
+  db: Kysely<LedgerTables>,
+  tenantId: string,
+  filter: Filter | null,
+  now: number,
+) => {
+  const rows = db.selectFrom("sessions").where("tenant_id", "=", tenantId);
+  return filter === null ? rows : rows.where(compileFilter(filter, now));
+};
+
+/** One page in the order of `sort` (then id), by offset or strictly after a keyset position. */
+function pageQuery(db: Kysely<LedgerTables>, tenantId: string, page: PageQuery): CompiledQuery {
+  const keys = orderKeys(page.sort, page.now);
+  let query = matching(db, tenantId, page.filter, page.now).select(SESSION_COLUMNS);
+  if (page.after !== undefined) query = query.where(compileAfter(keys, page.sort, page.after));
+  for (const key of keys) query = query.orderBy(key.expr, key.direction);
+  return query
+    .limit(requireCount("limit", page.limit, 1))
+    .offset(requireCount("offset", page.offset ?? 0, 0))
+    .compile();
+}
+
+function countQuery(
+  db: Kysely<LedgerTables>,
+  tenantId: string,
+  filter: Filter | null,
+  now: number,
+): CompiledQuery {
+  return matching(db, tenantId, filter, now).select(sql<number>`count(*)`.as("n")).compile();
+}
+
+interface GroupRow {
+  is_total: number;
+  value: string | null;
+  n: number;
+  login: string | null;
+  full_name: string | null;
+}
+
+/**
+ * Counts per value as one statement: the groups are built once (`g`), and the page and the
+ * number of groups are read from the same snapshot. A `user` group also carries the login and
+ * name of its newest matching session (greatest creation time, then greatest id).
+ */
+function groupQuery(
+  db: Kysely<LedgerTables>,
+  tenantId: string,
+  group: GroupQuery,
+): CompiledQuery<GroupRow> {
+  const field = fieldSql(group.field, group.now);
+  if (!fieldDef(group.field).groupable) {
+    throw new ValidationError(`cannot group by '${group.field}'`, { target: "group_by" });
+  }
+  const rows = matching(db, tenantId, group.filter, group.now);
+  const groups =
+    group.field === "user"
+      ? sql`m AS MATERIALIZED ${rows.select([
+          sql`user_id`.as("group_value"),
+          "user_login",
+          "user_full_name",
+          sql`row_number() OVER (PARTITION BY user_id ORDER BY created_at DESC, id DESC)`.as("rn"),
+        ])},
+        g AS MATERIALIZED (
+          SELECT group_value, count(*) AS n,
+            max(CASE WHEN rn = 1 THEN user_login END) AS login,
+            max(CASE WHEN rn = 1 THEN user_full_name END) AS full_name
+          FROM m GROUP BY group_value
+        )`
+      : sql`g AS MATERIALIZED ${rows
+          .select([
+            sql`${field.value}`.as("group_value"),
+            sql`count(*)`.as("n"),
+            sql`NULL`.as("login"),
+            sql`NULL`.as("full_name"),
+          ])
+          .groupBy(sql`group_value`)}`;
+  return sql<GroupRow>`WITH ${groups}
+    SELECT 1 AS is_total, NULL AS value, count(*) AS n, NULL AS login, NULL AS full_name FROM g
+    UNION ALL
+    SELECT * FROM (
+      SELECT 0, group_value, n, login, full_name FROM g
+      ORDER BY n DESC, group_value ASC
+      LIMIT ${requireCount("limit", group.limit, 1)} OFFSET ${requireCount("offset", group.offset ?? 0, 0)}
+    )
+    ORDER BY is_total DESC, n DESC, value ASC`.compile(db);
+}
+
+function groupResult(rows: readonly GroupRow[], field: FieldName): GroupResult {
+  const [total, ...page] = rows;
+  return {
+    totalGroups: total?.n ?? 0,
+    groups: page.map((row): SessionGroup => {
+      const group: SessionGroup = { value: row.value, count: row.n };
+      if (field === "user" && row.value !== null) {
+        group.user = { id: row.value, login: row.login ?? "", fullName: row.full_name };
+      }
+      return group;
+    }),
+  };
+}
+
+type SessionListing = Pick<
+  SessionStore,
+  "listSessions" | "countSessions" | "groupSessions" | "streamSessions"
+>;
+
+export function sessionListing({ db, runner }: StoreContext): SessionListing {
+  const rows = async (query: CompiledQuery) =>
+    (await runner.all<SessionRow>(query)).map(fromSessionRow);
+
+  return {
+    listSessions: (tenantId, query: ListQuery) =>
+      guarded("listSessions", async () => {
+        requireInstant(query.now);
+        return rows(pageQuery(db, tenantId, query));
+      }),
+
+    countSessions: (tenantId, filter, now) =>
+      guarded("countSessions", async () => {
+        const [row] = await runner.all<{ n: number }>(
+          countQuery(db, tenantId, filter, requireInstant(now)),
+        );
+        return row?.n ?? 0;
+      }),
+
+    groupSessions: (tenantId, query: GroupQuery): Promise<GroupResult> =>
+      guarded("groupSessions", async () => {
+        const group: GroupQuery = { ...query, now: requireInstant(query.now) };
+        return groupResult(await runner.all(groupQuery(db, tenantId, group)), query.field);
+      }),
+
+    async *streamSessions(tenantId, query: StreamQuery) {
+      const now = requireInstant(query.now);
+      // Batched keyset reads, not one long cursor: an open better-sqlite3 iterator (or
+      // kysely's stream) would hold the only connection for as long as the consumer is slow.
+      let page: PageQuery = { filter: query.filter, sort: query.sort, now, limit: STREAM_BATCH };
+      for (;;) {
+        const batch = await guarded("streamSessions", () => rows(pageQuery(db, tenantId, page)));
+        yield* batch;
+        const last = batch.at(-1);
+        if (batch.length < STREAM_BATCH || !last) return;
+        page = { ...page, after: keysetPositionOf(effectiveSession(last, now), query.sort) };
+      }
+    },
+  };
+}

@@ -1,0 +1,118 @@
+/** Converts between `SessionRecord` and its row: times as integers, nested data as JSON. */
+import {
+  type BackgroundTask,
+  type ClientInfo,
+  type EndReason,
+  ipSortKey,
+  type SessionRecord,
+  type SessionStatus,
+  type TaskStatus,
+} from "@session-ledger/core";
+import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./schema.js";
+
+export type SessionRow = Pick<SessionsTable, (typeof SESSION_COLUMNS)[number]>;
+
+const json = (value: unknown): string | null =>
+  value === null || value === undefined ? null : JSON.stringify(value);
+
+const parsed = <T>(text: string | null): T | null =>
+  text === null ? null : (JSON.parse(text) as T);
+
+export function toSessionRow(record: SessionRecord): SessionRow {
+  return {
+    tenant_id: record.tenantId,
+    id: record.id,
+    session_identifier: record.sessionIdentifier,
+    user_id: record.user.id,
+    user_login: record.user.login,
+    user_full_name: record.user.fullName,
+    user_email: record.user.email,
+    client_type: record.clientType,
+    access_type: record.accessType,
+    client_ip: record.clientIp,
+    client_ip_key: record.clientIp === null ? null : ipSortKey(record.clientIp),
+    server_ip: record.serverIp,
+    server_ip_key: record.serverIp === null ? null : ipSortKey(record.serverIp),
+    user_agent: record.userAgent,
+    client_info: json(record.clientInfo),
+    city: record.city,
+    country: record.country,
+    license_edition: record.licenseEdition,
+    status: record.status,
+    end_reason: record.endReason,
+    created_at: record.createdAt,
+    last_activity_at: record.lastActivityAt,
+    expires_at: record.expiresAt,
+    absolute_expires_at: record.absoluteExpiresAt,
+    ended_at: record.endedAt,
+    attributes: json(record.attributes),
+    secret_hash: record.secretHash,
+  };
+}
+
+export function fromSessionRow(row: SessionRow): SessionRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    sessionIdentifier: row.session_identifier,
+    user: {
+      id: row.user_id,
+      login: row.user_login,
+      fullName: row.user_full_name,
+      email: row.user_email,
+    },
+    clientType: row.client_type,
+    accessType: row.access_type,
+    clientIp: row.client_ip,
+    serverIp: row.server_ip,
+    userAgent: row.user_agent,
+    clientInfo: parsed<ClientInfo>(row.client_info),
+    city: row.city,
+    country: row.country,
+    licenseEdition: row.license_edition,
+    status: row.status as SessionStatus,
+    endReason: row.end_reason as EndReason | null,
+    createdAt: row.created_at,
+    lastActivityAt: row.last_activity_at,
+    expiresAt: row.expires_at,
+    absoluteExpiresAt: row.absolute_expires_at,
+    endedAt: row.ended_at,
+    attributes: parsed<Record<string, unknown>>(row.attributes),
+    secretHash: row.secret_hash,
+  };
+}
+
+export function toTaskRow(task: BackgroundTask): TasksTable {
+  return {
+    tenant_id: task.tenantId,
+    id: task.id,
+    kind: task.kind,
+    status: task.status,
+    payload: json(task.payload),
+    result: json(task.result),
+    error: task.error,
+    created_at: task.createdAt,
+    updated_at: task.updatedAt,
+    lease_owner: task.leaseOwner,
+    lease_expires_at: task.leaseExpiresAt,
+  };
+}
+
+export function fromTaskRow(row: TasksTable): BackgroundTask {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    kind: row.kind,
+    status: row.status as TaskStatus,
+    payload: parsed<unknown>(row.payload),
+    result: parsed<unknown>(row.result),
+    error: row.error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+  };
+}
+
+/** JSON for a task patch value: `undefined` means "leave as is", so it is never called with it. */
+export const taskJson = json;

@@ -1,0 +1,105 @@
+/** Tenant policies and persisted background tasks: small tables, plain conditional writes. */
+import type {
+  BackgroundTask,
+  SessionStore,
+  TaskCondition,
+  TaskPatch,
+  TaskStatus,
+  TenantPolicy,
+} from "@session-ledger/core";
+import { type SqlBool, sql } from "kysely";
+import { requireCount, requireInstant } from "./arguments.js";
+import type { TasksTable } from "./schema.js";
+import { fromTaskRow, taskJson, toTaskRow } from "./session-row.js";
+import type { StoreContext } from "./sql-runner.js";
+import { guarded } from "./store-errors.js";
+
+type TasksAndPolicies = Pick<
+  SessionStore,
+  "getPolicy" | "putPolicy" | "insertTask" | "getTask" | "updateTask" | "findTasks"
+>;
+
+export function tasksAndPolicies({ db, runner }: StoreContext): TasksAndPolicies {
+  return {
+    getPolicy: (tenantId) =>
+      guarded("getPolicy", async () => {
+        const [row] = await runner.all<{ policy: string }>(
+          db.selectFrom("policies").select("policy").where("tenant_id", "=", tenantId).compile(),
+        );
+        return row ? (JSON.parse(row.policy) as TenantPolicy) : null;
+      }),
+
+    putPolicy: (tenantId, policy) =>
+      guarded("putPolicy", async () => {
+        const json = JSON.stringify(policy);
+        await runner.run(
+          db
+            .insertInto("policies")
+            .values({ tenant_id: tenantId, policy: json })
+            .onConflict((conflict) => conflict.column("tenant_id").doUpdateSet({ policy: json }))
+            .compile(),
+        );
+      }),
+
+    insertTask: (task: BackgroundTask) =>
+      guarded("insertTask", async () => {
+        // Replaces a task with the same id, as the reference store does.
+        await runner.run(db.insertInto("tasks").orReplace().values(toTaskRow(task)).compile());
+      }),
+
+    getTask: (tenantId, id) =>
+      guarded("getTask", async () => {
+        const [row] = await runner.all<TasksTable>(
+          db
+            .selectFrom("tasks")
+            .selectAll()
+            .where("tenant_id", "=", tenantId)
+            .where("id", "=", id)
+            .compile(),
+        );
+        return row ? fromTaskRow(row) : null;
+      }),
+
+    updateTask: (tenantId, id, patch: TaskPatch, condition?: TaskCondition) =>
+      guarded("updateTask", async () => {
+        const changes: Partial<TasksTable> = {
+          updated_at: requireInstant(patch.updatedAt, "updatedAt"),
+        };
+        if (patch.status !== undefined) changes.status = patch.status;
+        if (patch.result !== undefined) changes.result = taskJson(patch.result);
+        if (patch.error !== undefined) changes.error = patch.error;
+        if (patch.leaseOwner !== undefined) changes.lease_owner = patch.leaseOwner;
+        if (patch.leaseExpiresAt !== undefined) changes.lease_expires_at = patch.leaseExpiresAt;
+        let update = db
+          .updateTable("tasks")
+          .set(changes)
+          .where("tenant_id", "=", tenantId)
+          .where("id", "=", id);
+        if (condition?.statuses !== undefined) {
+          if (condition.statuses.length === 0) return null;
+          update = update.where("status", "in", [...condition.statuses]);
+        }
+        if (condition?.leaseOwner !== undefined) {
+          update = update.where(sql<SqlBool>`lease_owner IS ${condition.leaseOwner}`);
+        }
+        const [row] = await runner.all<TasksTable>(update.returningAll().compile());
+        return row ? fromTaskRow(row) : null;
+      }),
+
+    findTasks: (statuses: readonly TaskStatus[], limit) =>
+      guarded("findTasks", async () => {
+        if (statuses.length === 0) return [];
+        const found = await runner.all<TasksTable>(
+          db
+            .selectFrom("tasks")
+            .selectAll()
+            .where("status", "in", [...statuses])
+            .orderBy("created_at")
+            .orderBy("id")
+            .limit(requireCount("limit", limit, 0))
+            .compile(),
+        );
+        return found.map(fromTaskRow);
+      }),
+  };
+}
