@@ -158,8 +158,8 @@ export interface SessionStore {
    * Inserts a new open session. With `cap`, counting the user's open sessions, ending the
    * oldest (`evict-oldest`) and inserting MUST happen as one atomic step with respect to
    * other inserts for the same user, so two concurrent logins never both exceed the cap.
-   * MUST throw `ConflictError` when the tenant already has a session with the same
-   * non-null `sessionIdentifier`.
+   * MUST throw `ConflictError` when the tenant already has a session with the same id or the
+   * same non-null `sessionIdentifier`.
    */
   insertSession(record: SessionRecord, cap?: UserSessionCap): Promise<InsertOutcome>;
 

@@ -42,6 +42,17 @@ import type {
  * so callers can never change stored state by holding a reference.
  */
 export function createMemoryStore(): SessionStore {
+  return createMemoryStoreWithRows().store;
+}
+
+/**
+ * The memory store with its rows exposed, for tests that must reach past the port (such as
+ * the conformance self-check's deliberately broken stores). Not part of the public surface.
+ */
+export function createMemoryStoreWithRows(): {
+  store: SessionStore;
+  sessions: Map<string, Map<string, SessionRecord>>;
+} {
   const sessions = new Map<string, Map<string, SessionRecord>>();
   const policies = new Map<string, TenantPolicy>();
   const tasks = new Map<string, BackgroundTask>();
@@ -77,9 +88,12 @@ export function createMemoryStore(): SessionStore {
 
   const taskKey = (tenantId: string, id: string) => `${tenantId}\u0000${id}`;
 
-  return {
+  const store: SessionStore = {
     async insertSession(record: SessionRecord, cap?: UserSessionCap): Promise<InsertOutcome> {
       const rows = tenant(record.tenantId);
+      if (rows.has(record.id)) {
+        throw new ConflictError(`a session with id '${record.id}' already exists in this tenant`);
+      }
       if (record.sessionIdentifier !== null) {
         for (const row of rows.values()) {
           if (row.sessionIdentifier === record.sessionIdentifier) {
@@ -292,4 +306,5 @@ export function createMemoryStore(): SessionStore {
         .map(copy);
     },
   };
+  return { store, sessions };
 }

@@ -4,10 +4,15 @@
  * passed on a broken store would guard nothing.
  */
 import { describe, expect, it } from "vitest";
-import { createMemoryStore } from "../memory/memory-store.js";
+import { createMemoryStore, createMemoryStoreWithRows } from "../memory/memory-store.js";
+import type { SessionRecord } from "../model/session.js";
 import type { SessionStore } from "../storage.js";
 import { conformanceCases } from "./conformance.js";
 import { createCaseContext, OTHER_TENANT, TENANT } from "./harness.js";
+
+/** A blind write of a whole row, as a careless store would do it. */
+const overwrite = (sessions: Map<string, Map<string, SessionRecord>>, row: SessionRecord) =>
+  sessions.get(row.tenantId)?.set(row.id, structuredClone(row));
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -62,7 +67,7 @@ const breakages: Breakage[] = [
   {
     what: "it touches by reading the row and writing it all back later, reviving a session ended in between",
     store() {
-      const inner = createMemoryStore();
+      const { store: inner, sessions } = createMemoryStoreWithRows();
       return {
         ...inner,
         async updateOpenSession(tenantId, id, _now, patch) {
@@ -70,7 +75,7 @@ const breakages: Breakage[] = [
           if (!snapshot) return null;
           await tick();
           const written = { ...snapshot, ...patch };
-          await inner.insertSession(written); // the memory store overwrites by id
+          overwrite(sessions, written);
           return written;
         },
       };
@@ -80,7 +85,7 @@ const breakages: Breakage[] = [
   {
     what: "it ends sessions whatever state they are in",
     store() {
-      const inner = createMemoryStore();
+      const { store: inner, sessions } = createMemoryStoreWithRows();
       return {
         ...inner,
         async endSessions(tenantId, target, change) {
@@ -96,7 +101,7 @@ const breakages: Breakage[] = [
               outcome.notFound.push(id);
               continue;
             }
-            await inner.insertSession({
+            overwrite(sessions, {
               ...row,
               status: change.status,
               endReason: change.endReason,

@@ -38,6 +38,12 @@ const recordArb = (index: number) =>
       license: maybe(text),
       country: maybe(fc.constantFrom("US", "us", "PT", "DE")),
       browser: maybe(fc.constantFrom("Chrome", "chrome", "Firefox")),
+      os: maybe(fc.constantFrom("Linux", "linux", "iOS")),
+      device: maybe(fc.constantFrom("desktop", "mobile")),
+      serverIp: maybe(fc.constantFrom(...IPS)),
+      city: maybe(text),
+      email: maybe(fc.constantFrom("a@x.io", "A@X.io", "b_c@x.io")),
+      userAgent: maybe(fc.constantFrom("Mozilla/5.0", "curl/8.5", "MOZILLA/5.0")),
       sid: fc.option(fc.constantFrom("s1", "S1", "s2"), { nil: null }),
       createdAt: time,
       life: fc.integer({ min: 1, max: 120 }).map((n) => n * 1000),
@@ -53,14 +59,17 @@ const recordArb = (index: number) =>
         id: `${r.idPrefix}${index}`,
         tenantId: r.tenant,
         sessionIdentifier: r.sid === null ? null : `${r.sid}-${index}`,
-        user: { id: r.userId, login: r.login, fullName: r.fullName, email: null },
+        user: { id: r.userId, login: r.login, fullName: r.fullName, email: r.email },
         clientType: r.clientType,
         accessType: r.accessType,
         clientIp: r.clientIp,
-        serverIp: null,
-        userAgent: null,
-        clientInfo: r.browser === null ? null : { browser: r.browser, os: null, device: null },
-        city: null,
+        serverIp: r.serverIp,
+        userAgent: r.userAgent,
+        clientInfo:
+          r.browser === null && r.os === null
+            ? null
+            : { browser: r.browser, os: r.os, device: r.device },
+        city: r.city,
         country: r.country,
         licenseEdition: r.license,
         status: r.state === "open" ? "ACTIVE" : r.state === "ended" ? "LOGGED_OUT" : "REVOKED",
@@ -83,9 +92,7 @@ const recordsArb = fc
       : fc.tuple(...Array.from({ length: n }, (_, i) => recordArb(i))),
   );
 
-const FILTERABLE = FIELDS.filter(
-  (f) => f.type !== "reference" && !f.userSubField && f.name !== "user_agent",
-);
+const FILTERABLE = FIELDS.filter((f) => f.type !== "reference" && !f.userSubField);
 const USER_FIELDS = FIELDS.filter((f) => f.userSubField);
 
 function valueArb(def: FieldDef, allowSpecial: boolean): fc.Arbitrary<FilterValue> {
