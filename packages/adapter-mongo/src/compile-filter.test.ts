@@ -1,0 +1,128 @@
+import { foldCase, matchesPattern } from "@session-ledger/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { compileFilter, compileSort, groupStages, patternSource } from "./compile-filter.js";
+
+const NOW = 1_000;
+const CHARS = [
+  "a",
+  "A",
+  "b",
+  "é",
+  "É",
+  ".",
+  "*",
+  "\\",
+  "$",
+  "^",
+  "\n",
+  "[",
+  "]",
+  "(",
+  "-",
+  "/",
+  "|",
+];
+const text = fc.array(fc.constantFrom(...CHARS), { maxLength: 6 }).map((c) => c.join(""));
+
+describe("patternSource", () => {
+  it("should match exactly what the reference pattern matcher matches, on raw text", () => {
+    fc.assert(
+      fc.property(text, fc.array(text, { minLength: 2, maxLength: 4 }), (value, parts) => {
+        const regex = new RegExp(patternSource(parts, false));
+        expect(regex.test(value)).toBe(matchesPattern(value, parts));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("should match exactly what the reference matcher matches, on folded shadow text", () => {
+    fc.assert(
+      fc.property(text, fc.array(text, { minLength: 2, maxLength: 4 }), (value, parts) => {
+        const regex = new RegExp(patternSource(parts, true));
+        expect(regex.test(foldCase(value))).toBe(matchesPattern(value, parts));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("should anchor at the very end, not before a trailing newline", () => {
+    expect(new RegExp(patternSource(["ab", ""], true)).test("ab\n")).toBe(true);
+    expect(new RegExp(patternSource(["", "ab"], true)).test("ab\n")).toBe(false);
+    expect(patternSource(["", "ab"], true)).toBe("^[\\s\\S]*ab(?![\\s\\S])");
+  });
+});
+
+describe("compileFilter", () => {
+  const status = (value: string) =>
+    compileFilter(
+      { kind: "compare", field: "status", op: "EQ", value: { kind: "text", value } },
+      NOW,
+    );
+
+  it("should compile status ACTIVE to the open-at-now range and nothing else", () => {
+    expect(status("ACTIVE")).toEqual({ endedAt: null, expiresAt: { $gt: NOW } });
+    expect(status("EXPIRED")).toEqual({
+      $or: [
+        { $and: [{ endedAt: { $ne: null } }, { status: { $eq: "EXPIRED" } }] },
+        { endedAt: null, expiresAt: { $lte: NOW } },
+      ],
+    });
+  });
+
+  it("should fold constants: an empty OR matches nothing, a comparison with null is false", () => {
+    expect(compileFilter({ kind: "or", items: [] }, NOW)).toBe(false);
+    expect(compileFilter({ kind: "and", items: [] }, NOW)).toBe(true);
+    expect(
+      compileFilter({ kind: "compare", field: "country", op: "LT", value: { kind: "null" } }, NOW),
+    ).toBe(false);
+    expect(
+      compileFilter({ kind: "not", item: { kind: "in", field: "country", values: [] } }, NOW),
+    ).toBe(true);
+  });
+
+  it("should compare text through the folded shadow key and IPs through their sort key", () => {
+    expect(
+      compileFilter(
+        { kind: "compare", field: "client_type", op: "GE", value: { kind: "text", value: "UI" } },
+        NOW,
+      ),
+    ).toEqual({ "k.clientType": { $gte: "ui" } });
+    expect(
+      compileFilter(
+        {
+          kind: "compare",
+          field: "client_ip",
+          op: "EQ",
+          value: { kind: "text", value: "10.0.0.1" },
+        },
+        NOW,
+      ),
+    ).toEqual({ "k.clientIp": { $eq: "00000000000000000000ffff0a000001" } });
+  });
+});
+
+describe("compileSort", () => {
+  it("should append the id tie-break and read now-dependent fields from the effective stage", () => {
+    expect(compileSort([{ field: "end_time", direction: "desc" }])).toEqual({
+      sort: { "effective.endedAt": -1, id: 1 },
+      needsEffective: true,
+    });
+    expect(
+      compileSort([
+        { field: "user", direction: "asc" },
+        { field: "id", direction: "desc" },
+      ]),
+    ).toEqual({
+      sort: { "k.login": 1, id: -1 },
+      needsEffective: false,
+    });
+  });
+});
+
+describe("groupStages", () => {
+  it("should refuse fields the catalog does not allow grouping by", () => {
+    expect(() => groupStages("creation_time", NOW, 0, 10)).toThrow(/cannot group/);
+    expect(() => groupStages("$where", NOW, 0, 10)).toThrow(/unknown group field/);
+  });
+});

@@ -1,0 +1,540 @@
+/**
+ * Compiles the core's query AST into MongoDB filter documents and aggregation stages with the
+ * reference semantics of `listing/evaluate.ts` and `listing/order.ts`:
+ *
+ * - Text compares through the ASCII-folded shadow keys (`k.*`), IPs through their `ipSortKey`,
+ *   ids, enums and times exactly, all under the simple (binary, code point) collation.
+ * - Two-valued logic: every compiled leaf is an exact predicate that is false on null (MongoDB's
+ *   `$lt`/`$gt`/`$regex` never match null), so `$nor` gives exactly the complement.
+ * - A stored open record whose deadline has passed reads as EXPIRED: `status`, `end_reason`
+ *   and `end_time` are compiled per state (open, lapsed, ended) with `now` as a bound value.
+ * - No value ever becomes a key: field names come only from the catalog table below, values
+ *   only sit under `$eq`/`$lt`/`$gt`/`$lte`/`$gte`/`$regex` (regex literals escaped).
+ */
+import {
+  type CompareOp,
+  compareCodePoints,
+  EndReason,
+  FIELDS,
+  type FieldDef,
+  type FieldName,
+  type Filter,
+  type FilterValue,
+  foldCase,
+  ipSortKey,
+  type KeysetPosition,
+  matchesPattern,
+  SESSION_STATUSES,
+  SessionStatus,
+  type SortKey,
+  type SortValue,
+  ValidationError,
+} from "@session-ledger/core";
+import type { Document } from "mongodb";
+import { requireText, requireTime } from "./boundary.js";
+
+/** A compiled predicate: a filter document, or a constant when the compiler could decide. */
+export type Condition = Document | boolean;
+
+/** Where each catalog field lives: `raw` is the stored value, `key` the value it compares as. */
+const PATHS: Readonly<Record<FieldName, { raw: string; key: string }>> = {
+  id: { raw: "id", key: "id" },
+  session_identifier: { raw: "sessionIdentifier", key: "sessionIdentifier" },
+  client_type: { raw: "clientType", key: "k.clientType" },
+  access_type: { raw: "accessType", key: "k.accessType" },
+  client_ip: { raw: "clientIp", key: "k.clientIp" },
+  server_ip: { raw: "serverIp", key: "k.serverIp" },
+  user_agent: { raw: "userAgent", key: "k.userAgent" },
+  browser: { raw: "clientInfo.browser", key: "k.browser" },
+  os: { raw: "clientInfo.os", key: "k.os" },
+  device: { raw: "clientInfo.device", key: "k.device" },
+  city: { raw: "city", key: "k.city" },
+  country: { raw: "country", key: "k.country" },
+  license_edition: { raw: "licenseEdition", key: "k.licenseEdition" },
+  status: { raw: "status", key: "status" },
+  end_reason: { raw: "endReason", key: "endReason" },
+  creation_time: { raw: "createdAt", key: "createdAt" },
+  last_activity_time: { raw: "lastActivityAt", key: "lastActivityAt" },
+  expired_at: { raw: "expiresAt", key: "expiresAt" },
+  absolute_expiry_time: { raw: "absoluteExpiresAt", key: "absoluteExpiresAt" },
+  end_time: { raw: "endedAt", key: "endedAt" },
+  // `user` compares as its id and sorts as its folded login (see `compareDef`/`sortDef`).
+  user: { raw: "user.id", key: "k.login" },
+  "user.id": { raw: "user.id", key: "user.id" },
+  "user.login": { raw: "user.login", key: "k.login" },
+  "user.full_name": { raw: "user.fullName", key: "k.fullName" },
+  "user.email": { raw: "user.email", key: "k.email" },
+};
+
+const DEFS = new Map<string, FieldDef>(FIELDS.map((def) => [def.name, def]));
+const MAX_DEPTH = 64;
+
+/** The catalog entry for a field name; anything else (`$where`, `a.b`, …) is a ValidationError. */
+export function catalogField(name: unknown, target = "field"): FieldDef {
+  const def = typeof name === "string" ? DEFS.get(name) : undefined;
+  if (def === undefined || !Object.hasOwn(PATHS, def.name)) {
+    throw new ValidationError(
+      `mongo store: unknown ${target} ${JSON.stringify(name) ?? "nothing"}`,
+      {
+        target,
+      },
+    );
+  }
+  return def;
+}
+
+// ---------------------------------------------------------------- constant folding
+
+export function allOf(items: readonly Condition[]): Condition {
+  const docs: Document[] = [];
+  for (const item of items) {
+    if (item === false) return false;
+    if (item !== true) docs.push(item);
+  }
+  if (docs.length === 0) return true;
+  return docs.length === 1 ? docs[0]! : { $and: docs };
+}
+
+export function anyOf(items: readonly Condition[]): Condition {
+  const docs: Document[] = [];
+  for (const item of items) {
+    if (item === true) return true;
+    if (item !== false) docs.push(item);
+  }
+  if (docs.length === 0) return false;
+  return docs.length === 1 ? docs[0]! : { $or: docs };
+}
+
+export function not(item: Condition): Condition {
+  return typeof item === "boolean" ? !item : { $nor: [item] };
+}
+
+/** A filter document for a condition; `false` becomes one that matches nothing. */
+export function toFilterDocument(condition: Condition): Document {
+  if (condition === true) return {};
+  if (condition === false) return { _id: { $in: [] } };
+  return condition;
+}
+
+// ---------------------------------------------------------------- session states at `now`
+
+/** Open at `now`: not ended and the deadline not reached. */
+export const openAt = (now: number): Document => ({ endedAt: null, expiresAt: { $gt: now } });
+/** Lapsed at `now`: never ended, but the deadline has passed; reads as EXPIRED. */
+export const lapsedAt = (now: number): Document => ({ endedAt: null, expiresAt: { $lte: now } });
+const ENDED: Document = { endedAt: { $ne: null } };
+const ENDED_STATUSES = SESSION_STATUSES.filter((status) => status !== SessionStatus.Active);
+/** A lapse ends as MAX_LIFETIME when the absolute deadline bound it (see `lapseReason`). */
+const LIFETIME_BOUND: Document = { $expr: { $gte: ["$expiresAt", "$absoluteExpiresAt"] } };
+
+// ---------------------------------------------------------------- leaves
+
+/** One comparison in compare space (folded text, IP sort keys, exact ids, epoch ms). */
+type Test =
+  | { op: "eq"; value: SortValue }
+  | { op: "lt" | "lte" | "gt" | "gte"; value: string | number }
+  | { op: "notNull" }
+  | { op: "match"; parts: readonly string[] };
+
+const RANGE_OPS: Record<Exclude<CompareOp, "EQ">, "lt" | "lte" | "gt" | "gte"> = {
+  LT: "lt",
+  LE: "lte",
+  GT: "gt",
+  GE: "gte",
+};
+
+/** The test as a filter document on one path. `foldedPath` says the stored text is folded. */
+function onPath(path: string, test: Test, foldedPath: boolean): Document {
+  switch (test.op) {
+    case "eq":
+      return { [path]: { $eq: test.value } };
+    case "notNull":
+      return { [path]: { $ne: null } };
+    case "match":
+      return { [path]: { $regex: patternSource(test.parts, foldedPath) } };
+    default:
+      return { [path]: { [`$${test.op}`]: test.value } };
+  }
+}
+
+/** The test applied to a value the compiler knows (a lapsed row's status or end reason). */
+function holdsFor(constant: SortValue, test: Test): boolean {
+  switch (test.op) {
+    case "eq":
+      return constant === test.value;
+    case "notNull":
+      return constant !== null;
+    case "match":
+      return typeof constant === "string" && matchesPattern(constant, test.parts);
+    default: {
+      if (constant === null || typeof constant !== typeof test.value) return false;
+      const order =
+        typeof constant === "number"
+          ? Math.sign(constant - (test.value as number))
+          : compareCodePoints(constant, test.value as string);
+      if (test.op === "lt") return order < 0;
+      if (test.op === "lte") return order <= 0;
+      if (test.op === "gt") return order > 0;
+      return order >= 0;
+    }
+  }
+}
+
+/**
+ * The test on a field's value as a read at `now` reports it. Only `status`, `end_reason` and
+ * `end_time` depend on `now`; they are compiled per state so no per-row computation is needed
+ * in a plain filter (and the open/lapsed split can use the indexes on `expiresAt`).
+ */
+function fieldTest(def: FieldDef, test: Test, now: number): Condition {
+  const paths = PATHS[def.name];
+  switch (def.name) {
+    case "status":
+      return anyOf([
+        // Ended rows are stored with their final status, never ACTIVE (checked on insert).
+        ENDED_STATUSES.some((status) => holdsFor(status, test)) &&
+          allOf([ENDED, onPath("status", test, false)]),
+        holdsFor(SessionStatus.Active, test) && openAt(now),
+        holdsFor(SessionStatus.Expired, test) && lapsedAt(now),
+      ]);
+    case "end_reason":
+      return anyOf([
+        allOf([ENDED, onPath("endReason", test, false)]),
+        holdsFor(null, test) && openAt(now),
+        holdsFor(EndReason.MaxLifetime, test) && allOf([lapsedAt(now), LIFETIME_BOUND]),
+        holdsFor(EndReason.IdleTimeout, test) && allOf([lapsedAt(now), not(LIFETIME_BOUND)]),
+      ]);
+    case "end_time":
+      return anyOf([
+        allOf([ENDED, onPath("endedAt", test, false)]),
+        holdsFor(null, test) && openAt(now),
+        allOf([lapsedAt(now), onPath("expiresAt", test, false)]),
+      ]);
+  }
+  // A pattern matches the text itself: folded shadow text, or the raw text of an id or IP.
+  if (test.op === "match") {
+    return def.type === "text" ? onPath(paths.key, test, true) : onPath(paths.raw, test, false);
+  }
+  return onPath(paths.key, test, def.type === "text");
+}
+
+/**
+ * An anchored regular expression for a wildcard pattern over the whole value. Literal parts are
+ * escaped so that no metacharacter of the user's survives. Over folded shadow text the folded
+ * literal is enough; over raw text each ASCII letter becomes a two-case class, which is exactly
+ * the reference's ASCII-only case-insensitivity (regex `i` would also fold non-ASCII letters).
+ * The end anchor is `(?![\s\S])`, not `$`: PCRE's `$` also matches before a final newline.
+ */
+export function patternSource(parts: readonly string[], foldedPath: boolean): string {
+  const literal = (part: string) =>
+    [...foldCase(part)]
+      .map((char) => {
+        if (!foldedPath && char >= "a" && char <= "z") return `[${char}${char.toUpperCase()}]`;
+        return /[\\^$.*+?()[\]{}|/-]/.test(char) ? `\\${char}` : char;
+      })
+      .join("");
+  return `^${parts.map(literal).join("[\\s\\S]*")}(?![\\s\\S])`;
+}
+
+/** A filter literal in compare space for `def`, rejecting values of the wrong kind. */
+function compareValue(def: FieldDef, value: FilterValue): string | number {
+  if (def.type === "time") {
+    if (value.kind !== "time") throw kindError(def, value, "a time");
+    return requireTime(`filter value of ${def.name}`, value.value);
+  }
+  if (value.kind !== "text") throw kindError(def, value, "a text value");
+  const text = requireText(`filter value of ${def.name}`, value.value);
+  if (def.type === "text") return foldCase(text);
+  if (def.type === "ip") return ipSortKey(text);
+  return text;
+}
+
+function kindError(def: FieldDef, value: unknown, expected: string): ValidationError {
+  return new ValidationError(
+    `mongo store: ${def.name} compares with ${expected}, got ${JSON.stringify(value) ?? "nothing"}`,
+    { target: def.name },
+  );
+}
+
+/** `user` compares as the user's id (the reference evaluates `user.id` for it). */
+const compareDef = (def: FieldDef): FieldDef => (def.name === "user" ? DEFS.get("user.id")! : def);
+
+function compileComparison(field: unknown, op: unknown, value: unknown, now: number): Condition {
+  const def = compareDef(catalogField(field));
+  if (op !== "EQ" && !Object.hasOwn(RANGE_OPS, op as string)) {
+    throw new ValidationError(`mongo store: unknown operator ${JSON.stringify(op)}`, {
+      target: "op",
+    });
+  }
+  const checked = checkValue(def, value);
+  if (checked.kind === "null") return op === "EQ" && fieldTest(def, { op: "eq", value: null }, now);
+  if (checked.kind === "pattern") {
+    if (def.type === "time") throw kindError(def, checked, "a time");
+    return op === "EQ" && fieldTest(def, { op: "match", parts: checked.parts }, now);
+  }
+  const literal = compareValue(def, checked);
+  if (op === "EQ") return fieldTest(def, { op: "eq", value: literal }, now);
+  return fieldTest(def, { op: RANGE_OPS[op as Exclude<CompareOp, "EQ">], value: literal }, now);
+}
+
+function checkValue(def: FieldDef, value: unknown): FilterValue {
+  if (value === null || typeof value !== "object") throw kindError(def, value, "a filter value");
+  const candidate = value as FilterValue;
+  switch (candidate.kind) {
+    case "null":
+    case "text":
+    case "time":
+      return candidate;
+    case "pattern": {
+      const { parts } = candidate;
+      if (
+        !Array.isArray(parts) ||
+        parts.length < 2 ||
+        !parts.every((part) => typeof part === "string")
+      ) {
+        throw kindError(def, value, "a pattern of two or more literal parts");
+      }
+      return candidate;
+    }
+    default:
+      throw kindError(def, value, "a filter value");
+  }
+}
+
+/** The filter as a condition at `now`; null means every session. */
+export function compileFilter(filter: Filter | null, now: number): Condition {
+  requireTime("now", now);
+  return filter === null ? true : compileNode(filter, now, 0);
+}
+
+function compileNode(filter: Filter, now: number, depth: number): Condition {
+  if (depth > MAX_DEPTH) {
+    throw new ValidationError(`mongo store: filter nested deeper than ${MAX_DEPTH}`, {
+      target: "filter",
+    });
+  }
+  if (filter === null || typeof filter !== "object") {
+    throw new ValidationError("mongo store: a filter node must be an object", { target: "filter" });
+  }
+  const list = (items: unknown) => {
+    if (!Array.isArray(items)) {
+      throw new ValidationError("mongo store: filter items must be a list", { target: "filter" });
+    }
+    return items.map((item: Filter) => compileNode(item, now, depth + 1));
+  };
+  switch (filter.kind) {
+    case "and":
+      return allOf(list(filter.items));
+    case "or":
+      return anyOf(list(filter.items));
+    case "not":
+      return not(compileNode(filter.item, now, depth + 1));
+    case "user":
+      return compileNode(filter.filter, now, depth + 1);
+    case "compare":
+      return compileComparison(filter.field, filter.op, filter.value, now);
+    case "in": {
+      if (!Array.isArray(filter.values)) {
+        throw new ValidationError("mongo store: IN values must be a list", { target: "filter" });
+      }
+      return anyOf(filter.values.map((value) => compileComparison(filter.field, "EQ", value, now)));
+    }
+    case "between":
+      return allOf([
+        compileComparison(filter.field, "GE", filter.low, now),
+        compileComparison(filter.field, "LE", filter.high, now),
+      ]);
+    default:
+      throw new ValidationError(
+        `mongo store: unknown filter node ${JSON.stringify((filter as { kind?: unknown }).kind)}`,
+        { target: "filter" },
+      );
+  }
+}
+
+// ---------------------------------------------------------------- sorting and keyset paging
+
+/** `user` sorts as the folded login; every other field as itself. */
+const sortDef = (def: FieldDef): FieldDef => (def.name === "user" ? DEFS.get("user.login")! : def);
+
+const EFFECTIVE_PATHS: Partial<Record<FieldName, string>> = {
+  status: "effective.status",
+  end_reason: "effective.endReason",
+  end_time: "effective.endedAt",
+};
+
+export function checkSort(sort: unknown): SortKey[] {
+  if (!Array.isArray(sort)) {
+    throw new ValidationError("mongo store: sort must be a list", { target: "sort" });
+  }
+  return sort.map((key: SortKey) => {
+    const def = catalogField(key?.field, "sort field");
+    if (key.direction !== "asc" && key.direction !== "desc") {
+      throw new ValidationError(
+        `mongo store: sort direction must be asc or desc, got ${JSON.stringify(key.direction)}`,
+        { target: "sort" },
+      );
+    }
+    return { field: def.name, direction: key.direction };
+  });
+}
+
+export interface SortPlan {
+  /** The sort document, `id` tie-break included. */
+  sort: Record<string, 1 | -1>;
+  /** True when a key reads a `now`-dependent value, computed by `effectiveStage`. */
+  needsEffective: boolean;
+}
+
+/** The sort document for the reference order, tie-break on `id` appended unless `id` is a key. */
+export function compileSort(sort: readonly SortKey[]): SortPlan {
+  const spec: Record<string, 1 | -1> = {};
+  let needsEffective = false;
+  for (const key of sort) {
+    const def = sortDef(catalogField(key.field, "sort field"));
+    const effective = EFFECTIVE_PATHS[def.name];
+    const path = effective ?? PATHS[def.name].key;
+    needsEffective ||= effective !== undefined;
+    // A second key on the same path can never break a tie the first one left.
+    if (!Object.hasOwn(spec, path)) spec[path] = key.direction === "asc" ? 1 : -1;
+  }
+  if (!sort.some((key) => key.field === "id")) spec.id ??= 1;
+  return { sort: spec, needsEffective };
+}
+
+/**
+ * The `$addFields` stage that computes the values a read at `now` reports for the fields that
+ * depend on it, for sorting and grouping (filters use the per-state form instead). Only
+ * constants and field paths appear in it; `now` is a number.
+ */
+export function effectiveStage(now: number): Document {
+  const lapsed = { $and: [{ $eq: ["$endedAt", null] }, { $lte: ["$expiresAt", now] }] };
+  return {
+    $addFields: {
+      effective: {
+        status: { $cond: [lapsed, SessionStatus.Expired, "$status"] },
+        endReason: {
+          $cond: [
+            lapsed,
+            {
+              $cond: [
+                { $gte: ["$expiresAt", "$absoluteExpiresAt"] },
+                EndReason.MaxLifetime,
+                EndReason.IdleTimeout,
+              ],
+            },
+            "$endReason",
+          ],
+        },
+        endedAt: { $cond: [lapsed, "$expiresAt", "$endedAt"] },
+      },
+    },
+  };
+}
+
+/**
+ * Keyset paging as a range filter: rows strictly after `position` in the order of `sort`
+ * (then `id` ascending), as an `$or` over "equal on the earlier keys, beyond on this one".
+ * Null sorts lowest: after null ascending is "not null"; after a value descending includes null.
+ */
+export function compileAfter(
+  sort: readonly SortKey[],
+  position: KeysetPosition,
+  now: number,
+): Condition {
+  if (position === null || typeof position !== "object" || !Array.isArray(position.values)) {
+    throw new ValidationError("mongo store: a keyset position needs values and an id", {
+      target: "after",
+    });
+  }
+  const keys: { def: FieldDef; direction: SortKey["direction"]; value: SortValue }[] = [];
+  for (const [i, key] of sort.entries()) {
+    const def = catalogField(key.field, "sort field");
+    keys.push({ def: sortDef(def), direction: key.direction, value: position.values[i] ?? null });
+    // The reference stops at an `id` key: ids are unique, nothing after it can tie.
+    if (def.name === "id") break;
+  }
+  if (!sort.some((key) => key.field === "id")) {
+    keys.push({
+      def: DEFS.get("id")!,
+      direction: "asc",
+      value: requireText("after.id", position.id),
+    });
+  }
+  const terms: Condition[] = [];
+  const equalSoFar: Condition[] = [];
+  for (const { def, direction, value } of keys) {
+    checkSortValue(def, value);
+    let beyond: Condition;
+    if (direction === "asc") {
+      beyond =
+        value === null
+          ? fieldTest(def, { op: "notNull" }, now)
+          : fieldTest(def, { op: "gt", value }, now);
+    } else {
+      beyond =
+        value === null
+          ? false
+          : anyOf([
+              fieldTest(def, { op: "lt", value }, now),
+              fieldTest(def, { op: "eq", value: null }, now),
+            ]);
+    }
+    terms.push(allOf([...equalSoFar, beyond]));
+    equalSoFar.push(fieldTest(def, { op: "eq", value }, now));
+  }
+  return anyOf(terms);
+}
+
+function checkSortValue(def: FieldDef, value: unknown): void {
+  const expected = def.type === "time" ? "number" : "string";
+  if (
+    value !== null &&
+    !(typeof value === expected && (expected === "string" || Number.isFinite(value)))
+  ) {
+    throw new ValidationError(
+      `mongo store: a keyset value for ${def.name} must be a ${expected} or null, got ${JSON.stringify(value) ?? "nothing"}`,
+      { target: "after" },
+    );
+  }
+}
+
+// ---------------------------------------------------------------- grouping
+
+/**
+ * The stages that count matching sessions per exact stored value of `field` (user id for
+ * `user`), largest count first, ties by value with null first, with the total number of
+ * groups counted in the same pass through `$facet`.
+ */
+export function groupStages(
+  field: unknown,
+  now: number,
+  offset: number,
+  limit: number,
+): Document[] {
+  const def = catalogField(field, "group field");
+  if (!def.groupable) {
+    throw new ValidationError(`mongo store: cannot group by ${def.name}`, { target: "group_by" });
+  }
+  const effective = EFFECTIVE_PATHS[def.name];
+  // `$ifNull` turns a missing sub-field (no client info at all) into the null group.
+  const groupKey = effective ? `$${effective}` : { $ifNull: [`$${PATHS[def.name].raw}`, null] };
+  const group: Document = { _id: groupKey, count: { $sum: 1 } };
+  if (def.name === "user") {
+    // `$topN` with n 1 rather than `$top`: the same array shape on MongoDB and in mingo.
+    group.newest = {
+      $topN: {
+        n: 1,
+        sortBy: { createdAt: -1, id: -1 },
+        output: { login: "$user.login", fullName: "$user.fullName" },
+      },
+    };
+  }
+  const page: Document[] = [{ $sort: { count: -1, _id: 1 } }];
+  if (offset > 0) page.push({ $skip: offset });
+  page.push({ $limit: limit });
+  return [
+    ...(effective ? [effectiveStage(now)] : []),
+    { $group: group },
+    { $facet: { total: [{ $count: "groups" }], page } },
+  ];
+}

@@ -1,0 +1,217 @@
+/**
+ * How records map to stored documents and back. A session document holds the record's fields
+ * as they are, plus `k`: shadow keys in *sort space* (ASCII-folded text, `ipSortKey` for IPs)
+ * that filters and sorts compare exactly, because MongoDB's own case-insensitive tools
+ * (`$toLower`, collations, regex `i`) fold more than the reference's ASCII-only rule.
+ * Every field is always written, null when empty, so "missing" never differs from "null".
+ */
+import {
+  type BackgroundTask,
+  type EndReason,
+  foldCase,
+  ipSortKey,
+  type SessionRecord,
+  type SessionStatus,
+  type TaskStatus,
+  type TenantPolicy,
+} from "@session-ledger/core";
+import { decodeJson, encodeJson } from "./boundary.js";
+
+/** The shadow keys: what text and IP filters and sorts compare. */
+export interface SortKeys {
+  clientType: string;
+  accessType: string;
+  clientIp: string | null;
+  serverIp: string | null;
+  userAgent: string | null;
+  browser: string | null;
+  os: string | null;
+  device: string | null;
+  city: string | null;
+  country: string | null;
+  licenseEdition: string | null;
+  login: string;
+  fullName: string | null;
+  email: string | null;
+}
+
+export interface SessionDocument {
+  tenantId: string;
+  id: string;
+  sessionIdentifier: string | null;
+  user: { id: string; login: string; fullName: string | null; email: string | null };
+  clientType: string;
+  accessType: string;
+  clientIp: string | null;
+  serverIp: string | null;
+  userAgent: string | null;
+  clientInfo: { browser: string | null; os: string | null; device: string | null } | null;
+  city: string | null;
+  country: string | null;
+  licenseEdition: string | null;
+  status: SessionStatus;
+  endReason: EndReason | null;
+  createdAt: number;
+  lastActivityAt: number;
+  expiresAt: number;
+  absoluteExpiresAt: number;
+  endedAt: number | null;
+  attributesJson: string | null;
+  secretHash: string;
+  /** `endedAt` as a BSON date, for the retention TTL index (TTL needs dates). Null while open. */
+  endedOn: Date | null;
+  /** The operation that ended the session, so a bulk end can report exactly what it ended. */
+  endedBy: string | null;
+  k: SortKeys;
+}
+
+const fold = (text: string | null) => (text === null ? null : foldCase(text));
+const ipKey = (ip: string | null) => (ip === null ? null : ipSortKey(ip));
+
+export function toSessionDocument(record: SessionRecord): SessionDocument {
+  const info = record.clientInfo;
+  return {
+    tenantId: record.tenantId,
+    id: record.id,
+    sessionIdentifier: record.sessionIdentifier,
+    user: {
+      id: record.user.id,
+      login: record.user.login,
+      fullName: record.user.fullName,
+      email: record.user.email,
+    },
+    clientType: record.clientType,
+    accessType: record.accessType,
+    clientIp: record.clientIp,
+    serverIp: record.serverIp,
+    userAgent: record.userAgent,
+    clientInfo: info && { browser: info.browser, os: info.os, device: info.device },
+    city: record.city,
+    country: record.country,
+    licenseEdition: record.licenseEdition,
+    status: record.status,
+    endReason: record.endReason,
+    createdAt: record.createdAt,
+    lastActivityAt: record.lastActivityAt,
+    expiresAt: record.expiresAt,
+    absoluteExpiresAt: record.absoluteExpiresAt,
+    endedAt: record.endedAt,
+    attributesJson: encodeJson(record.attributes),
+    secretHash: record.secretHash,
+    endedOn: record.endedAt === null ? null : new Date(record.endedAt),
+    endedBy: null,
+    k: {
+      clientType: foldCase(record.clientType),
+      accessType: foldCase(record.accessType),
+      clientIp: ipKey(record.clientIp),
+      serverIp: ipKey(record.serverIp),
+      userAgent: fold(record.userAgent),
+      browser: fold(info?.browser ?? null),
+      os: fold(info?.os ?? null),
+      device: fold(info?.device ?? null),
+      city: fold(record.city),
+      country: fold(record.country),
+      licenseEdition: fold(record.licenseEdition),
+      login: foldCase(record.user.login),
+      fullName: fold(record.user.fullName),
+      email: fold(record.user.email),
+    },
+  };
+}
+
+/** The record a stored document holds; shadow keys and bookkeeping fields stay behind. */
+export function toSessionRecord(doc: SessionDocument): SessionRecord {
+  const info = doc.clientInfo;
+  return {
+    id: doc.id,
+    tenantId: doc.tenantId,
+    sessionIdentifier: doc.sessionIdentifier ?? null,
+    user: {
+      id: doc.user.id,
+      login: doc.user.login,
+      fullName: doc.user.fullName ?? null,
+      email: doc.user.email ?? null,
+    },
+    clientType: doc.clientType,
+    accessType: doc.accessType,
+    clientIp: doc.clientIp ?? null,
+    serverIp: doc.serverIp ?? null,
+    userAgent: doc.userAgent ?? null,
+    clientInfo: info
+      ? { browser: info.browser ?? null, os: info.os ?? null, device: info.device ?? null }
+      : null,
+    city: doc.city ?? null,
+    country: doc.country ?? null,
+    licenseEdition: doc.licenseEdition ?? null,
+    status: doc.status,
+    endReason: doc.endReason ?? null,
+    createdAt: doc.createdAt,
+    lastActivityAt: doc.lastActivityAt,
+    expiresAt: doc.expiresAt,
+    absoluteExpiresAt: doc.absoluteExpiresAt,
+    endedAt: doc.endedAt ?? null,
+    attributes: decodeJson(doc.attributesJson) as Record<string, unknown> | null,
+    secretHash: doc.secretHash,
+  };
+}
+
+/** Policies are keyed by tenant: `_id` is the tenant id, so an upsert needs no extra index. */
+export interface PolicyDocument extends TenantPolicy {
+  _id: string;
+}
+
+export function toTenantPolicy(doc: PolicyDocument): TenantPolicy {
+  return {
+    idleTimeoutMs: doc.idleTimeoutMs,
+    maxLifetimeMs: doc.maxLifetimeMs,
+    touchResolutionMs: doc.touchResolutionMs,
+    maxSessionsPerUser: doc.maxSessionsPerUser ?? null,
+    onSessionLimit: doc.onSessionLimit,
+  };
+}
+
+export interface TaskDocument {
+  tenantId: string;
+  id: string;
+  kind: string;
+  status: TaskStatus;
+  payloadJson: string | null;
+  resultJson: string | null;
+  error: string | null;
+  createdAt: number;
+  updatedAt: number;
+  leaseOwner: string | null;
+  leaseExpiresAt: number | null;
+}
+
+export function toTaskDocument(task: BackgroundTask): TaskDocument {
+  return {
+    tenantId: task.tenantId,
+    id: task.id,
+    kind: task.kind,
+    status: task.status,
+    payloadJson: encodeJson(task.payload),
+    resultJson: encodeJson(task.result),
+    error: task.error,
+    createdAt: task.createdAt,
+    updatedAt: task.updatedAt,
+    leaseOwner: task.leaseOwner,
+    leaseExpiresAt: task.leaseExpiresAt,
+  };
+}
+
+export function toBackgroundTask(doc: TaskDocument): BackgroundTask {
+  return {
+    id: doc.id,
+    tenantId: doc.tenantId,
+    kind: doc.kind,
+    status: doc.status,
+    payload: decodeJson(doc.payloadJson),
+    result: decodeJson(doc.resultJson),
+    error: doc.error ?? null,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    leaseOwner: doc.leaseOwner ?? null,
+    leaseExpiresAt: doc.leaseExpiresAt ?? null,
+  };
+}

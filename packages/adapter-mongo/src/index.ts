@@ -1,0 +1,6 @@
+export type { EnsureIndexesOptions } from "./indexes.js";
+export {
+  createMongoStore,
+  type MongoSessionStore,
+  type MongoStoreOptions,
+} from "./mongo-store.js";

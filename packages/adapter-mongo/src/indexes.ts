@@ -1,0 +1,102 @@
+/**
+ * The collections and indexes the store owns. `ensureIndexes` is idempotent: run it at deploy
+ * time or at every start. All indexes use the simple (binary) collation, which is also what
+ * every query asks for, so a default collation on a host-made collection changes nothing.
+ */
+
+import { ValidationError } from "@session-ledger/core";
+import type { Db, IndexDescription } from "mongodb";
+
+export const SIMPLE_COLLATION = { locale: "simple" } as const;
+
+/** Name of the TTL index that purges long-ended sessions. */
+export const RETENTION_INDEX = "purge_ended";
+
+const simple = (indexes: IndexDescription[]): readonly IndexDescription[] =>
+  indexes.map((index) => ({ ...index, collation: SIMPLE_COLLATION }));
+
+export const SESSION_INDEXES = simple([
+  // Every read and write addresses a session by tenant and id.
+  { name: "tenant_id", key: { tenantId: 1, id: 1 }, unique: true },
+  // The host's correlation id is unique per tenant when present (null is not a value).
+  {
+    name: "tenant_session_identifier",
+    key: { tenantId: 1, sessionIdentifier: 1 },
+    unique: true,
+    partialFilterExpression: { sessionIdentifier: { $type: "string" } },
+  },
+  // Listings by tenant, newest first by default.
+  { name: "tenant_created", key: { tenantId: 1, createdAt: -1, id: 1 } },
+  // A user's sessions: the per-user cap, terminate-by-user, the user filter.
+  { name: "tenant_user", key: { tenantId: 1, "user.id": 1, createdAt: -1 } },
+  // The sweep: only stored-open sessions, by deadline, across tenants.
+  {
+    name: "open_by_deadline",
+    key: { expiresAt: 1 },
+    partialFilterExpression: { status: "ACTIVE" },
+  },
+  // Which sessions one end operation ended, so bulk ends report exactly their own.
+  {
+    name: "ended_by",
+    key: { endedBy: 1 },
+    partialFilterExpression: { endedBy: { $type: "string" } },
+  },
+]);
+
+export const TASK_INDEXES = simple([
+  { name: "tenant_id", key: { tenantId: 1, id: 1 }, unique: true },
+  { name: "status_created", key: { status: 1, createdAt: 1, id: 1 } },
+]);
+
+/** The part of a collection index management needs. */
+interface IndexedCollection {
+  createIndexes(indexes: IndexDescription[]): Promise<string[]>;
+}
+
+export interface EnsureIndexesOptions {
+  /**
+   * Keep ended sessions this long after they ended, then let MongoDB's TTL monitor delete them.
+   * Only ended sessions carry the date the TTL index reads, so an open session is never purged.
+   * Omit to create no TTL index (and leave an existing one as it is). Whole seconds; at least 1 s.
+   */
+  retentionMs?: number;
+}
+
+/** Creates the store's indexes, and creates or adjusts the retention TTL index when asked. */
+export async function ensureIndexes(
+  db: Db,
+  collections: { sessions: IndexedCollection; sessionsName: string; tasks: IndexedCollection },
+  options: EnsureIndexesOptions,
+): Promise<void> {
+  const { sessions, tasks } = collections;
+  const { retentionMs } = options;
+  if (
+    retentionMs !== undefined &&
+    (typeof retentionMs !== "number" || !Number.isInteger(retentionMs) || retentionMs < 1000)
+  ) {
+    throw new ValidationError("retentionMs must be an integer number of ms, at least 1000", {
+      target: "retentionMs",
+    });
+  }
+  await sessions.createIndexes([...SESSION_INDEXES]);
+  await tasks.createIndexes([...TASK_INDEXES]);
+  if (retentionMs === undefined) return;
+  const expireAfterSeconds = Math.floor(retentionMs / 1000);
+  try {
+    await sessions.createIndexes([
+      {
+        name: RETENTION_INDEX,
+        key: { endedOn: 1 },
+        expireAfterSeconds,
+        partialFilterExpression: { endedOn: { $type: "date" } },
+      },
+    ]);
+  } catch (error) {
+    // 85 IndexOptionsConflict: the index exists with another retention; change it in place.
+    if ((error as { code?: unknown }).code !== 85) throw error;
+    await db.command({
+      collMod: collections.sessionsName,
+      index: { name: RETENTION_INDEX, expireAfterSeconds },
+    });
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * No user value ever becomes a Mongo operator or a field name. Values smuggled past the types
+ * (`{ "$gt": "" }` as an id), operator names and dotted paths as field names are rejected
+ * with a ValidationError before anything reaches the driver; hostile strings that are valid
+ * values match only themselves, literally.
+ */
+import {
+  type Filter,
+  type FilterValue,
+  type SessionRecord,
+  type SessionStore,
+  ValidationError,
+} from "@session-ledger/core";
+import type { Document } from "mongodb";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMongoStore, type MongoSessionStore } from "../src/index.js";
+import { type Backend, backendLabel, openBackend } from "./fixture.js";
+import { createMingoDb } from "./mingo-db.js";
+
+const NOW = Date.UTC(2026, 0, 15, 12);
+const TENANT = "t1";
+const GT_EMPTY = { $gt: "" } as never;
+const HOSTILE = ["$where", "$gt", "a.b", '{"$gt":""}', ".*", "^a$", "\\", "(?i)a", "[a-z]+"];
+
+const session = (
+  id: string,
+  clientType: string,
+  more: Partial<SessionRecord> = {},
+): SessionRecord => ({
+  id,
+  tenantId: TENANT,
+  sessionIdentifier: null,
+  user: { id: `u-${id}`, login: clientType, fullName: null, email: null },
+  clientType,
+  accessType: "UI",
+  clientIp: null,
+  serverIp: null,
+  userAgent: null,
+  clientInfo: null,
+  city: null,
+  country: null,
+  licenseEdition: null,
+  status: "ACTIVE",
+  endReason: null,
+  createdAt: NOW - 60_000,
+  lastActivityAt: NOW - 60_000,
+  expiresAt: NOW + 60_000,
+  absoluteExpiresAt: NOW + 3_600_000,
+  endedAt: null,
+  attributes: null,
+  secretHash: "0".repeat(64),
+  ...more,
+});
+
+const eq = (field: string, value: unknown): Filter =>
+  ({ kind: "compare", field, op: "EQ", value }) as Filter;
+const text = (value: string): FilterValue => ({ kind: "text", value });
+
+async function rejected(promise: Promise<unknown>): Promise<ValidationError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ValidationError);
+  return error as ValidationError;
+}
+
+const list = (store: SessionStore, filter: Filter | null, sort = [] as never[]) =>
+  store.listSessions(TENANT, { filter, sort, now: NOW, limit: 100 });
+
+describe(`operator injection: ${backendLabel}`, () => {
+  let backend: Backend;
+  let store: MongoSessionStore;
+
+  beforeAll(async () => {
+    backend = await openBackend();
+    store = createMongoStore({ db: backend.db, collectionPrefix: "injection_" });
+    await store.ensureIndexes();
+    for (const [i, value] of HOSTILE.entries()) await store.insertSession(session(`s${i}`, value));
+    await store.insertSession(session("plain", "UI"));
+  });
+  afterAll(async () => {
+    await backend?.close();
+  });
+
+  it('{"$gt": ""} as an id should be rejected with a ValidationError', async () => {
+    await rejected(store.findSession(TENANT, GT_EMPTY));
+    await rejected(store.findSession(GT_EMPTY, "s0"));
+    await rejected(store.findSessionByIdentifier(TENANT, GT_EMPTY));
+    await rejected(store.updateOpenSession(TENANT, GT_EMPTY, NOW, { lastActivityAt: NOW }));
+    await rejected(store.getTask(TENANT, GT_EMPTY));
+    await rejected(store.getPolicy(GT_EMPTY));
+    const change = { status: "REVOKED", endReason: "REVOKED", endedAt: NOW, now: NOW } as const;
+    await rejected(store.endSessions(TENANT, { ids: ["s0", GT_EMPTY] }, change));
+    await rejected(store.endSessions(TENANT, { userId: GT_EMPTY }, change));
+    await rejected(store.purgeEnded(NOW, GT_EMPTY));
+    expect((await store.findSession(TENANT, "s0"))?.status).toBe("ACTIVE");
+  });
+
+  it('{"$gt": ""} as a filter value should be rejected with a ValidationError', async () => {
+    await rejected(list(store, eq("client_type", GT_EMPTY)));
+    await rejected(list(store, eq("client_type", { kind: "text", value: GT_EMPTY })));
+    await rejected(list(store, eq("id", { kind: "pattern", parts: ["a", GT_EMPTY] })));
+    await rejected(list(store, eq("creation_time", { kind: "time", value: GT_EMPTY })));
+    await rejected(store.countSessions(TENANT, eq("client_type", text("ui")), GT_EMPTY));
+  });
+
+  it("$where as a field name should be rejected with a ValidationError", async () => {
+    for (const field of ["$where", "$expr", "$or", "__proto__", "constructor"]) {
+      await rejected(list(store, eq(field, text("x"))));
+      await rejected(list(store, null, [{ field, direction: "asc" }] as never[]));
+      await rejected(
+        store.groupSessions(TENANT, { filter: null, field: field as never, now: NOW, limit: 5 }),
+      );
+    }
+    await rejected(list(store, { kind: "$where", item: null } as never));
+    await rejected(
+      list(store, { kind: "compare", field: "id", op: "$where", value: text("x") } as never),
+    );
+  });
+
+  it("keys containing a dot should be rejected with a ValidationError", async () => {
+    for (const field of ["a.b", "user.$gt", "user.id.x", "k.login", "clientInfo.browser"]) {
+      const error = await rejected(list(store, eq(field, text("x"))));
+      expect(error.message).toContain(field);
+      await rejected(list(store, null, [{ field, direction: "asc" }] as never[]));
+    }
+  });
+
+  it("keyset positions and sort directions that are not values should be rejected", async () => {
+    const sort = [{ field: "client_type", direction: "asc" }] as const;
+    const query = { filter: null, sort, now: NOW, limit: 5 };
+    await rejected(
+      store.listSessions(TENANT, { ...query, after: { values: [GT_EMPTY], id: "s0" } }),
+    );
+    await rejected(
+      store.listSessions(TENANT, { ...query, after: { values: ["ui"], id: GT_EMPTY } }),
+    );
+    await rejected(
+      store.listSessions(TENANT, {
+        ...query,
+        sort: [{ field: "id", direction: "$natural" as never }],
+      }),
+    );
+  });
+
+  it("a record or task carrying operator objects should be rejected and store nothing", async () => {
+    await rejected(store.insertSession(session(GT_EMPTY, "UI")));
+    await rejected(
+      store.insertSession(
+        session("x1", "UI", { user: { id: GT_EMPTY, login: "x", fullName: null, email: null } }),
+      ),
+    );
+    await rejected(store.insertSession(session("x2", GT_EMPTY)));
+    await rejected(store.insertSession(session("x3", "UI", { createdAt: GT_EMPTY })));
+    expect(await store.countSessions(TENANT, null, NOW)).toBe(HOSTILE.length + 1);
+    await rejected(
+      store.updateTask(
+        TENANT,
+        "task",
+        { updatedAt: NOW, status: GT_EMPTY },
+        { statuses: ["QUEUED"] },
+      ),
+    );
+    await rejected(store.updateTask(TENANT, "task", { updatedAt: NOW }, { leaseOwner: GT_EMPTY }));
+  });
+
+  it("hostile strings should match only themselves, literally", async () => {
+    for (const [i, value] of HOSTILE.entries()) {
+      const ids = (await list(store, eq("client_type", text(value)))).map((s) => s.id);
+      expect(ids, value).toEqual([`s${i}`]);
+      const user: Filter = { kind: "user", filter: eq("user.login", text(value)) };
+      expect(
+        (await list(store, user)).map((s) => s.id),
+        value,
+      ).toEqual([`s${i}`]);
+    }
+    // Regex metacharacters inside a wildcard pattern are literals too.
+    const pattern = (parts: string[]) => eq("client_type", { kind: "pattern", parts });
+    expect((await list(store, pattern([".", ""]))).map((s) => s.id)).toEqual(["s4"]);
+    expect((await list(store, pattern(["", "a$"]))).map((s) => s.id)).toEqual(["s5"]);
+    expect((await list(store, pattern(["[", "]+"]))).map((s) => s.id)).toEqual(["s8"]);
+    expect((await list(store, pattern(["$", ""]))).map((s) => s.id).sort()).toEqual(["s0", "s1"]);
+  });
+
+  it("attributes with operator-like and dotted keys should round-trip as plain data", async () => {
+    const attributes = { $where: "sleep(1000)", "a.b": { $gt: "" }, nested: [{ "$set.x": 1 }] };
+    await store.insertSession(session("attrs", "UI", { attributes }));
+    expect((await store.findSession(TENANT, "attrs"))?.attributes).toEqual(attributes);
+  });
+});
+
+const OPERATORS = new Set([
+  // query
+  "$and",
+  "$or",
+  "$nor",
+  "$eq",
+  "$ne",
+  "$lt",
+  "$lte",
+  "$gt",
+  "$gte",
+  "$in",
+  "$regex",
+  "$expr",
+  // aggregation
+  "$match",
+  "$addFields",
+  "$sort",
+  "$skip",
+  "$limit",
+  "$group",
+  "$facet",
+  "$count",
+  "$sum",
+  "$topN",
+  "$ifNull",
+  "$cond",
+  // update
+  "$set",
+  // partial index filters
+  "$type",
+]);
+
+function keysOf(value: unknown, into: string[] = []): string[] {
+  if (Array.isArray(value)) for (const item of value) keysOf(item, into);
+  else if (value !== null && typeof value === "object" && !(value instanceof Date)) {
+    if (value.constructor !== Object) return into;
+    for (const [key, inner] of Object.entries(value)) {
+      into.push(key);
+      keysOf(inner, into);
+    }
+  }
+  return into;
+}
+
+describe("documents sent to the driver (mingo-evaluated in-process collection)", () => {
+  it("should use only the compiler's operators and field paths as keys, whatever the values", async () => {
+    const sent: Document[] = [];
+    const db = createMingoDb((_collection, method, args) => {
+      // Inserted documents are data; every other argument is a filter, update or pipeline.
+      if (method !== "insertOne") sent.push(...(args as Document[]));
+    });
+    const store = createMongoStore({ db });
+    await store.ensureIndexes();
+    for (const [i, value] of HOSTILE.entries()) await store.insertSession(session(`s${i}`, value));
+    for (const value of HOSTILE) {
+      const filter: Filter = {
+        kind: "or",
+        items: [
+          eq("client_type", text(value)),
+          { kind: "not", item: eq("status", text("ACTIVE")) },
+          { kind: "in", field: "end_reason", values: [{ kind: "null" }] },
+          { kind: "user", filter: eq("user.login", { kind: "pattern", parts: [value, value] }) },
+          { kind: "between", field: "id", low: text(value), high: text(`${value}~`) },
+        ],
+      };
+      const sort = [
+        { field: "end_time", direction: "desc" },
+        { field: "user", direction: "asc" },
+      ] as const;
+      await store.listSessions(TENANT, {
+        filter,
+        sort,
+        now: NOW,
+        limit: 3,
+        after: { values: [NOW, value], id: value },
+      });
+      await store.countSessions(TENANT, filter, NOW);
+      await store.groupSessions(TENANT, { filter, field: "user", now: NOW, limit: 3 });
+      await store.endSessions(
+        TENANT,
+        { filter },
+        { status: "REVOKED", endReason: "REVOKED", endedAt: NOW, now: NOW },
+      );
+      await store.endSessions(
+        TENANT,
+        { ids: [value] },
+        { status: "REVOKED", endReason: "REVOKED", endedAt: NOW, now: NOW },
+      );
+    }
+    const keys = keysOf(sent);
+    expect(keys.length).toBeGreaterThan(100);
+    for (const key of keys) {
+      if (key.startsWith("$")) expect(OPERATORS, key).toContain(key);
+      else expect(key, key).toMatch(/^[A-Za-z_]+(\.[A-Za-z]+)*$/);
+    }
+  });
+});
