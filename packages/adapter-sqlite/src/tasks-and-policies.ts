@@ -1,4 +1,5 @@
 /** Tenant policies and persisted background tasks: small tables, plain conditional writes. */
+
 import type {
   BackgroundTask,
   SessionStore,
@@ -7,12 +8,13 @@ import type {
   TaskStatus,
   TenantPolicy,
 } from "@session-ledger/core";
+import { ConflictError } from "@session-ledger/core";
 import { type SqlBool, sql } from "kysely";
 import { requireCount, requireInstant } from "./arguments.js";
 import type { TasksTable } from "./schema.js";
 import { fromTaskRow, taskJson, toTaskRow } from "./session-row.js";
 import type { StoreContext } from "./sql-runner.js";
-import { guarded } from "./store-errors.js";
+import { guarded, isUniqueViolation } from "./store-errors.js";
 
 type TasksAndPolicies = Pick<
   SessionStore,
@@ -43,8 +45,12 @@ export function tasksAndPolicies({ db, runner }: StoreContext): TasksAndPolicies
 
     insertTask: (task: BackgroundTask) =>
       guarded("insertTask", async () => {
-        // Replaces a task with the same id, as the reference store does.
-        await runner.run(db.insertInto("tasks").orReplace().values(toTaskRow(task)).compile());
+        try {
+          await runner.run(db.insertInto("tasks").values(toTaskRow(task)).compile());
+        } catch (error) {
+          if (!isUniqueViolation(error)) throw error;
+          throw new ConflictError(`task '${task.id}' already exists in this tenant`);
+        }
       }),
 
     getTask: (tenantId, id) =>

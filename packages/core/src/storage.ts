@@ -155,9 +155,11 @@ export interface TaskCondition {
 
 export interface SessionStore {
   /**
-   * Inserts a new open session. With `cap`, counting the user's open sessions, ending the
-   * oldest (`evict-oldest`) and inserting MUST happen as one atomic step with respect to
-   * other inserts for the same user, so two concurrent logins never both exceed the cap.
+   * Inserts a new open session. With `cap`, the user's open sessions MUST never exceed
+   * `maxOpen` once concurrent inserts for that user have settled: `evict-oldest` ends the
+   * oldest, `reject` inserts nothing. Stores with transactions SHOULD count, evict and insert
+   * as one atomic step; a store without them may insert first and then trim or withdraw its
+   * own insert, in which case racing `reject` logins may all be refused (it fails closed).
    * MUST throw `ConflictError` when the tenant already has a session with the same id or the
    * same non-null `sessionIdentifier`.
    */
@@ -227,7 +229,7 @@ export interface SessionStore {
   /** Writes (replaces) the tenant's policy. */
   putPolicy(tenantId: string, policy: TenantPolicy): Promise<void>;
 
-  /** Persists a new background task. */
+  /** Persists a new background task. MUST throw `ConflictError` if the tenant has a task with this id. */
   insertTask(task: BackgroundTask): Promise<void>;
 
   /** The task with this id in this tenant, or null. */

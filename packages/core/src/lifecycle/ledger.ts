@@ -14,7 +14,8 @@ import {
   SessionStatus,
 } from "../model/session.js";
 import type { Filter, SortKey } from "../query/ast.js";
-import { type FieldName, fieldDef } from "../query/fields.js";
+import { checkFilter } from "../query/check-filter.js";
+import { type FieldName, lookupField } from "../query/fields.js";
 import type { EndChange, EndTarget, SessionStore } from "../storage.js";
 import { describe, optionalText, requireId, requireIdList, requireText } from "./arguments.js";
 import {
@@ -188,7 +189,12 @@ export function createSessionLedger(options: SessionLedgerOptions) {
 
   function checkSort(sort: readonly SortKey[]): readonly SortKey[] {
     for (const key of sort) {
-      if (!fieldDef(key.field)?.sortable || (key.direction !== "asc" && key.direction !== "desc")) {
+      const def = lookupField(key.field);
+      if (
+        def?.name !== key.field ||
+        !def.sortable ||
+        (key.direction !== "asc" && key.direction !== "desc")
+      ) {
         throw new ValidationError(`sort: cannot sort by ${describe(key.field)}`, {
           target: "sort",
         });
@@ -381,7 +387,9 @@ export function createSessionLedger(options: SessionLedgerOptions) {
 
     /** Ends every open session matching a filter. */
     async terminateMatching(tenantId: string, filter: Filter): Promise<number> {
-      const { ended } = await revoke(requireId("tenantId", tenantId), { filter });
+      const checked = checkFilter(filter);
+      if (checked === null) throw new ValidationError("filter is required", { target: "filter" });
+      const { ended } = await revoke(requireId("tenantId", tenantId), { filter: checked });
       return ended.length;
     },
 
@@ -454,7 +462,7 @@ export function createSessionLedger(options: SessionLedgerOptions) {
     /** One page of a tenant's sessions, by offset or by cursor. */
     async list(tenantId: string, options: ListOptions = {}): Promise<SessionPage> {
       requireId("tenantId", tenantId);
-      const filter = options.filter ?? null;
+      const filter = checkFilter(options.filter ?? null);
       const sort = checkSort(options.sort ?? DEFAULT_SORT);
       const limit = checkLimit(options.limit, 100, MAX_LIST_LIMIT);
       const offset = checkOffset(options.offset);
@@ -477,20 +485,21 @@ export function createSessionLedger(options: SessionLedgerOptions) {
 
     /** How many of a tenant's sessions match. */
     async count(tenantId: string, filter: Filter | null = null): Promise<number> {
-      return store.countSessions(requireId("tenantId", tenantId), filter, clock());
+      return store.countSessions(requireId("tenantId", tenantId), checkFilter(filter), clock());
     },
 
     /** Counts per value of a groupable field, largest first. */
     async group(tenantId: string, options: GroupOptions) {
       requireId("tenantId", tenantId);
-      if (!fieldDef(options.field)?.groupable) {
+      const def = lookupField(options.field);
+      if (def?.name !== options.field || !def.groupable) {
         throw new ValidationError(`group_by: cannot group by ${describe(options.field)}`, {
           target: "group_by",
         });
       }
       return store.groupSessions(tenantId, {
         field: options.field,
-        filter: options.filter ?? null,
+        filter: checkFilter(options.filter ?? null),
         now: clock(),
         limit: checkLimit(options.limit, 1000, MAX_LIST_LIMIT),
         offset: checkOffset(options.offset),
@@ -505,7 +514,7 @@ export function createSessionLedger(options: SessionLedgerOptions) {
       requireId("tenantId", tenantId);
       const now = clock();
       const rows = store.streamSessions(tenantId, {
-        filter: options.filter ?? null,
+        filter: checkFilter(options.filter ?? null),
         sort: checkSort(options.sort ?? DEFAULT_SORT),
         now,
       });

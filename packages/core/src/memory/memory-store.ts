@@ -277,6 +277,9 @@ export function createMemoryStoreWithRows(): {
     },
 
     async insertTask(task) {
+      if (tasks.has(taskKey(task.tenantId, task.id))) {
+        throw new ConflictError(`task '${task.id}' already exists in this tenant`);
+      }
       tasks.set(taskKey(task.tenantId, task.id), copy(task));
     },
 

@@ -793,6 +793,39 @@ export const lifecycleCases: ConformanceCase[] = [
     },
   },
   {
+    name: "tasks - inserting a task id that exists should conflict and keep the first",
+    async run(ctx) {
+      await ctx.store.insertTask(task());
+      const error = await ctx.store.insertTask(task({ status: "FAILED" })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SessionLedgerError);
+      expect((error as SessionLedgerError).code).toBe("CONFLICT");
+      expect((await ctx.store.getTask(TENANT, "task-1"))?.status).toBe("QUEUED");
+      await ctx.store.insertTask(task({ tenantId: OTHER_TENANT }));
+    },
+  },
+  {
+    name: "terminate - by a time-dependent filter should end only sessions open now and leave lapsed ones expired",
+    async run(ctx) {
+      const early = await open(ctx);
+      ctx.clock.advance(IDLE - MINUTE);
+      const late = await open(ctx);
+      ctx.clock.advance(2 * MINUTE);
+      // `early` has lapsed; an open-looking filter must neither match nor revoke it.
+      const ended = await ctx.ledger.terminateMatching(TENANT, {
+        kind: "compare",
+        field: "end_time",
+        op: "EQ",
+        value: { kind: "null" },
+      });
+      expect(ended).toBe(1);
+      expect(await ctx.ledger.get(TENANT, early.session.id)).toMatchObject({
+        status: "EXPIRED",
+        endedAt: T0 + IDLE,
+      });
+      expect((await ctx.ledger.get(TENANT, late.session.id))?.status).toBe("REVOKED");
+    },
+  },
+  {
     name: "tasks - a conditional update should apply only while the condition holds",
     async run(ctx) {
       await ctx.store.insertTask(task());

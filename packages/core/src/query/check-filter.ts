@@ -1,0 +1,130 @@
+/**
+ * Checks a filter AST that did not come from the parser (a host building one by hand, or a
+ * value that crossed a process boundary) against the same catalog rules, so every store only
+ * ever compiles well-formed filters.
+ */
+import { ValidationError } from "../errors.js";
+import { normalizeIp } from "../model/ip.js";
+import type { CompareOp, Filter, FilterValue } from "./ast.js";
+import { type FieldDef, lookupField } from "./fields.js";
+
+const COMPARE_OPS: readonly CompareOp[] = ["EQ", "LT", "GT", "LE", "GE"];
+const MAX_DEPTH = 32;
+const MAX_NODES = 2000;
+
+const invalid = (message: string) =>
+  new ValidationError(`filter: ${message}`, { target: "filter", code: "INVALID_QUERY" });
+
+/** Throws a `ValidationError` naming the first fault; returns the filter unchanged otherwise. */
+export function checkFilter(filter: Filter | null): Filter | null {
+  if (filter === null) return null;
+  let nodes = 0;
+
+  const field = (name: unknown, inUser: boolean): FieldDef => {
+    const def = typeof name === "string" ? lookupField(name) : undefined;
+    if (!def || def.name !== name) throw invalid(`unknown field ${JSON.stringify(name)}`);
+    if (def.userSubField !== inUser) {
+      throw invalid(
+        inUser
+          ? `'${def.name}' is not a user field`
+          : `'${def.name}' is only valid inside a user filter`,
+      );
+    }
+    return def;
+  };
+
+  const value = (def: FieldDef, v: FilterValue, use: "equality" | "order"): void => {
+    const where = `value for '${def.name}'`;
+    if (v === null || typeof v !== "object") throw invalid(`${where} must be a filter value`);
+    switch (v.kind) {
+      case "null":
+        if (use !== "equality") throw invalid(`${where}: null only compares with EQ or IN`);
+        return;
+      case "time":
+        if (def.type !== "time" || typeof v.value !== "number" || !Number.isFinite(v.value)) {
+          throw invalid(`${where} must be ${def.type === "time" ? "a finite time" : "text"}`);
+        }
+        return;
+      case "pattern":
+        if (use !== "equality" || (def.type !== "text" && def.type !== "ip")) {
+          throw invalid(`${where}: wildcards only match text and IP fields with EQ or IN`);
+        }
+        if (
+          !Array.isArray(v.parts) ||
+          v.parts.length < 2 ||
+          !v.parts.every((p) => typeof p === "string")
+        ) {
+          throw invalid(`${where}: a pattern has two or more text parts`);
+        }
+        return;
+      case "text":
+        if (typeof v.value !== "string" || def.type === "time" || def.type === "reference") {
+          throw invalid(`${where} must be ${def.type === "time" ? "a time" : "text"}`);
+        }
+        if (def.type === "enum" && !def.enumValues?.includes(v.value)) {
+          throw invalid(`${where} must be one of ${def.enumValues?.join(", ")}`);
+        }
+        if (def.type === "ip" && normalizeIp(v.value) !== v.value) {
+          throw invalid(`${where} must be a normalised IP address`);
+        }
+        return;
+      default:
+        throw invalid(`${where} has an unknown kind`);
+    }
+  };
+
+  const visit = (node: Filter, depth: number, inUser: boolean): void => {
+    if (++nodes > MAX_NODES) throw invalid(`more than ${MAX_NODES} nodes`);
+    if (depth > MAX_DEPTH) throw invalid(`nested deeper than ${MAX_DEPTH}`);
+    if (node === null || typeof node !== "object") throw invalid("every node must be an object");
+    switch (node.kind) {
+      case "and":
+      case "or":
+        if (!Array.isArray(node.items) || node.items.length === 0) {
+          throw invalid(`'${node.kind}' needs at least one item`);
+        }
+        for (const item of node.items) visit(item, depth + 1, inUser);
+        return;
+      case "not":
+        return visit(node.item, depth + 1, inUser);
+      case "user":
+        if (inUser) throw invalid("user filters do not nest");
+        return visit(node.filter, depth + 1, true);
+      case "compare": {
+        const def = field(node.field, inUser);
+        if (!COMPARE_OPS.includes(node.op))
+          throw invalid(`unknown operator ${JSON.stringify(node.op)}`);
+        if (def.type === "reference" && node.value?.kind !== "null") {
+          throw invalid(
+            "'user' is compared only with null; filter its fields inside a user filter",
+          );
+        }
+        if (node.op !== "EQ" && def.type === "enum")
+          throw invalid(`'${def.name}' takes only EQ and IN`);
+        return value(def, node.value, node.op === "EQ" ? "equality" : "order");
+      }
+      case "in": {
+        const def = field(node.field, inUser);
+        if (def.type === "reference" || !Array.isArray(node.values) || node.values.length === 0) {
+          throw invalid(`IN on '${def.name}' needs one or more values`);
+        }
+        for (const v of node.values) value(def, v, "equality");
+        return;
+      }
+      case "between": {
+        const def = field(node.field, inUser);
+        if (def.type === "text" || def.type === "enum" || def.type === "reference") {
+          throw invalid(`BTW is not allowed on ${def.type} field '${def.name}'`);
+        }
+        value(def, node.low, "order");
+        value(def, node.high, "order");
+        return;
+      }
+      default:
+        throw invalid(`unknown node kind ${JSON.stringify((node as { kind?: unknown }).kind)}`);
+    }
+  };
+
+  visit(filter, 0, false);
+  return filter;
+}
