@@ -1,0 +1,227 @@
+/**
+ * Streamed file exports shared by the dialects: CSV through csv-stringify and XLSX through
+ * exceljs's streaming `WorkbookWriter`. Both pull rows from the ledger's async iterable only
+ * as fast as the client reads, so memory stays flat however many rows match, and both stop
+ * pulling (closing the store's cursor) when the client goes away.
+ */
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { stringify } from "csv-stringify";
+import ExcelJS from "exceljs";
+import type { Response } from "express";
+import { formatInstant, type TimeZone, wallClockDate } from "./timezone.js";
+
+/** A point in time, written in the export's time zone. */
+export interface ExportTime {
+  epochMs: number;
+}
+
+/** One cell of an export row. */
+export type ExportCell = string | number | null | ExportTime;
+
+/** A column of an export. */
+export interface ExportColumn {
+  header: string;
+  /** `time` cells hold an {@link ExportTime}; XLSX formats them as dates. @default "text" */
+  kind?: "text" | "time";
+  /** XLSX column width in characters. */
+  width?: number;
+}
+
+/** What to export and how to name the download. */
+export interface ExportOptions {
+  columns: readonly ExportColumn[];
+  rows: AsyncIterable<readonly ExportCell[]>;
+  timeZone: TimeZone;
+  /** The download's file name, e.g. `sessions.csv`. */
+  filename: string;
+}
+
+const isTime = (cell: ExportCell): cell is ExportTime => typeof cell === "object" && cell !== null;
+
+/**
+ * Reads the first row before anything is sent, so a failure that comes from the query itself
+ * (a bad sort, a store that refuses) still gets a proper error status instead of a cut file.
+ */
+async function primeRows<T>(rows: AsyncIterable<T>): Promise<AsyncGenerator<T, void, undefined>> {
+  const iterator = rows[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  return (async function* () {
+    try {
+      if (first.done) return;
+      yield first.value;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      // Leaving early (client gone, error) closes the source, and with it the store's cursor.
+      await iterator.return?.();
+    }
+  })();
+}
+
+function attachment(res: Response, contentType: string, filename: string): void {
+  res.status(200);
+  res.setHeader("Content-Type", contentType);
+  res.setHeader(
+    "Content-Disposition",
+    `attachment; filename="${filename.replace(/["\\\r\n]/g, "_")}"`,
+  );
+  // Streamed: no length is known, and intermediaries must not buffer or cache the data.
+  res.setHeader("Cache-Control", "no-store");
+}
+
+/** True when the error only says that the client went away mid-download. */
+export function isClientGone(error: unknown, res: Response): boolean {
+  return (
+    res.destroyed || (error as NodeJS.ErrnoException | null)?.code === "ERR_STREAM_PREMATURE_CLOSE"
+  );
+}
+
+/**
+ * Streams RFC 4180 CSV: a header row, CRLF line ends, a UTF-8 byte-order mark (so Excel reads
+ * names like "Müller" correctly), times as ISO 8601 in the zone, and every cell that a
+ * spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, tab or CR) prefixed with `'`.
+ * Resolves when the file is sent or the client has gone.
+ */
+export async function sendCsv(res: Response, options: ExportOptions): Promise<void> {
+  const rows = await primeRows(options.rows);
+  const { timeZone } = options;
+  const cells = async function* () {
+    for await (const row of rows) {
+      yield row.map((cell) =>
+        cell === null ? "" : isTime(cell) ? formatInstant(cell.epochMs, timeZone) : String(cell),
+      );
+    }
+  };
+  attachment(res, "text/csv; charset=utf-8", options.filename);
+  const csv = stringify({
+    header: true,
+    columns: options.columns.map((column) => column.header),
+    bom: true,
+    record_delimiter: "windows",
+    escape_formulas: true,
+  });
+  try {
+    await pipeline(Readable.from(cells()), csv, res);
+  } catch (error) {
+    if (!isClientGone(error, res)) throw error;
+  }
+}
+
+const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+// Rows between checks on the pipeline: enough to keep exceljs busy, few enough that little
+// piles up between checks.
+const XLSX_BATCH = 200;
+// Uncompressed sheet XML allowed to wait for deflate before rows stop being pulled.
+const MAX_SHEET_BACKLOG = 1024 * 1024;
+
+/**
+ * Streams an XLSX workbook with exceljs's streaming writer: one sheet, a bold frozen header
+ * row, each row committed as it arrives. Times are real Excel dates showing the zone's wall
+ * clock (`yyyy-mm-dd hh:mm:ss`), and the zone is named in their column headers. Text cells
+ * are stored as text, never as formulas, so they need no formula guard.
+ * Resolves when the file is sent or the client has gone.
+ */
+export async function sendXlsx(
+  res: Response,
+  options: ExportOptions & { sheetName?: string },
+): Promise<void> {
+  const rows = await primeRows(options.rows);
+  const { columns, timeZone } = options;
+  attachment(res, XLSX_TYPE, options.filename);
+  let gone = false;
+  // exceljs's commit waits for the response's 'finish', which never comes once the client
+  // has gone; racing it with 'close' keeps an abandoned download from pinning the workbook.
+  const closed = new Promise<void>((resolve) =>
+    res.once("close", () => {
+      gone = !res.writableFinished;
+      resolve();
+    }),
+  );
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+    stream: res,
+    useStyles: true,
+    useSharedStrings: false,
+  });
+  const sheet = workbook.addWorksheet(options.sheetName ?? "Sheet1", {
+    views: [{ state: "frozen", ySplit: 1 }],
+  });
+  sheet.columns = columns.map((column, index) => ({
+    key: String(index),
+    width: column.width ?? (column.kind === "time" ? 22 : 18),
+    style: column.kind === "time" ? { numFmt: "yyyy-mm-dd hh:mm:ss" } : {},
+  }));
+  const header = sheet.addRow(
+    columns.map((column) =>
+      column.kind === "time" ? `${column.header} (${timeZone.label})` : column.header,
+    ),
+  );
+  header.font = { bold: true };
+  header.commit();
+  let written = 0;
+  try {
+    for await (const row of rows) {
+      if (gone) break;
+      sheet
+        .addRow(row.map((cell) => (isTime(cell) ? wallClockDate(cell.epochMs, timeZone) : cell)))
+        .commit();
+      if (++written % XLSX_BATCH === 0) await relieve(res, () => sheetBacklog(sheet));
+    }
+    if (gone) return;
+    sheet.commit();
+    await Promise.race([workbook.commit(), closed]);
+  } catch (error) {
+    if (!isClientGone(error, res)) throw error;
+  }
+}
+
+/**
+ * Waits until the pipeline can take more rows: the response's buffer has room, and deflate
+ * has caught up with the sheet XML. Deflate runs on the thread pool one chunk per event-loop
+ * turn, so a fast source outruns it even when the client reads quickly.
+ */
+async function relieve(res: Response, backlog: () => number): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  while (!res.destroyed) {
+    if (res.writableNeedDrain) await drainOrClose(res);
+    else if (backlog() > MAX_SHEET_BACKLOG) await new Promise((resolve) => setTimeout(resolve, 2));
+    else return;
+  }
+}
+
+function drainOrClose(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
+
+/**
+ * Bytes of sheet XML written but not yet taken in by deflate. exceljs (4.4) writes a sheet
+ * into its own buffer stream, which pushes into the zip's input without heeding backpressure,
+ * so the only honest measure is the buffered length of the streams it feeds. Reads Node's
+ * stream state defensively: when the shape differs, it reports 0 and the export falls back
+ * to the response's own backpressure.
+ */
+function sheetBacklog(sheet: unknown): number {
+  const pipes = (sheet as { stream?: { pipes?: unknown } }).stream?.pipes;
+  if (!Array.isArray(pipes)) return 0;
+  let total = 0;
+  for (const pipe of pipes as { _writableState?: unknown; _readableState?: unknown }[]) {
+    total += lengthOf(pipe._writableState) + lengthOf(pipe._readableState);
+  }
+  return total;
+}
+
+function lengthOf(state: unknown): number {
+  const length = (state as { length?: unknown } | undefined)?.length;
+  return typeof length === "number" ? length : 0;
+}

@@ -1,0 +1,300 @@
+/**
+ * The ALM Octane session API (seed 004) as an Express router over one ledger and task runner:
+ * list, groups, CSV and XLSX exports, terminate as a background task, and task polling.
+ */
+import {
+  type Filter,
+  type Projection,
+  parseFields,
+  parseGroupBy,
+  parseOrderBy,
+  parseQuery,
+  type SessionLedger,
+  type TaskRunner,
+  ValidationError,
+} from "@session-ledger/core";
+import express, { type Request, type Router } from "express";
+import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
+import { sendCsv, sendXlsx } from "../admin/exports.js";
+import { integerParam, optionalParam, readJsonBody, searchParamsOf } from "../admin/params.js";
+import type { Authenticate } from "../admin/principal.js";
+import { parseTimeZone, UTC } from "../admin/timezone.js";
+import { isWithinCreationRange } from "./creation-range.js";
+import { octaneErrorBody } from "./errors.js";
+import {
+  DEFAULT_PROJECTION,
+  exportColumns,
+  groupEntry,
+  type OctaneMappingOptions,
+  sessionEntity,
+  TASK_FIELDS,
+  type TaskField,
+  taskEntity,
+} from "./mapping.js";
+import { idsFromBody, idsFromFilter, taskIdsFromQuery } from "./terminate.js";
+
+/** Options of {@link createOctaneRouter}. */
+export interface OctaneRouterOptions {
+  ledger: SessionLedger;
+  /** Runs terminations in the background; start it (`taskRunner.start()`) in the host. */
+  taskRunner: Pick<TaskRunner, "submitTermination" | "getTask">;
+  /** Turns a request into a principal, or null (401). See `apiKeyAuthenticator`. */
+  authenticate: Authenticate;
+  /**
+   * Lists, groups and exports must name session ids, ask for open sessions, or keep
+   * `creation_time` within this many days; null turns the rule off. @default 30
+   */
+  requireCreationRangeDays?: number | null;
+  /** @default 100 */
+  defaultLimit?: number;
+  /** The largest `limit` accepted. @default 2000 */
+  maxLimit?: number;
+  /** The longest `query` accepted on reads, in characters. @default 4096 */
+  maxQueryLength?: number;
+  /** The most sessions one terminate request may name. @default 100000 */
+  maxTerminateIds?: number;
+  /** The largest terminate body, in bytes; also bounds a terminate `query`. @default 8 MiB */
+  maxBodyBytes?: number;
+  /** The entity type of a session's user. @default "workspace_user" */
+  userEntityType?: string;
+  /** Receives server-side failures with their correlation id. @default console.error */
+  onError?: AdminErrorLogger;
+}
+
+const BASE = "/api/shared_spaces/:space";
+const SPACE = "shared space";
+
+function spaceOf(req: Request): string {
+  const space = req.params.space;
+  if (typeof space !== "string" || space.length === 0 || space.length > 256) {
+    throw new ValidationError("the shared space id must be 1 to 256 characters", {
+      target: "space",
+    });
+  }
+  return space;
+}
+
+function taskFields(text: string | undefined): readonly TaskField[] {
+  if (text === undefined || text.trim() === "") return TASK_FIELDS;
+  const fields: TaskField[] = [];
+  for (const name of text.split(",").map((part) => part.trim())) {
+    const field = TASK_FIELDS.find((known) => known === name);
+    if (field === undefined) {
+      throw new ValidationError(
+        `fields: unknown background task field '${name.slice(0, 40)}'; expected ${TASK_FIELDS.join(", ")}`,
+        { target: "fields" },
+      );
+    }
+    if (!fields.includes(field)) fields.push(field);
+  }
+  return fields;
+}
+
+/**
+ * The Octane router. Mount it at the application root (or under a prefix):
+ *
+ * ```ts
+ * app.use(createOctaneRouter({ ledger, taskRunner, authenticate: apiKeyAuthenticator({ keys }) }));
+ * ```
+ *
+ * It reads its own request bodies; mount it before an app-wide `express.json()` (or let that
+ * parser skip these routes) so a malformed body gets Octane's error body.
+ */
+export function createOctaneRouter(options: OctaneRouterOptions): Router {
+  const { ledger, taskRunner } = options;
+  const rangeDays =
+    options.requireCreationRangeDays === undefined ? 30 : options.requireCreationRangeDays;
+  const defaultLimit = options.defaultLimit ?? 100;
+  const maxLimit = options.maxLimit ?? 2000;
+  const maxQueryLength = options.maxQueryLength ?? 4096;
+  const maxTerminateIds = options.maxTerminateIds ?? 100_000;
+  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const mapping: OctaneMappingOptions = {
+    userEntityType: options.userEntityType ?? "workspace_user",
+  };
+  const context = createAdminContext({
+    authenticate: options.authenticate,
+    envelope: octaneErrorBody,
+    onError: options.onError,
+  });
+
+  const readFilter = (params: URLSearchParams): Filter | null => {
+    const filter = parseQuery(optionalParam(params, "query") ?? "", { maxLength: maxQueryLength });
+    if (rangeDays !== null && !isWithinCreationRange(filter, rangeDays, ledger.now())) {
+      throw new ValidationError(
+        `query must limit creation_time to at most ${rangeDays} days ` +
+          `(creation_time>^…^;creation_time<^…^), name session ids (id='…'), or ask for open sessions (end_time=null)`,
+        { target: "query", code: "INVALID_QUERY" },
+      );
+    }
+    return filter;
+  };
+  const readProjection = (params: URLSearchParams): Projection =>
+    parseFields(optionalParam(params, "fields") ?? "") ?? DEFAULT_PROJECTION;
+  const readSort = (params: URLSearchParams) => {
+    const sort = parseOrderBy(optionalParam(params, "order_by") ?? "");
+    return sort.length > 0 ? sort : undefined;
+  };
+  const readTimeZone = (params: URLSearchParams) => {
+    const text = optionalParam(params, "timezone");
+    return text === undefined ? UTC : parseTimeZone(text);
+  };
+  // Everything is read and validated before the ledger is asked anything.
+  const exportRequest = (req: Request, space: string) => {
+    const params = searchParamsOf(req);
+    const projection = readProjection(params);
+    const sort = readSort(params);
+    const timeZone = readTimeZone(params);
+    const filter = readFilter(params);
+    const columns = exportColumns(projection);
+    const sessions = ledger.export(space, { filter, sort });
+    const rows = (async function* () {
+      for await (const session of sessions) yield columns.map((column) => column.cell(session));
+    })();
+    return { columns, rows, timeZone };
+  };
+
+  const read = { anyOf: ["sessions:read"], tenant: spaceOf, tenantNoun: SPACE } as const;
+  const exporting = { anyOf: ["sessions:export"], tenant: spaceOf, tenantNoun: SPACE } as const;
+  const router = express.Router();
+
+  router.get(
+    `${BASE}/sessions`,
+    context.route(read, async (req, res, { tenantId }) => {
+      const params = searchParamsOf(req);
+      const projection = readProjection(params);
+      const sort = readSort(params);
+      const limit = integerParam(params, "limit", {
+        min: 1,
+        max: maxLimit,
+        fallback: defaultLimit,
+      });
+      const offset = integerParam(params, "offset", {
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        fallback: 0,
+      });
+      const filter = readFilter(params);
+      const page = await ledger.list(tenantId, { filter, sort, limit, offset, withTotal: true });
+      const total = page.total ?? 0;
+      res.json({
+        total_count: total,
+        data: page.items.map((session) => sessionEntity(session, projection, mapping)),
+        exceeds_total_count: offset + page.items.length < total,
+      });
+    }),
+  );
+
+  router.get(
+    `${BASE}/sessions/groups`,
+    context.route(read, async (req, res, { tenantId }) => {
+      const params = searchParamsOf(req);
+      const groupBy = optionalParam(params, "group_by");
+      if (groupBy === undefined || groupBy.trim() === "") {
+        throw new ValidationError("group_by is required, e.g. group_by=license_edition", {
+          target: "group_by",
+        });
+      }
+      const field = parseGroupBy(groupBy);
+      const limit = integerParam(params, "limit", { min: 1, max: maxLimit, fallback: maxLimit });
+      const offset = integerParam(params, "offset", {
+        min: 0,
+        max: Number.MAX_SAFE_INTEGER,
+        fallback: 0,
+      });
+      const filter = readFilter(params);
+      const result = await ledger.group(tenantId, { field, filter, limit, offset });
+      res.json({
+        groupsTotalCount: result.totalGroups,
+        groups: result.groups.map((group) => groupEntry(group, mapping)),
+      });
+    }),
+  );
+
+  router.get(
+    `${BASE}/sessions/csv_exports`,
+    context.route(exporting, async (req, res, { tenantId }) => {
+      await sendCsv(res, { ...exportRequest(req, tenantId), filename: "sessions.csv" });
+    }),
+  );
+
+  router.get(
+    `${BASE}/sessions/exports/file.xlsx`,
+    context.route(exporting, async (req, res, { tenantId }) => {
+      await sendXlsx(res, {
+        ...exportRequest(req, tenantId),
+        filename: "sessions.xlsx",
+        sheetName: "Sessions",
+      });
+    }),
+  );
+
+  router.put(
+    `${BASE}/sessions`,
+    context.route(
+      { anyOf: ["sessions:terminate"], tenant: spaceOf, tenantNoun: SPACE },
+      async (req, res, { tenantId }) => {
+        const params = searchParamsOf(req);
+        const queryText = optionalParam(params, "query") ?? "";
+        // A terminate query is the URL form of the body's id list, so the body's bound applies.
+        const filter = parseQuery(queryText, { maxLength: maxBodyBytes });
+        const queryIds = filter === null ? null : idsFromFilter(filter);
+        const bodyIds = idsFromBody(
+          await readJsonBody(req, { limit: maxBodyBytes }),
+          queryIds !== null,
+          maxTerminateIds,
+        );
+        const ids = queryIds ?? bodyIds ?? [];
+        if (ids.length > maxTerminateIds) {
+          throw new ValidationError(
+            `one request may terminate at most ${maxTerminateIds} sessions, got ${ids.length}`,
+            { target: "query" },
+          );
+        }
+        const task = await taskRunner.submitTermination(tenantId, ids);
+        const poll = `"id=${task.id}"`;
+        res
+          .status(202)
+          .location(
+            `${req.baseUrl}/api/shared_spaces/${encodeURIComponent(tenantId)}/background_tasks` +
+              `?fields=status,result&query=${encodeURIComponent(poll)}`,
+          )
+          .json({
+            total_count: 1,
+            data: [{ type: "background_task", id: task.id, status: task.status }],
+            exceeds_total_count: false,
+          });
+      },
+    ),
+  );
+
+  router.get(
+    `${BASE}/background_tasks`,
+    context.route(
+      { anyOf: ["sessions:terminate", "sessions:read"], tenant: spaceOf, tenantNoun: SPACE },
+      async (req, res, { tenantId }) => {
+        const params = searchParamsOf(req);
+        const fields = taskFields(optionalParam(params, "fields"));
+        const query = optionalParam(params, "query");
+        if (query === undefined || query.trim() === "") {
+          throw new ValidationError(`query is required, e.g. query="id=<task id>"`, {
+            target: "query",
+          });
+        }
+        const ids = taskIdsFromQuery(query, (text) =>
+          parseQuery(text, { maxLength: maxQueryLength }),
+        );
+        const tasks = await Promise.all(ids.map((id) => taskRunner.getTask(tenantId, id)));
+        const found = tasks.filter((task) => task !== null);
+        res.json({
+          total_count: found.length,
+          data: found.map((task) => taskEntity(task, fields)),
+          exceeds_total_count: false,
+        });
+      },
+    ),
+  );
+
+  router.use(context.errorHandler);
+  return router;
+}

@@ -1,0 +1,252 @@
+import { createMemoryStore, createSessionLedger, type SessionLedger } from "@session-ledger/core";
+import express, { type Express } from "express";
+import request from "supertest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { endSession, type IssueSessionOptions, issueSession, sessionTracking } from "./tracking.js";
+
+const CHROME =
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+const IPHONE =
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+const MINUTE = 60_000;
+
+let now: number;
+let ledger: SessionLedger;
+let app: Express;
+
+function buildApp(
+  issue: Partial<IssueSessionOptions> = {},
+  trustProxy: string | false = "loopback",
+) {
+  const tenant = () => "acme";
+  const built = express();
+  built.set("trust proxy", trustProxy);
+  built.post("/login", async (req, res, next) => {
+    try {
+      const { session, token } = await issueSession(req, res, {
+        ledger,
+        tenantId: "acme",
+        user: { id: "u1", login: "alice", fullName: "Alice Adams" },
+        ...issue,
+      });
+      res.status(201).json({ session, token });
+    } catch (error) {
+      next(error);
+    }
+  });
+  built.get("/me", sessionTracking({ ledger, tenant, required: true }), (req, res) => {
+    res.json({ id: req.sessionLedger?.session.id });
+  });
+  built.get("/maybe", sessionTracking({ ledger, tenant }), (req, res) => {
+    res.json({ signedIn: req.sessionLedger !== undefined });
+  });
+  built.get(
+    "/page",
+    sessionTracking({
+      ledger,
+      tenant,
+      required: true,
+      onUnauthenticated: (_req, res, reason) => res.redirect(`/login-page?why=${reason}`),
+    }),
+    (_req, res) => {
+      res.send("secret page");
+    },
+  );
+  built.post("/logout", sessionTracking({ ledger, tenant }), async (req, res, next) => {
+    try {
+      res.json({ ended: await endSession(req, res, { ledger }) });
+    } catch (error) {
+      next(error);
+    }
+  });
+  return built;
+}
+
+async function login(agent: string = CHROME, headers: Record<string, string> = {}) {
+  const res = await request(app).post("/login").set("User-Agent", agent).set(headers);
+  expect(res.status).toBe(201);
+  return res;
+}
+
+const cookieOf = (token: string) => `theme=dark; sl_session=${token}; other=1`;
+
+beforeEach(() => {
+  now = Date.parse("2026-02-20T12:00:00.000Z");
+  ledger = createSessionLedger({ store: createMemoryStore(), clock: () => now });
+  app = buildApp();
+});
+
+describe("issueSession", () => {
+  it("should set an HttpOnly, Secure, SameSite=Lax cookie that lives as long as the session may", async () => {
+    const res = await login();
+    const [cookie] = res.headers["set-cookie"] as unknown as string[];
+    const [pair, ...attributes] = cookie!.split("; ");
+    expect(pair).toBe(`sl_session=${res.body.token}`);
+    // Max-Age is the default 10-hour absolute lifetime, in seconds.
+    expect(attributes).toEqual([
+      "Max-Age=36000",
+      "Path=/",
+      expect.stringMatching(/^Expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT$/),
+      "HttpOnly",
+      "Secure",
+      "SameSite=Lax",
+    ]);
+  });
+
+  it("should take the client IP from req.ip, honouring trust proxy", async () => {
+    const proxied = await login(CHROME, { "X-Forwarded-For": "203.0.113.9" });
+    expect(proxied.body.session.clientIp).toBe("203.0.113.9");
+    app = buildApp({}, false);
+    const direct = await login(CHROME, { "X-Forwarded-For": "203.0.113.9" });
+    // Without trust proxy the header is ignored; the IPv4-mapped loopback is folded to IPv4.
+    expect(direct.body.session.clientIp).toBe("127.0.0.1");
+  });
+
+  it("should parse the user agent into browser, OS and device", async () => {
+    const desktop = await login(CHROME);
+    expect(desktop.body.session.clientInfo).toEqual({
+      browser: "Chrome",
+      os: "Windows",
+      device: "desktop",
+    });
+    expect(desktop.body.session.userAgent).toBe(CHROME);
+    const phone = await login(IPHONE);
+    expect(phone.body.session.clientInfo).toEqual({
+      browser: "Mobile Safari",
+      os: "iOS",
+      device: "mobile",
+    });
+    const script = await login("python-requests/2.32.3");
+    expect(script.body.session.clientInfo).toBeNull();
+    expect(script.body.session.userAgent).toBe("python-requests/2.32.3");
+  });
+
+  it("should read CDN location headers only when the host opts in", async () => {
+    // Header bytes are UTF-8; Node hands them over as Latin-1 text.
+    const city = Buffer.from("São Paulo", "utf8").toString("latin1");
+    const headers = { "cf-ipcity": city, "cf-ipcountry": "BR" };
+    const ignored = await login(CHROME, headers);
+    expect(ignored.body.session).toMatchObject({ city: null, country: null });
+    app = buildApp({ trustCdnLocationHeaders: true });
+    const trusted = await login(CHROME, headers);
+    expect(trusted.body.session).toMatchObject({ city: "São Paulo", country: "BR" });
+    const unknown = await login(CHROME, { "cf-ipcountry": "XX" });
+    expect(unknown.body.session.country).toBeNull();
+  });
+
+  it("should honour cookie settings, and set no cookie when asked not to", async () => {
+    app = buildApp({
+      cookieName: "sid",
+      cookie: { sameSite: "strict", path: "/app", domain: "example.com" },
+    });
+    const custom = await login();
+    const [cookie] = custom.headers["set-cookie"] as unknown as string[];
+    expect(cookie).toMatch(/^sid=/);
+    expect(cookie).toContain("SameSite=Strict");
+    expect(cookie).toContain("Path=/app");
+    expect(cookie).toContain("Domain=example.com");
+    app = buildApp({ cookie: false });
+    const none = await login();
+    expect(none.headers["set-cookie"]).toBeUndefined();
+    expect(none.body.token).toMatch(/^[\w-]{21}\.[\w-]{43}$/);
+  });
+
+  it("should refuse a SameSite=None cookie that is not Secure", async () => {
+    app = buildApp({ cookie: { sameSite: "none", secure: false } });
+    const res = await request(app).post("/login");
+    expect(res.status).toBe(500);
+    expect(await ledger.count("acme")).toBe(0);
+  });
+});
+
+describe("sessionTracking", () => {
+  it("should find the session from the cookie or from a bearer token", async () => {
+    const { body } = await login();
+    const byCookie = await request(app).get("/me").set("Cookie", cookieOf(body.token));
+    expect(byCookie.status).toBe(200);
+    expect(byCookie.body.id).toBe(body.session.id);
+    const byBearer = await request(app).get("/me").set("Authorization", `Bearer ${body.token}`);
+    expect(byBearer.status).toBe(200);
+    expect(byBearer.body.id).toBe(body.session.id);
+  });
+
+  it("should answer 401 with a clear body when a session is required and absent", async () => {
+    const res = await request(app).get("/me");
+    expect(res.status).toBe(401);
+    expect(res.headers["www-authenticate"]).toBe("Bearer");
+    expect(res.body).toEqual({
+      error: "SESSION_REQUIRED",
+      message: "sign in first: the request has no session cookie or Authorization: Bearer token",
+    });
+  });
+
+  it("should answer 401 for a token that is not valid, and clear a stale cookie", async () => {
+    const { body } = await login();
+    const forged = `${body.session.id}.${"A".repeat(43)}`;
+    for (const token of [forged, "garbage", `${body.token}x`]) {
+      const res = await request(app).get("/me").set("Cookie", cookieOf(token));
+      expect(res.status, token).toBe(401);
+      expect(res.headers["www-authenticate"]).toBe('Bearer error="invalid_token"');
+      expect(res.body.error).toBe("SESSION_INVALID");
+      expect(String(res.headers["set-cookie"])).toMatch(
+        /^sl_session=; Path=\/; Expires=Thu, 01 Jan 1970/,
+      );
+    }
+  });
+
+  it("should carry on without a session when one is optional", async () => {
+    const { body } = await login();
+    expect((await request(app).get("/maybe")).body).toEqual({ signedIn: false });
+    expect((await request(app).get("/maybe").set("Cookie", cookieOf("nope"))).body).toEqual({
+      signedIn: false,
+    });
+    expect((await request(app).get("/maybe").set("Cookie", cookieOf(body.token))).body).toEqual({
+      signedIn: true,
+    });
+  });
+
+  it("should let the host answer instead, e.g. with a redirect", async () => {
+    const res = await request(app).get("/page");
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe("/login-page?why=missing");
+  });
+
+  it("should keep an active session alive and refuse it once idle or revoked", async () => {
+    const { body } = await login();
+    const me = () => request(app).get("/me").set("Cookie", cookieOf(body.token));
+    now += 20 * MINUTE;
+    expect((await me()).status).toBe(200);
+    expect((await ledger.get("acme", body.session.id))?.lastActivityAt).toBe(now);
+    // 35 minutes after login, but only 15 after the last activity: still open.
+    now += 15 * MINUTE;
+    expect((await me()).status).toBe(200);
+    now += 31 * MINUTE;
+    const idle = await me();
+    expect(idle.status).toBe(401);
+    expect(idle.body.error).toBe("SESSION_INVALID");
+
+    const second = await login();
+    await ledger.terminate("acme", second.body.session.id);
+    expect(
+      (await request(app).get("/me").set("Authorization", `Bearer ${second.body.token}`)).status,
+    ).toBe(401);
+  });
+});
+
+describe("endSession", () => {
+  it("should log the session out, clear the cookie, and be harmless twice", async () => {
+    const { body } = await login();
+    const out = await request(app).post("/logout").set("Cookie", cookieOf(body.token));
+    expect(out.status).toBe(200);
+    expect(out.body).toEqual({ ended: true });
+    expect(String(out.headers["set-cookie"])).toMatch(
+      /^sl_session=; Path=\/; Expires=Thu, 01 Jan 1970/,
+    );
+    const session = await ledger.get("acme", body.session.id);
+    expect(session).toMatchObject({ status: "LOGGED_OUT", endReason: "LOGOUT", endedAt: now });
+    expect((await request(app).get("/me").set("Cookie", cookieOf(body.token))).status).toBe(401);
+    const again = await request(app).post("/logout").set("Cookie", cookieOf(body.token));
+    expect(again.body).toEqual({ ended: false });
+    expect((await request(app).post("/logout")).body).toEqual({ ended: false });
+  });
+});
