@@ -110,12 +110,22 @@ describe("task runner", () => {
       },
       clock: ledger.now,
     });
-    const runner = createTaskRunner({ ledger: failing, batchSize: 10 });
+    const logged: unknown[] = [];
+    const runner = createTaskRunner({
+      ledger: failing,
+      batchSize: 10,
+      onError: (e) => void logged.push(e),
+    });
     const task = await runner.submitTermination("space-1", ids);
     await runner.runPending();
     const failed = await runner.getTask("space-1", task.id);
     const result = failed?.result as TerminationResult;
-    expect(failed).toMatchObject({ status: "FAILED", error: "Error: disk full", leaseOwner: null });
+    expect(failed).toMatchObject({
+      status: "FAILED",
+      error: "the session store failed; see the server log",
+      leaseOwner: null,
+    });
+    expect(logged).toEqual([expect.objectContaining({ message: "disk full" })]);
     expect(result.ended).toEqual(ids.slice(0, 10));
     expect(result.failed).toEqual(ids.slice(10, 20));
   });

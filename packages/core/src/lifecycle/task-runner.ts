@@ -1,4 +1,5 @@
 import { nanoid } from "nanoid";
+import { SessionLedgerError } from "../errors.js";
 import { type BackgroundTask, TaskStatus } from "../model/task.js";
 import { requireId, requireIdList } from "./arguments.js";
 import type { SessionLedger } from "./ledger.js";
@@ -46,6 +47,17 @@ export function createTaskRunner(options: TaskRunnerOptions) {
   const batchSize = options.batchSize ?? 1000;
   const onError = options.onError ?? ((e) => console.error("session-ledger: task runner", e));
   let timer: NodeJS.Timeout | null = null;
+
+  /**
+   * What a failed task records: our own errors' messages, but never a driver's text, which
+   * can name tables or SQL and is read back by API clients. The full error goes to `onError`.
+   */
+  const failureText = (error: unknown) => {
+    onError(error);
+    return error instanceof SessionLedgerError && error.code !== "STORAGE_ERROR"
+      ? error.message
+      : "the session store failed; see the server log";
+  };
   let draining: Promise<void> | null = null;
 
   async function claim(task: BackgroundTask): Promise<BackgroundTask | null> {
@@ -99,7 +111,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
       } catch (error) {
         result.failed.push(...batch);
         result.processed += batch.length;
-        await write({ status: TaskStatus.Failed, error: String(error), leaseOwner: null });
+        await write({ status: TaskStatus.Failed, error: failureText(error), leaseOwner: null });
         return;
       }
       result.processed += batch.length;
@@ -124,7 +136,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
         claimed.id,
         {
           status: TaskStatus.Failed,
-          error: String(error),
+          error: failureText(error),
           updatedAt: ledger.now(),
           leaseOwner: null,
           leaseExpiresAt: null,

@@ -132,3 +132,9 @@ describe("parseGroupBy", () => {
     );
   });
 });
+
+describe("parseFields with Octane's user entity names", () => {
+  test("should read user{name} as the login", () => {
+    expect(parseFields("id,user{name,email}")?.userFields).toEqual(["login", "email"]);
+  });
+});

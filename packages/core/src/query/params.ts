@@ -96,7 +96,9 @@ export function parseGroupBy(text: string): FieldName {
 function userSubFields(cursor: Cursor): UserFieldName[] {
   const names: UserFieldName[] = [];
   do {
-    const { name, start } = cursor.name("a user field");
+    const { name: written, start } = cursor.name("a user field");
+    // Octane's user entities call the login `name`.
+    const name = written === "name" ? "login" : written;
     if (!isUserFieldName(name)) throw paramError("fields", `unknown user field '${name}'`, start);
     if (names.includes(name)) throw paramError("fields", `'${name}' is listed twice`, start);
     names.push(name);
