@@ -1,0 +1,87 @@
+/**
+ * A bulk termination survives its server: one process's runner stops answering mid-task (as
+ * a killed process would: no further writes, no lease renewal), and a fresh server on the
+ * same SQLite file resumes the task from its last progress once the lease runs out.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  createSessionLedger,
+  createTaskRunner,
+  type SessionStore,
+  type TerminationResult,
+} from "@session-ledger/core";
+import { createSqliteStore } from "@session-ledger/sqlite";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+
+const dir = mkdtempSync(join(tmpdir(), "session-ledger-restart-"));
+const file = join(dir, "ledger.db");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function server(store: SessionStore, owner: string) {
+  const ledger = createSessionLedger({ store });
+  const runner = createTaskRunner({
+    ledger,
+    owner,
+    leaseMs: 300,
+    batchSize: 100,
+    onError: () => {},
+  });
+  return { ledger, runner };
+}
+
+describe("a termination task across a server restart", () => {
+  it("should be resumed by the next server and finish, never left RUNNING", async () => {
+    const first = createSqliteStore({ database: new Database(file) });
+    await first.migrate();
+    let batches = 0;
+    const dying: SessionStore = {
+      ...first,
+      // After three batches this server stops answering: the fourth never completes.
+      endSessions: (...args) =>
+        ++batches > 3 ? new Promise(() => {}) : first.endSessions(...args),
+    };
+    const a = await server(dying, "server-a");
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const { session } = await a.ledger.create({
+        tenantId: "1001",
+        user: { id: `u${i % 50}`, login: `user${i % 50}` },
+      });
+      ids.push(session.id);
+    }
+    const task = await a.runner.submitTermination("1001", ids);
+    void a.runner.runPending();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    const stuck = await first.getTask("1001", task.id);
+    expect(stuck?.status).toBe("RUNNING");
+    expect((stuck?.result as TerminationResult).processed).toBe(300);
+
+    // The next server opens the same file with its own connection.
+    const second = createSqliteStore({ database: new Database(file) });
+    await second.migrate();
+    const b = await server(second, "server-b");
+    await b.runner.runPending();
+    expect((await second.getTask("1001", task.id))?.status).toBe("RUNNING"); // lease still held
+
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await b.runner.runPending();
+    const done = await second.getTask("1001", task.id);
+    const result = done?.result as TerminationResult;
+    expect(done).toMatchObject({ status: "SUCCESS", leaseOwner: null });
+    expect(result.processed).toBe(1000);
+    expect(new Set(result.ended)).toEqual(new Set(ids));
+    expect(result.notFound).toEqual([]);
+    expect(
+      await b.ledger.count("1001", {
+        kind: "compare",
+        field: "status",
+        op: "EQ",
+        value: { kind: "text", value: "ACTIVE" },
+      }),
+    ).toBe(0);
+  });
+});
