@@ -58,7 +58,7 @@ describe("a termination task across a server restart", () => {
 
     const stuck = await first.getTask("1001", task.id);
     expect(stuck?.status).toBe("RUNNING");
-    expect((stuck?.result as TerminationResult).processed).toBe(300);
+    expect((stuck!.result as TerminationResult).processed).toBe(300);
 
     // The next server opens the same file with its own connection.
     const second = createSqliteStore({ database: new Database(file) });

@@ -86,10 +86,12 @@ export function checkFilter(filter: Filter | null): Filter | null {
         for (const item of node.items) visit(item, depth + 1, inUser);
         return;
       case "not":
-        return visit(node.item, depth + 1, inUser);
+        visit(node.item, depth + 1, inUser);
+        return;
       case "user":
         if (inUser) throw invalid("user filters do not nest");
-        return visit(node.filter, depth + 1, true);
+        visit(node.filter, depth + 1, true);
+        return;
       case "compare": {
         const def = field(node.field, inUser);
         if (!COMPARE_OPS.includes(node.op))
@@ -101,7 +103,8 @@ export function checkFilter(filter: Filter | null): Filter | null {
         }
         if (node.op !== "EQ" && def.type === "enum")
           throw invalid(`'${def.name}' takes only EQ and IN`);
-        return value(def, node.value, node.op === "EQ" ? "equality" : "order");
+        value(def, node.value, node.op === "EQ" ? "equality" : "order");
+        return;
       }
       case "in": {
         const def = field(node.field, inUser);
