@@ -37,6 +37,11 @@ export default defineConfig({
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // graphql 16 ships CJS (`main`) and ESM (`module`). Vite hands our sources the ESM build,
+    // while Node, loading graphql-http natively, gives it the CJS one: two graphql realms,
+    // which graphql refuses to mix. Transforming graphql-http through Vite gives it ours.
+    // (Built packages run under Node alone and load one build, so this concerns tests only.)
+    server: { deps: { inline: ["graphql-http"] } },
     projects: [
       project("core", "packages/core"),
       project("sqlite", "packages/adapter-sqlite"),

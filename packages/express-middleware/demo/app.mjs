@@ -4,17 +4,28 @@
 import { createSessionLedger, createTaskRunner } from "@session-ledger/core";
 import {
   apiKeyAuthenticator,
+  createCogniteRouter,
+  createFormalRouter,
+  createLogScaleRouter,
   createOctaneRouter,
+  createSaymonRouter,
   endSession,
   issueSession,
   sessionTracking,
+  TENANT_HEADER,
 } from "@session-ledger/express";
 import { createSqliteStore } from "@session-ledger/sqlite";
 import Database from "better-sqlite3";
 import express from "express";
-import { SPACES, generateSessions } from "./sessions.mjs";
+import { generateSessions, SPACES } from "./sessions.mjs";
 
-const ALL = ["sessions:read", "sessions:terminate", "sessions:export", "sessions:settings", "read-session-log"];
+const ALL = [
+  "sessions:read",
+  "sessions:terminate",
+  "sessions:export",
+  "sessions:settings",
+  "read-session-log",
+];
 
 /**
  * Opens (and on first start fills) the demo database and builds the express app with every
@@ -45,34 +56,79 @@ export async function createDemo({
       await store.insertSession(record);
       if (++written % 20_000 === 0) log(`  filled ${written} of ${sessions} sessions…`);
     }
-    log(`filled ${dbPath} with ${written} sessions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `filled ${dbPath} with ${written} sessions in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }
 
   const taskRunner = createTaskRunner({ ledger });
   taskRunner.start();
-  const sweep = setInterval(() => void ledger.expireDue().catch((e) => log(`sweep failed: ${e}`)), 60_000);
+  const sweep = setInterval(
+    () => void ledger.expireDue().catch((e) => log(`sweep failed: ${e}`)),
+    60_000,
+  );
   sweep.unref();
 
   const admin = { id: "demo-admin", tenants: "*", permissions: ALL };
   const authenticate = apiKeyAuthenticator({
     keys: {
       [apiKey]: admin,
-      [readOnlyKey]: { id: "demo-auditor", tenants: "*", permissions: ["sessions:read", "sessions:export", "read-session-log"] },
+      [readOnlyKey]: {
+        id: "demo-auditor",
+        tenants: "*",
+        permissions: ["sessions:read", "sessions:export", "read-session-log"],
+      },
     },
   });
 
   const app = express();
   app.set("trust proxy", "loopback");
-  app.use(express.json({ limit: "2mb" }));
+  // The admin routers read their own bodies, so a malformed one gets the dialect's own error
+  // body; only /login below needs express.json().
   app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
 
-  // Login tracking, for trying the middleware by hand: POST /login {"login":"…"}, GET /me.
+  // Cognite's org ids need a letter first, so space 1001 is the org `space-1001`; any other
+  // valid org id is a tenant of its own.
+  const tenantForOrg = (org) => (org.startsWith("space-") ? org.slice("space-".length) : org);
+  app.use(createCogniteRouter({ ledger, authenticate, tenantForOrg }));
+
+  // LogScale, Formal and SAYMON do not name a tenant in the request: space 1001, unless the
+  // X-Tenant-Id header names another.
+  const space = (req) => req.get(TENANT_HEADER)?.trim() || SPACES[0];
+  app.use(createFormalRouter({ ledger, authenticate, tenant: space }));
+  app.use(createSaymonRouter({ ledger, authenticate, tenant: space }));
+
+  // LogScale also serves users signed in through /login (the session cookie or its token as
+  // a Bearer), for the "my sessions" parts: level: User, isCurrentSession, logoutOfSession.
   const tenant = () => SPACES[0];
-  app.post("/login", async (req, res, next) => {
+  const signedInUser = (session) =>
+    session && {
+      id: `user:${session.user.id}`,
+      tenants: [session.tenantId],
+      permissions: [],
+      userId: session.user.id,
+      sessionId: session.id,
+    };
+  app.use("/graphql", sessionTracking({ ledger, tenant }));
+  app.use(
+    createLogScaleRouter({
+      ledger,
+      organization: space,
+      authenticate: async (req) =>
+        (await authenticate(req)) ?? signedInUser(req.sessionLedger?.session) ?? null,
+    }),
+  );
+
+  // Login tracking, for trying the middleware by hand: POST /login {"login":"…"}, GET /me.
+  app.post("/login", express.json({ limit: "16kb" }), async (req, res, next) => {
     try {
       const login = String(req.body?.login ?? "").trim();
-      if (!login) return res.status(400).json({ message: "body must be {\"login\": \"…\"}" });
-      const { session } = await issueSession(req, res, { ledger, tenantId: tenant(), user: { id: `local-${login}`, login } });
+      if (!login) return res.status(400).json({ message: 'body must be {"login": "…"}' });
+      const { session } = await issueSession(req, res, {
+        ledger,
+        tenantId: tenant(),
+        user: { id: `local-${login}`, login },
+      });
       res.status(201).json({ id: session.id, expiresAt: session.expiresAt });
     } catch (error) {
       next(error);
@@ -123,5 +179,22 @@ function describe(base, key) {
   # Octane: terminate, then poll the background task
   curl -s -X PUT ${h} -H "Content-Type: application/json" "${base}/api/shared_spaces/1001/sessions?query=%22(id='<id>')%22" -d '{"data":[{"is_closed":true}]}'
   curl -sG ${h} "${base}/api/shared_spaces/1001/background_tasks" --data-urlencode 'fields=status,result' --data-urlencode 'query="id=<task id>"'
+
+  # Cognite: user 220001's login sessions in space 1001 (org space-1001), two a page; then revoke one
+  curl -s ${h} "${base}/api/v1/orgs/space-1001/principals/220001/sessions?limit=2"
+  curl -s -X POST ${h} -H "Content-Type: application/json" "${base}/api/v1/orgs/space-1001/principals/220001/sessions/revoke" -d '{"items":[{"id":"<id>"}]}'
+  # LogScale: the organization's five most recently active sessions, open or not
+  curl -s -X POST -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" "${base}/graphql" -d '{"query":"{ sessions(onlyActiveSessions: false, sortBy: LastActivityTime, orderBy: DESC, limit: 5) { totalResults results { id ip clientInfo user { username } lastActivityAt } } }"}'
+  # Formal: the sessions that started yesterday, 100 a page (pass listMetadata.nextCursor back as "cursor")
+  curl -s -X POST ${h} -H "Content-Type: application/json" "${base}/core.v1.SessionsService/ListSessionsV2" -d '{"limit":100,"startTimestamp":"${dayStart(-1)}","endTimestamp":"${dayStart(0)}"}'
+  # SAYMON: the 50 newest records of the session log of the last 24 hours
+  curl -s -u admin:${key} "${base}/node/api/users/session/log?from=${Date.now() - day}&to=${Date.now()}&limit=50&skip=0"
 `;
+}
+
+/** Midnight UTC of today plus `days`, as RFC 3339. */
+function dayStart(days) {
+  const today = new Date();
+  today.setUTCHours(0, 0, 0, 0);
+  return new Date(today.getTime() + days * 86_400_000).toISOString().replace(".000Z", "Z");
 }

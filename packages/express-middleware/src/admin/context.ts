@@ -45,8 +45,11 @@ export interface AdminCall {
 export interface AdminRouteOptions {
   /** The caller needs at least one of these. */
   anyOf: readonly [Permission | string, ...(Permission | string)[]];
-  /** Where the tenant comes from, e.g. the `:space` path parameter. */
-  tenant: (req: Request) => string;
+  /**
+   * Where the tenant comes from: the `:space` path parameter, or the caller (see
+   * `TenantResolver`). Runs after authentication, so it may use the principal.
+   */
+  tenant: (req: Request, principal: Principal) => string | Promise<string>;
   /** How errors name the tenant ("shared space", "organization"). @default "tenant" */
   tenantNoun?: string;
 }
@@ -70,7 +73,8 @@ export interface AdminContext {
   errorHandler: ErrorRequestHandler;
 }
 
-const defaultLogger: AdminErrorLogger = (error, info) => {
+/** The logger used when a router is given no `onError`: `console.error` with the correlation id. */
+export const logToConsole: AdminErrorLogger = (error, info) => {
   console.error(
     `session-ledger: ${info.method} ${info.url} failed (correlation id ${info.correlationId})`,
     error,
@@ -80,7 +84,7 @@ const defaultLogger: AdminErrorLogger = (error, info) => {
 /** Builds the shared route plumbing for one dialect. */
 export function createAdminContext(options: AdminContextOptions): AdminContext {
   const { authenticate, envelope } = options;
-  const onError = options.onError ?? defaultLogger;
+  const onError = options.onError ?? logToConsole;
   const challenge = options.challenge ?? 'Bearer realm="session-ledger"';
 
   function sendError(req: Request, res: Response, error: unknown): void {
@@ -117,7 +121,7 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
         "authentication required: send an API key (X-API-KEY or Authorization: Bearer)",
       );
     }
-    const tenantId = route.tenant(req);
+    const tenantId = await route.tenant(req, principal);
     requireTenantAccess(principal, tenantId, route.tenantNoun);
     requirePermission(principal, ...route.anyOf);
     await handler(req, res, { principal, correlationId, tenantId });

@@ -66,6 +66,8 @@ export function integerParam(
 export interface ReadJsonBodyOptions {
   /** The largest body accepted, in bytes. */
   limit: number;
+  /** Parses the text; a throw is reported as invalid JSON. @default JSON.parse */
+  parse?: (text: string) => unknown;
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -77,7 +79,10 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  *   `PAYLOAD_TOO_LARGE` over the limit
  * @throws ValidationError (target `body`) when it is empty or not valid JSON
  */
-export async function readJsonBody(req: Request, { limit }: ReadJsonBodyOptions): Promise<unknown> {
+export async function readJsonBody(
+  req: Request,
+  { limit, parse = JSON.parse }: ReadJsonBodyOptions,
+): Promise<unknown> {
   if (req.readableEnded) {
     const parsed: unknown = req.body;
     if (parsed === undefined)
@@ -103,7 +108,7 @@ export async function readJsonBody(req: Request, { limit }: ReadJsonBodyOptions)
     throw new ValidationError("a JSON body is required", { target: "body" });
   }
   try {
-    return JSON.parse(text) as unknown;
+    return parse(text);
   } catch (error) {
     throw new ValidationError(`body: not valid JSON (${(error as Error).message})`, {
       target: "body",

@@ -5,7 +5,6 @@
  */
 import {
   type Filter,
-  httpStatusForError,
   type Session,
   type SessionLedger,
   type SortKey,
@@ -20,6 +19,7 @@ import {
   type GraphQLSchema,
   Kind,
 } from "graphql";
+import { describeError, type ErrorCode } from "../admin/errors.js";
 
 const SDL = /* GraphQL */ `
   "Epoch milliseconds, outside GraphQL's 32-bit Int range."
@@ -142,22 +142,34 @@ const Long = new GraphQLScalarType<number, number>({
   },
 });
 
-/** A core error as a GraphQL error whose `extensions.code` names the failure. */
+/** The `extensions.code` of each failure, in the names GraphQL servers commonly use. */
+export const GRAPHQL_ERROR_CODES: Record<ErrorCode, string> = {
+  INVALID_ARGUMENT: "BAD_USER_INPUT",
+  INVALID_QUERY: "BAD_USER_INPUT",
+  QUERY_SYNTAX: "BAD_USER_INPUT",
+  INVALID_CURSOR: "BAD_USER_INPUT",
+  NOT_FOUND: "NOT_FOUND",
+  CONFLICT: "CONFLICT",
+  SESSION_LIMIT_REACHED: "CONFLICT",
+  STORAGE_ERROR: "INTERNAL_SERVER_ERROR",
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  PAYLOAD_TOO_LARGE: "BAD_REQUEST",
+  UNSUPPORTED_MEDIA_TYPE: "BAD_REQUEST",
+  INTERNAL: "INTERNAL_SERVER_ERROR",
+};
+
+/**
+ * A core error as a GraphQL error whose `extensions.code` names the failure. Server faults
+ * (a store error, anything unexpected) get a generic message; the original stays on
+ * `originalError` for the log.
+ */
 export function toGraphQLError(error: unknown): GraphQLError {
   if (error instanceof GraphQLError) return error;
-  const status = httpStatusForError(error);
-  const code =
-    status === 400
-      ? "BAD_USER_INPUT"
-      : status === 404
-        ? "NOT_FOUND"
-        : status === 403
-          ? "FORBIDDEN"
-          : "INTERNAL_SERVER_ERROR";
-  const message = status === 500 ? "internal error" : (error as Error).message;
-  return new GraphQLError(message, {
-    extensions: { code },
-    originalError: status === 500 ? (error as Error) : undefined,
+  const described = describeError(error);
+  return new GraphQLError(described.message, {
+    extensions: { code: GRAPHQL_ERROR_CODES[described.code] },
+    originalError: error instanceof Error ? error : undefined,
   });
 }
 

@@ -1,0 +1,38 @@
+/**
+ * Which tenant a request acts in, for the dialects whose routes do not name one (LogScale,
+ * Formal, SAYMON: in those products the credential belongs to one organization).
+ */
+import { ValidationError } from "@session-ledger/core";
+import type { Request } from "express";
+import type { Principal } from "./principal.js";
+
+/** The header a caller may name its tenant in, when its credential spans several. */
+export const TENANT_HEADER = "X-Tenant-Id";
+
+/**
+ * Picks the tenant of a request. Runs after authentication; whatever it returns is then
+ * checked against the principal's tenants (403 when not allowed), so it may trust the request.
+ */
+export type TenantResolver = (req: Request, principal: Principal) => string | Promise<string>;
+
+/**
+ * The default resolver: the `X-Tenant-Id` header when sent, else the principal's only tenant.
+ * @throws ValidationError (target `X-Tenant-Id`) when neither names exactly one tenant
+ */
+export const defaultTenant: TenantResolver = (req, principal) => {
+  const header = req.headers[TENANT_HEADER.toLowerCase()];
+  if (typeof header === "string") {
+    const tenant = header.trim();
+    if (tenant.length === 0 || tenant.length > 256) {
+      throw new ValidationError(`${TENANT_HEADER} must be 1 to 256 characters`, {
+        target: TENANT_HEADER,
+      });
+    }
+    return tenant;
+  }
+  if (principal.tenants !== "*" && principal.tenants.length === 1) return principal.tenants[0]!;
+  throw new ValidationError(
+    `this credential may act in several tenants: name one with the ${TENANT_HEADER} header`,
+    { target: TENANT_HEADER },
+  );
+};

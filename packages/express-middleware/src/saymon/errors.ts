@@ -1,0 +1,46 @@
+/**
+ * SAYMON's error body, `{"code": "BadRequest", "message": "…"}`, with its codes. SAYMON's
+ * 401 carries a JSON document in `message` when nobody is logged in
+ * (`"{\"errorCode\":3,\"message\":\"Not logged in.\"}"`) and its own code for a wrong
+ * login or password.
+ */
+import type { ErrorCode, ErrorDescription } from "../admin/errors.js";
+
+/** The body of every SAYMON error response. */
+export interface SaymonErrorBody {
+  code: string;
+  message: string;
+}
+
+/** The 401 message when the request carries no credentials, as SAYMON words it. */
+export const NOT_LOGGED_IN = JSON.stringify({ errorCode: 3, message: "Not logged in." });
+/** The 401 message when Basic credentials were sent and not accepted. */
+export const INVALID_CREDENTIALS = "Invalid login or password.";
+/** The 401 message when a token was sent and not accepted. */
+export const INVALID_API_TOKEN = "Invalid API token.";
+
+const CODES: Record<ErrorCode, string> = {
+  INVALID_ARGUMENT: "BadRequest",
+  INVALID_QUERY: "BadRequest",
+  QUERY_SYNTAX: "BadRequest",
+  INVALID_CURSOR: "BadRequest",
+  NOT_FOUND: "NotFound",
+  CONFLICT: "Conflict",
+  SESSION_LIMIT_REACHED: "Conflict",
+  STORAGE_ERROR: "ServiceUnavailable",
+  UNAUTHENTICATED: "Unauthorized",
+  FORBIDDEN: "Forbidden",
+  PAYLOAD_TOO_LARGE: "InvalidContent",
+  UNSUPPORTED_MEDIA_TYPE: "InvalidContent",
+  INTERNAL: "InternalServerError",
+};
+
+/** Renders an error description as SAYMON's error body. */
+export function saymonErrorBody(error: ErrorDescription): SaymonErrorBody {
+  // The router's authenticator words each 401 itself; this one message has a code of its own.
+  const code =
+    error.code === "UNAUTHENTICATED" && error.message === INVALID_CREDENTIALS
+      ? "InvalidCredentials"
+      : CODES[error.code];
+  return { code, message: error.message };
+}
