@@ -5,8 +5,7 @@
  * then checks the recorded set against an explicit allowance that exists on the installed
  * driver's classes. A new driver call has to be added here on purpose.
  */
-import type { SessionRecord } from "@session-ledger/core";
-import { runStoreConformance } from "@session-ledger/core/testing";
+import { runStoreConformance, sessionRecord } from "@session-ledger/core/testing";
 import { AggregationCursor, Collection, Db, FindCursor } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { backendLabel, storeFixture } from "./fixture.js";
@@ -75,30 +74,14 @@ function recording<T extends object>(target: T, kind: Kind): T {
 
 const recordingDb = (db: Db) => recording(db, "Db");
 
-const SESSION: SessionRecord = {
+const SESSION = sessionRecord({
   id: "a",
   tenantId: "t",
-  sessionIdentifier: null,
   user: { id: "u", login: "user", fullName: null, email: null },
-  clientType: "UI",
-  accessType: "UI",
-  clientIp: null,
-  serverIp: null,
-  userAgent: null,
-  clientInfo: null,
-  city: null,
-  country: null,
-  licenseEdition: null,
-  status: "ACTIVE",
-  endReason: null,
   createdAt: Date.UTC(2025, 11, 31),
-  lastActivityAt: Date.UTC(2025, 11, 31),
   expiresAt: Date.UTC(2026, 0, 1),
   absoluteExpiresAt: Date.UTC(2026, 0, 2),
-  endedAt: null,
-  attributes: null,
-  secretHash: "0".repeat(64),
-};
+});
 
 runStoreConformance({
   name: `${backendLabel}, driver calls recorded`,

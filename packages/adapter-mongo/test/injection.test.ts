@@ -11,6 +11,7 @@ import {
   type SessionStore,
   ValidationError,
 } from "@session-ledger/core";
+import { sessionRecord } from "@session-ledger/core/testing";
 import type { Document } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMongoStore, type MongoSessionStore } from "../src/index.js";
@@ -26,31 +27,17 @@ const session = (
   id: string,
   clientType: string,
   more: Partial<SessionRecord> = {},
-): SessionRecord => ({
-  id,
-  tenantId: TENANT,
-  sessionIdentifier: null,
-  user: { id: `u-${id}`, login: clientType, fullName: null, email: null },
-  clientType,
-  accessType: "UI",
-  clientIp: null,
-  serverIp: null,
-  userAgent: null,
-  clientInfo: null,
-  city: null,
-  country: null,
-  licenseEdition: null,
-  status: "ACTIVE",
-  endReason: null,
-  createdAt: NOW - 60_000,
-  lastActivityAt: NOW - 60_000,
-  expiresAt: NOW + 60_000,
-  absoluteExpiresAt: NOW + 3_600_000,
-  endedAt: null,
-  attributes: null,
-  secretHash: "0".repeat(64),
-  ...more,
-});
+): SessionRecord =>
+  sessionRecord({
+    id,
+    tenantId: TENANT,
+    user: { id: `u-${id}`, login: clientType, fullName: null, email: null },
+    clientType,
+    createdAt: NOW - 60_000,
+    expiresAt: NOW + 60_000,
+    absoluteExpiresAt: NOW + 3_600_000,
+    ...more,
+  });
 
 const eq = (field: string, value: unknown): Filter =>
   ({ kind: "compare", field, op: "EQ", value }) as Filter;

@@ -6,3 +6,4 @@
 export { runStoreConformance } from "./conformance.js";
 export { type DifferentialOptions, runDifferentialTest } from "./differential.js";
 export type { ConformanceOptions, StoreFixture } from "./harness.js";
+export { sessionRecord } from "./records.js";

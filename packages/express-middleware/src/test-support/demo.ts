@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Session, SessionRecord } from "@session-ledger/core";
+import { sessionRecord } from "@session-ledger/core/testing";
 import { createDemo, type Demo } from "../../demo/app.mjs";
 
 /** The demo's clock starts here; its generated sessions lie in the year before. */
@@ -39,30 +40,7 @@ export async function startDemo(sessions = 3000): Promise<TestDemo> {
       return found;
     },
     async insert(record) {
-      const createdAt = record.createdAt ?? now;
-      await demo.store.insertSession({
-        sessionIdentifier: null,
-        user: { id: "u-test", login: "test", fullName: null, email: null },
-        clientType: "UI",
-        accessType: "UI",
-        clientIp: null,
-        serverIp: null,
-        userAgent: null,
-        clientInfo: null,
-        city: null,
-        country: null,
-        licenseEdition: null,
-        status: "ACTIVE",
-        endReason: null,
-        createdAt,
-        lastActivityAt: createdAt,
-        expiresAt: createdAt + 30 * 60_000,
-        absoluteExpiresAt: createdAt + 10 * 3_600_000,
-        endedAt: null,
-        attributes: null,
-        secretHash: "0".repeat(64),
-        ...record,
-      });
+      await demo.store.insertSession(sessionRecord({ createdAt: now, ...record }));
     },
     async close() {
       await demo.close();
