@@ -1,7 +1,7 @@
 import { StorageError } from "@session-ledger/core";
-import { CompiledQuery, type Kysely } from "kysely";
-import { type LedgerTables, MIGRATIONS, migrationsTableStatement } from "./schema.js";
-import type { SqlRunner } from "./sql-runner.js";
+import { CompiledQuery } from "kysely";
+import { MIGRATIONS, migrationsTableStatement } from "./schema.js";
+import type { StoreContext } from "./sql-runner.js";
 
 /**
  * Brings the schema up to the newest migration. The whole upgrade is one IMMEDIATE
@@ -9,9 +9,7 @@ import type { SqlRunner } from "./sql-runner.js";
  * every version recorded and do nothing.
  */
 export async function migrate(
-  db: Kysely<LedgerTables>,
-  runner: SqlRunner,
-  prefix: string,
+  { db, runner, tables, prefix }: StoreContext,
   pragmas: readonly string[],
 ): Promise<void> {
   // journal_mode cannot change inside a transaction, so pragmas come first.
@@ -30,7 +28,9 @@ export async function migrate(
     await tx.run(migrationsTableStatement(prefix).compile(db));
     const applied = new Set(
       (
-        await tx.all<{ version: number }>(db.selectFrom("migrations").select("version").compile())
+        await tx.all<{ version: number }>(
+          db.selectFrom(tables.migrations).select("version").compile(),
+        )
       ).map((row) => row.version),
     );
     const newest = Math.max(0, ...applied);
@@ -45,7 +45,7 @@ export async function migrate(
       for (const statement of migration.statements(prefix)) await tx.run(statement.compile(db));
       await tx.run(
         db
-          .insertInto("migrations")
+          .insertInto(tables.migrations)
           .values({ version: migration.version, name: migration.name, applied_at: Date.now() })
           .compile(),
       );

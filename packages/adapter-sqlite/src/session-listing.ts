@@ -21,8 +21,8 @@ import {
 import { type CompiledQuery, type Kysely, sql } from "kysely";
 import { requireCount, requireInstant } from "./arguments.js";
 import { compileAfter, compileFilter, fieldSql, orderKeys } from "./compile-filter.js";
-import { type LedgerTables, SESSION_COLUMNS } from "./schema.js";
-import { fromSessionRow, type SessionRow } from "./session-row.js";
+import { type LedgerTables, SESSION_READ_COLUMNS, type TableNames } from "./schema.js";
+import { fromSessionRow, type SessionReadRow } from "./session-row.js";
 import type { StoreContext } from "./sql-runner.js";
 import { guarded } from "./store-errors.js";
 
@@ -38,20 +38,25 @@ interface PageQuery {
   after?: KeysetPosition;
 }
 
+interface Builder {
+  db: Kysely<LedgerTables>;
+  tables: TableNames;
+}
+
 const matching = (
-  db: Kysely<LedgerTables>,
+  { db, tables }: Builder,
   tenantId: string,
   filter: Filter | null,
   now: number,
 ) => {
-  const rows = db.selectFrom("sessions").where("tenant_id", "=", tenantId);
+  const rows = db.selectFrom(tables.sessions).where("tenant_id", "=", tenantId);
   return filter === null ? rows : rows.where(compileFilter(filter, now));
 };
 
 /** One page in the order of `sort` (then id), by offset or strictly after a keyset position. */
-function pageQuery(db: Kysely<LedgerTables>, tenantId: string, page: PageQuery): CompiledQuery {
+function pageQuery(db: Builder, tenantId: string, page: PageQuery): CompiledQuery {
   const keys = orderKeys(page.sort, page.now);
-  let query = matching(db, tenantId, page.filter, page.now).select(SESSION_COLUMNS);
+  let query = matching(db, tenantId, page.filter, page.now).select(SESSION_READ_COLUMNS);
   if (page.after !== undefined) query = query.where(compileAfter(keys, page.sort, page.after));
   for (const key of keys) query = query.orderBy(key.expr, key.direction);
   return query
@@ -61,7 +66,7 @@ function pageQuery(db: Kysely<LedgerTables>, tenantId: string, page: PageQuery):
 }
 
 function countQuery(
-  db: Kysely<LedgerTables>,
+  db: Builder,
   tenantId: string,
   filter: Filter | null,
   now: number,
@@ -82,11 +87,7 @@ interface GroupRow {
  * number of groups are read from the same snapshot. A `user` group also carries the login and
  * name of its newest matching session (greatest creation time, then greatest id).
  */
-function groupQuery(
-  db: Kysely<LedgerTables>,
-  tenantId: string,
-  group: GroupQuery,
-): CompiledQuery<GroupRow> {
+function groupQuery(db: Builder, tenantId: string, group: GroupQuery): CompiledQuery<GroupRow> {
   const field = fieldSql(group.field, group.now);
   if (!fieldDef(group.field).groupable) {
     throw new ValidationError(`cannot group by '${group.field}'`, { target: "group_by" });
@@ -94,18 +95,18 @@ function groupQuery(
   const rows = matching(db, tenantId, group.filter, group.now);
   const groups =
     group.field === "user"
-      ? sql`m AS MATERIALIZED ${rows.select([
-          sql`user_id`.as("group_value"),
-          "user_login",
-          "user_full_name",
-          sql`row_number() OVER (PARTITION BY user_id ORDER BY created_at DESC, id DESC)`.as("rn"),
-        ])},
-        g AS MATERIALIZED (
-          SELECT group_value, count(*) AS n,
-            max(CASE WHEN rn = 1 THEN user_login END) AS login,
-            max(CASE WHEN rn = 1 THEN user_full_name END) AS full_name
-          FROM m GROUP BY group_value
-        )`
+      ? // SQLite takes bare columns from the row holding the only max(): the newest matching
+        // session by (created_at, id), as one fixed-width text key (the offset keeps negative
+        // times in order). One grouping pass, where row_number() sorted every matching row.
+        sql`g AS MATERIALIZED ${rows
+          .select([
+            sql`user_id`.as("group_value"),
+            sql`count(*)`.as("n"),
+            sql`user_login`.as("login"),
+            sql`user_full_name`.as("full_name"),
+            sql`max(printf('%020d', created_at + 9007199254740991) || id)`.as("newest"),
+          ])
+          .groupBy("user_id")}`
       : sql`g AS MATERIALIZED ${rows
           .select([
             sql`${field.value}`.as("group_value"),
@@ -122,7 +123,7 @@ function groupQuery(
       ORDER BY n DESC, group_value ASC
       LIMIT ${requireCount("limit", group.limit, 1)} OFFSET ${requireCount("offset", group.offset ?? 0, 0)}
     )
-    ORDER BY is_total DESC, n DESC, value ASC`.compile(db);
+    ORDER BY is_total DESC, n DESC, value ASC`.compile(db.db);
 }
 
 function groupResult(rows: readonly GroupRow[], field: FieldName): GroupResult {
@@ -144,9 +145,10 @@ type SessionListing = Pick<
   "listSessions" | "countSessions" | "groupSessions" | "streamSessions"
 >;
 
-export function sessionListing({ db, runner }: StoreContext): SessionListing {
+export function sessionListing({ db: kysely, runner, tables }: StoreContext): SessionListing {
+  const db: Builder = { db: kysely, tables };
   const rows = async (query: CompiledQuery) =>
-    (await runner.all<SessionRow>(query)).map(fromSessionRow);
+    (await runner.all<SessionReadRow>(query)).map(fromSessionRow);
 
   return {
     listSessions: (tenantId, query: ListQuery) =>

@@ -11,6 +11,8 @@ import {
 import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./schema.js";
 
 export type SessionRow = Pick<SessionsTable, (typeof SESSION_COLUMNS)[number]>;
+/** A row as reads return it (`SESSION_READ_COLUMNS`: no IP sort keys). */
+export type SessionReadRow = Omit<SessionRow, "client_ip_key" | "server_ip_key">;
 
 const json = (value: unknown): string | null =>
   value === null || value === undefined ? null : JSON.stringify(value);
@@ -50,7 +52,7 @@ export function toSessionRow(record: SessionRecord): SessionRow {
   };
 }
 
-export function fromSessionRow(row: SessionRow): SessionRecord {
+export function fromSessionRow(row: SessionReadRow): SessionRecord {
   return {
     id: row.id,
     tenantId: row.tenant_id,

@@ -6,7 +6,7 @@
  */
 import type { Database, Statement } from "better-sqlite3";
 import { CompiledQuery, type Kysely } from "kysely";
-import type { LedgerTables } from "./schema.js";
+import type { LedgerTables, TableNames } from "./schema.js";
 
 export interface SqlRunner {
   /** The rows of a query (a SELECT, or a write with RETURNING). */
@@ -24,6 +24,9 @@ export interface SqlRunner {
 export interface StoreContext {
   db: Kysely<LedgerTables>;
   runner: SqlRunner;
+  /** The validated table prefix, and the prefixed table names queries are built on. */
+  prefix: string;
+  tables: TableNames;
 }
 
 const BUSY_RETRIES = 8;

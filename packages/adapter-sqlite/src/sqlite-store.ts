@@ -3,12 +3,17 @@ import type { Database } from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
 import { requireCount } from "./arguments.js";
 import { migrate } from "./migrate.js";
-import { DEFAULT_TABLE_PREFIX, type LedgerTables, requireTablePrefix } from "./schema.js";
+import {
+  DEFAULT_TABLE_PREFIX,
+  type LedgerTables,
+  requireTablePrefix,
+  type TableNames,
+  tableNames,
+} from "./schema.js";
 import { sessionLifecycle } from "./session-lifecycle.js";
 import { sessionListing } from "./session-listing.js";
 import { createDatabaseRunner, createKyselyRunner, type SqlRunner } from "./sql-runner.js";
 import { guarded, storageFailure } from "./store-errors.js";
-import { TablePrefixPlugin } from "./table-prefix-plugin.js";
 import { tasksAndPolicies } from "./tasks-and-policies.js";
 
 /** Where the store's SQL runs: exactly one of `database` or `kysely`. */
@@ -54,6 +59,7 @@ export interface SqliteSessionStore extends SessionStore {
 
 interface Connection {
   prefix: string;
+  tables: TableNames;
   kysely: Kysely<LedgerTables>;
   runner: SqlRunner;
   /** The pragmas the store sets: now for a `Database`, in `migrate()` for a `Kysely`. */
@@ -71,7 +77,6 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
     `busy_timeout = ${busyTimeoutMs}`,
     ...(options.walMode === false ? [] : ["journal_mode = WAL"]),
   ];
-  const plugin = new TablePrefixPlugin(prefix);
   const { database, kysely } = options;
   if ((database === undefined) === (kysely === undefined)) {
     throw new ValidationError("createSqliteStore needs exactly one of `database` or `kysely`", {
@@ -93,11 +98,9 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
     }
     return {
       prefix,
+      tables: tableNames(prefix),
       // Kysely only compiles here; the runner executes on the connection directly.
-      kysely: new Kysely<LedgerTables>({
-        dialect: new SqliteDialect({ database }),
-        plugins: [plugin],
-      }),
+      kysely: new Kysely<LedgerTables>({ dialect: new SqliteDialect({ database }) }),
       runner: createDatabaseRunner(database),
       pragmas: [],
     };
@@ -106,10 +109,14 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
     throw new ValidationError("kysely must be a Kysely instance", { target: "kysely" });
   }
   // The host's plugins (CamelCasePlugin, say) would rename our columns and result keys.
-  const own = (kysely as Kysely<DB>)
-    .withoutPlugins()
-    .withPlugin(plugin) as unknown as Kysely<LedgerTables>;
-  return { prefix, kysely: own, runner: createKyselyRunner(own), pragmas };
+  const own = (kysely as Kysely<DB>).withoutPlugins() as unknown as Kysely<LedgerTables>;
+  return {
+    prefix,
+    tables: tableNames(prefix),
+    kysely: own,
+    runner: createKyselyRunner(own),
+    pragmas,
+  };
 }
 
 /**
@@ -124,11 +131,11 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
 export function createSqliteStore<DB = unknown>(
   options: SqliteStoreOptions<DB>,
 ): SqliteSessionStore {
-  const { prefix, kysely: db, runner, pragmas } = connect(options);
+  const { prefix, tables, kysely: db, runner, pragmas } = connect(options);
 
-  const context = { db, runner };
+  const context = { db, runner, prefix, tables };
   return {
-    migrate: () => guarded("migrate", () => migrate(db, runner, prefix, pragmas)),
+    migrate: () => guarded("migrate", () => migrate(context, pragmas)),
     ...sessionLifecycle(context),
     ...sessionListing(context),
     ...tasksAndPolicies(context),

@@ -21,12 +21,16 @@ type TasksAndPolicies = Pick<
   "getPolicy" | "putPolicy" | "insertTask" | "getTask" | "updateTask" | "findTasks"
 >;
 
-export function tasksAndPolicies({ db, runner }: StoreContext): TasksAndPolicies {
+export function tasksAndPolicies({ db, runner, tables }: StoreContext): TasksAndPolicies {
   return {
     getPolicy: (tenantId) =>
       guarded("getPolicy", async () => {
         const [row] = await runner.all<{ policy: string }>(
-          db.selectFrom("policies").select("policy").where("tenant_id", "=", tenantId).compile(),
+          db
+            .selectFrom(tables.policies)
+            .select("policy")
+            .where("tenant_id", "=", tenantId)
+            .compile(),
         );
         return row ? (JSON.parse(row.policy) as TenantPolicy) : null;
       }),
@@ -36,7 +40,7 @@ export function tasksAndPolicies({ db, runner }: StoreContext): TasksAndPolicies
         const json = JSON.stringify(policy);
         await runner.run(
           db
-            .insertInto("policies")
+            .insertInto(tables.policies)
             .values({ tenant_id: tenantId, policy: json })
             .onConflict((conflict) => conflict.column("tenant_id").doUpdateSet({ policy: json }))
             .compile(),
@@ -46,7 +50,7 @@ export function tasksAndPolicies({ db, runner }: StoreContext): TasksAndPolicies
     insertTask: (task: BackgroundTask) =>
       guarded("insertTask", async () => {
         try {
-          await runner.run(db.insertInto("tasks").values(toTaskRow(task)).compile());
+          await runner.run(db.insertInto(tables.tasks).values(toTaskRow(task)).compile());
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
           throw new ConflictError(`task '${task.id}' already exists in this tenant`);
@@ -57,7 +61,7 @@ export function tasksAndPolicies({ db, runner }: StoreContext): TasksAndPolicies
       guarded("getTask", async () => {
         const [row] = await runner.all<TasksTable>(
           db
-            .selectFrom("tasks")
+            .selectFrom(tables.tasks)
             .selectAll()
             .where("tenant_id", "=", tenantId)
             .where("id", "=", id)
@@ -77,7 +81,7 @@ export function tasksAndPolicies({ db, runner }: StoreContext): TasksAndPolicies
         if (patch.leaseOwner !== undefined) changes.lease_owner = patch.leaseOwner;
         if (patch.leaseExpiresAt !== undefined) changes.lease_expires_at = patch.leaseExpiresAt;
         let update = db
-          .updateTable("tasks")
+          .updateTable(tables.tasks)
           .set(changes)
           .where("tenant_id", "=", tenantId)
           .where("id", "=", id);
@@ -97,7 +101,7 @@ export function tasksAndPolicies({ db, runner }: StoreContext): TasksAndPolicies
         if (statuses.length === 0) return [];
         const found = await runner.all<TasksTable>(
           db
-            .selectFrom("tasks")
+            .selectFrom(tables.tasks)
             .selectAll()
             .where("status", "in", [...statuses])
             .orderBy("created_at")

@@ -105,7 +105,12 @@ export interface GroupOptions {
 
 export const MAX_LIST_LIMIT = 100_000;
 const MAX_BULK_IDS = 100_000;
-const SWEEP_BATCH = 1000;
+/**
+ * Each sweep batch is its own write transaction. At 1000 rows every commit crossed SQLite's WAL
+ * auto-checkpoint (1000 pages) and paid a checkpoint and its fsyncs; 10,000 rows hold the write
+ * lock for ~0.25 s on the benchmark machine.
+ */
+const SWEEP_BATCH = 10_000;
 const DEFAULT_SORT: readonly SortKey[] = [{ field: "creation_time", direction: "desc" }];
 const TEXT_LIMIT = 1024;
 
@@ -149,10 +154,13 @@ export function createSessionLedger(options: SessionLedgerOptions) {
   ) {
     const now = clock();
     const outcome = await store.endSessions(tenantId, target, { ...change, endedAt: now, now });
-    await emitEvents(
-      hooks,
-      outcome.ended.map((ended) => event(type, tenantId, ended, now, change.endReason)),
-    );
+    // Without a hook, ending 100,000 sessions builds no events at all.
+    if (hooks.onEvent) {
+      await emitEvents(
+        hooks,
+        outcome.ended.map((ended) => event(type, tenantId, ended, now, change.endReason)),
+      );
+    }
     return outcome;
   }
 
@@ -419,10 +427,12 @@ export function createSessionLedger(options: SessionLedgerOptions) {
       for (;;) {
         const expired = await store.expireDue(now, SWEEP_BATCH);
         total += expired.length;
-        await emitEvents(
-          hooks,
-          expired.map((e) => event("expired", e.tenantId, e, e.endedAt, e.endReason)),
-        );
+        if (hooks.onEvent) {
+          await emitEvents(
+            hooks,
+            expired.map((e) => event("expired", e.tenantId, e, e.endedAt, e.endReason)),
+          );
+        }
         if (expired.length < SWEEP_BATCH) return total;
       }
     },
