@@ -1,0 +1,205 @@
+#!/usr/bin/env node
+/**
+ * `pnpm bench`: the performance budgets of SPEC §9. Builds the library from source, builds (or
+ * reuses) a deterministic database, times every operation through the library and through
+ * hand-written SQL alternately, then the in-memory store, the export's peak memory and the
+ * Octane routes over HTTP, and prints the tables. Results go to bench/out/results.json (and
+ * results-<sessions>.json). `pnpm bench --help` lists the options.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { NOW, OUT_DIR, openDataset, openExportDataset } from "./dataset.mjs";
+import { runHttpSuite } from "./http-suite.mjs";
+import { buildLibrary, loadLibrary } from "./library.mjs";
+import { formatPlans, queryPlans } from "./plans.mjs";
+import { runChild } from "./processes.mjs";
+import { BUDGET, httpTable, load, machine, memoryTable, sqliteTable, table } from "./report.mjs";
+import { runSqliteSuite, SQLITE_OPERATIONS } from "./sqlite-suite.mjs";
+
+const SECTIONS = ["sqlite", "memory", "export-memory", "http"];
+const USAGE = `usage: pnpm bench [options]
+  --sessions N      sessions in the data set, over 10 tenants (default 1000000)
+  --users N         users (default 50000)
+  --seed N          generator seed (default 1)
+  --rounds N        timed rounds per operation (default 15; heavy ones use fewer)
+  --only a,b        only these SQLite operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
+  --skip a,b        leave out sections: ${SECTIONS.join(", ")}
+  --export-rows N   rows of the export memory measurement (default 1000000)
+  --plans           print the query plans of list, count and group
+  -h, --help
+BENCH_LIBRARY_BUNDLE=<file> runs the benchmarks on another bundle of bench/library-entry.mjs's
+exports (a candidate fix) instead of building the packages' source.`;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      sessions: { type: "string", default: "1000000" },
+      users: { type: "string", default: "50000" },
+      seed: { type: "string", default: "1" },
+      rounds: { type: "string", default: "15" },
+      only: { type: "string" },
+      skip: { type: "string", default: "" },
+      "export-rows": { type: "string", default: "1000000" },
+      plans: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const fail = (message) => {
+    console.error(`${message}\n${USAGE}`);
+    process.exit(2);
+  };
+  const integer = (name, min) => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < min)
+      fail(`--${name} must be an integer of at least ${min}, got '${values[name]}'`);
+    return value;
+  };
+  const list = (text, known, name) => {
+    const items = text
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean);
+    const unknown = items.filter((item) => !known.includes(item));
+    if (unknown.length > 0) fail(`--${name}: unknown ${unknown.join(", ")}`);
+    return items;
+  };
+  const only =
+    values.only === undefined
+      ? undefined
+      : list(
+          values.only,
+          SQLITE_OPERATIONS.map(([key]) => key),
+          "only",
+        );
+  return {
+    // Below this, the benchmark tenant has too few matches for a page behind a cursor.
+    sessions: integer("sessions", 5000),
+    users: integer("users", 1),
+    seed: integer("seed", 0),
+    rounds: integer("rounds", 1),
+    exportRows: integer("export-rows", 1000),
+    only,
+    // A run of some SQLite operations is a development run: the other sections stay out.
+    skip: only ? SECTIONS.slice(1) : list(values.skip, SECTIONS, "skip"),
+    plans: values.plans,
+  };
+}
+
+const log = (line) => console.error(line);
+
+async function exportMemory(lib, opts) {
+  const path = await openExportDataset(lib, opts.exportRows, log);
+  const results = [];
+  for (const mode of ["lib", "raw"]) {
+    log(`  export of ${opts.exportRows} rows (${mode}) in a fresh process…`);
+    results.push(
+      await runChild("export-memory.mjs", [path, "export", mode], { execArgv: ["--expose-gc"] }),
+    );
+  }
+  return results;
+}
+
+function exportMemoryTable(results) {
+  return table(
+    ["export", "rows", "rows/s", "RSS before", "peak RSS", "growth"],
+    results.map((r) => [
+      r.mode === "lib" ? "library (ledger.export)" : "hand-written (iterate)",
+      r.rows,
+      `${(r.rows / r.seconds / 1000).toFixed(1)}k`,
+      `${r.baselineMiB.toFixed(0)} MiB`,
+      `${r.peakMiB.toFixed(0)} MiB`,
+      `${r.growthMiB.toFixed(1)} MiB`,
+    ]),
+    new Set([1, 2, 3, 4, 5]),
+  );
+}
+
+async function main() {
+  const opts = options();
+  const run = (section) => !opts.skip.includes(section);
+  if (!process.env.BENCH_LIBRARY_BUNDLE) {
+    log("building the library from source…");
+    await buildLibrary();
+  }
+  const lib = await loadLibrary();
+  const dataset = await openDataset(lib, opts, log);
+  const results = {
+    command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
+    library: process.env.BENCH_LIBRARY_BUNDLE ?? "packages/*/src (bundled by bench/library.mjs)",
+    machine: machine(),
+    params: dataset.params,
+    now: new Date(NOW).toISOString(),
+    load: { start: load() },
+  };
+  const print = (title, text) => console.log(`\n${title}\n${text}`);
+
+  results.plans = await queryPlans(lib, dataset.path);
+  if (opts.plans)
+    print("Query plans (EXPLAIN QUERY PLAN of what the library runs)", formatPlans(results.plans));
+
+  if (run("sqlite")) {
+    log(`SQLite, ${opts.sessions} sessions (load average ${load()})`);
+    results.sqlite = await runSqliteSuite(lib, dataset, {
+      rounds: opts.rounds,
+      only: opts.only,
+      log,
+    });
+    results.load.afterSqlite = load();
+    print(
+      `SQLite, ${opts.sessions} sessions — median per operation; ratio = library / hand-written (budget ≤ ${BUDGET})`,
+      sqliteTable(results.sqlite),
+    );
+  }
+  dataset.database.close();
+
+  if (run("memory")) {
+    log(`in-memory store, ${opts.sessions} sessions…`);
+    const args = [opts.sessions, opts.seed, opts.users, opts.rounds];
+    const memory = await runChild("memory-suite.mjs", args, {
+      execArgv: ["--max-old-space-size=12288"],
+    });
+    const raw = new Map((results.sqlite ?? []).map((r) => [r.key, r.raw]));
+    results.memory = memory.map((r) => ({ ...r, sqliteRaw: raw.get(r.key) ?? null }));
+    print(
+      `In-memory store, ${opts.sessions} sessions — median per operation`,
+      memoryTable(results.memory),
+    );
+  }
+
+  if (run("export-memory")) {
+    log("export memory…");
+    results.exportMemory = await exportMemory(lib, opts);
+    print(
+      `Export memory: ${opts.exportRows} rows of one tenant to CSV, each in a fresh process (budget: growth < 64 MiB)`,
+      exportMemoryTable(results.exportMemory),
+    );
+  }
+
+  if (run("http")) {
+    log("HTTP: Octane list and groups routes…");
+    results.http = await runHttpSuite(dataset.path, log);
+    print(
+      "HTTP: Octane routes on 127.0.0.1, load from a second process, keep-alive",
+      httpTable(results.http),
+    );
+  }
+
+  results.load.end = load();
+  console.log(
+    `\nload average: ${results.load.start} at start, ${results.load.end} at the end (1, 5, 15 min)`,
+  );
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  writeFileSync(join(OUT_DIR, "results.json"), json);
+  // The per-size files feed the scaling table of docs/performance.md: full runs only, and a
+  // run on another bundle (a candidate fix) never replaces the library's own.
+  const candidate = process.env.BENCH_LIBRARY_BUNDLE ? "-candidate" : "";
+  if (!opts.only) writeFileSync(join(OUT_DIR, `results-${opts.sessions}${candidate}.json`), json);
+  log(`results written to ${join(OUT_DIR, "results.json")}`);
+}
+
+await main();
