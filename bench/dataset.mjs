@@ -19,72 +19,48 @@ export const BENCH_TENANT = TENANTS[1];
 export const SCRATCH = { touch: "bench-touch", create: "bench-create", bulk: "bench-bulk" };
 const FORMAT = 3;
 
-const COLUMNS = [
-  "tenant_id",
-  "id",
-  "session_identifier",
-  "user_id",
-  "user_login",
-  "user_full_name",
-  "user_email",
-  "client_type",
-  "access_type",
-  "client_ip",
-  "client_ip_key",
-  "server_ip",
-  "server_ip_key",
-  "user_agent",
-  "client_info",
-  "city",
-  "country",
-  "license_edition",
-  "status",
-  "end_reason",
-  "created_at",
-  "last_activity_at",
-  "expires_at",
-  "absolute_expires_at",
-  "ended_at",
-  "attributes",
-  "secret_hash",
-];
+/** A session record as a row of the store's table, keyed by column. */
+function toRow(lib, r) {
+  const json = (value) => (value == null ? null : JSON.stringify(value));
+  return {
+    tenant_id: r.tenantId,
+    id: r.id,
+    session_identifier: r.sessionIdentifier,
+    user_id: r.user.id,
+    user_login: r.user.login,
+    user_full_name: r.user.fullName,
+    user_email: r.user.email,
+    client_type: r.clientType,
+    access_type: r.accessType,
+    client_ip: r.clientIp,
+    client_ip_key: r.clientIp === null ? null : lib.ipSortKey(r.clientIp),
+    server_ip: r.serverIp,
+    server_ip_key: r.serverIp === null ? null : lib.ipSortKey(r.serverIp),
+    user_agent: r.userAgent,
+    client_info: json(r.clientInfo),
+    city: r.city,
+    country: r.country,
+    license_edition: r.licenseEdition,
+    status: r.status,
+    end_reason: r.endReason,
+    created_at: r.createdAt,
+    last_activity_at: r.lastActivityAt,
+    expires_at: r.expiresAt,
+    absolute_expires_at: r.absoluteExpiresAt,
+    ended_at: r.endedAt,
+    attributes: json(r.attributes),
+    secret_hash: r.secretHash,
+  };
+}
 
 /** A prepared INSERT of whole session records, exactly as the store lays them out. */
 export function recordInserter(lib, database) {
+  // The row's keys name the columns, so the list of columns and the values cannot drift apart.
+  const columns = Object.keys(toRow(lib, { user: {}, clientIp: null, serverIp: null }));
   const insert = database.prepare(
-    `INSERT INTO ${TABLE} (${COLUMNS.join(", ")}) VALUES (${COLUMNS.map(() => "?").join(", ")})`,
+    `INSERT INTO ${TABLE} (${columns.join(", ")}) VALUES (${columns.map((c) => `@${c}`).join(", ")})`,
   );
-  const json = (value) => (value == null ? null : JSON.stringify(value));
-  return (r) =>
-    insert.run(
-      r.tenantId,
-      r.id,
-      r.sessionIdentifier,
-      r.user.id,
-      r.user.login,
-      r.user.fullName,
-      r.user.email,
-      r.clientType,
-      r.accessType,
-      r.clientIp,
-      r.clientIp === null ? null : lib.ipSortKey(r.clientIp),
-      r.serverIp,
-      r.serverIp === null ? null : lib.ipSortKey(r.serverIp),
-      r.userAgent,
-      json(r.clientInfo),
-      r.city,
-      r.country,
-      r.licenseEdition,
-      r.status,
-      r.endReason,
-      r.createdAt,
-      r.lastActivityAt,
-      r.expiresAt,
-      r.absoluteExpiresAt,
-      r.endedAt,
-      json(r.attributes),
-      r.secretHash,
-    );
+  return (r) => insert.run(toRow(lib, r));
 }
 
 /**
