@@ -65,6 +65,7 @@ export {
   lookupField,
 } from "./query/fields.js";
 export {
+  allOf,
   type ParseQueryOptions,
   type ProjectedField,
   type Projection,

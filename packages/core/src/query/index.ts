@@ -11,6 +11,7 @@ export type {
   SortKey,
   SortValue,
 } from "./ast.js";
+export { allOf } from "./combine.js";
 export type { FieldDef, FieldName, FieldType } from "./fields.js";
 export { FIELDS, fieldDef, lookupField } from "./fields.js";
 export type { ProjectedField, Projection, UserFieldName } from "./params.js";

@@ -4,6 +4,7 @@
  * `null` or holds its default (`""`) counts as unset.
  */
 import {
+  allOf,
   type FieldName,
   type Filter,
   parseQuery,
@@ -194,13 +195,7 @@ export function parseListSessionsRequest(
   if (query !== null) conditions.push(query);
   if (start !== null) conditions.push(creationTime("GE", start));
   if (end !== null) conditions.push(creationTime("LT", end));
-  const filter: Filter | null =
-    conditions.length === 0
-      ? null
-      : conditions.length === 1
-        ? conditions[0]!
-        : { kind: "and", items: conditions };
-  return { limit, filter, sort, cursor };
+  return { limit, filter: allOf(conditions), sort, cursor };
 }
 
 /**

@@ -4,6 +4,7 @@
  * argument names, enums and defaults of LogScale's published schema.
  */
 import {
+  allOf,
   type Filter,
   type Session,
   type SessionLedger,
@@ -250,12 +251,7 @@ async function sessions(args: SessionsArgs, context: LogScaleContext) {
     });
   }
   if (args.searchFilter) conditions.push(searchFilter(args.searchFilter));
-  const filter: Filter | null =
-    conditions.length === 0
-      ? null
-      : conditions.length === 1
-        ? conditions[0]!
-        : { kind: "and", items: conditions };
+  const filter = allOf(conditions);
   const direction = args.orderBy === "DESC" ? "desc" : "asc";
   const sort = (SORT_FIELDS[args.sortBy] ?? []).map((field) => ({ field, direction }) as const);
   const page = await context.ledger.list(context.tenantId, {

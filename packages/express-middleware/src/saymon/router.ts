@@ -3,6 +3,7 @@
  * `GET /node/api/users/session/log?from&to&limit&skip`, newest first, a bare JSON array.
  */
 import {
+  allOf,
   type Filter,
   type Session,
   type SessionLedger,
@@ -135,12 +136,7 @@ export function createSaymonRouter(options: SaymonRouterOptions): Router {
       const bounds: Filter[] = [];
       if (from !== null) bounds.push(startTime("GE", from));
       if (to !== null) bounds.push(startTime("LE", to));
-      const filter: Filter | null =
-        bounds.length === 0
-          ? null
-          : bounds.length === 1
-            ? bounds[0]!
-            : { kind: "and", items: bounds };
+      const filter = allOf(bounds);
       // Newest first, so `skip` counts from the last record, as SAYMON documents it.
       const page = await ledger.list(tenantId, { filter, sort: NEWEST_FIRST, limit, offset: skip });
       res.json(page.items.map(sessionRecord));
