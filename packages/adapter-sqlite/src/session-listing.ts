@@ -9,12 +9,10 @@ import {
   fieldDef,
   type GroupQuery,
   type GroupResult,
-  type KeysetPosition,
   keysetPositionOf,
   type ListQuery,
   type SessionGroup,
   type SessionStore,
-  type SortKey,
   type StreamQuery,
   ValidationError,
 } from "@session-ledger/core";
@@ -28,15 +26,6 @@ import { guarded } from "./store-errors.js";
 
 /** Rows read per statement while streaming: bounded memory, and the connection is free between. */
 const STREAM_BATCH = 500;
-
-interface PageQuery {
-  filter: Filter | null;
-  sort: readonly SortKey[];
-  now: number;
-  limit: number;
-  offset?: number;
-  after?: KeysetPosition;
-}
 
 interface Builder {
   db: Kysely<LedgerTables>;
@@ -54,7 +43,7 @@ const matching = (
 };
 
 /** One page in the order of `sort` (then id), by offset or strictly after a keyset position. */
-function pageQuery(db: Builder, tenantId: string, page: PageQuery): CompiledQuery {
+function pageQuery(db: Builder, tenantId: string, page: ListQuery): CompiledQuery {
   const keys = orderKeys(page.sort, page.now);
   let query = matching(db, tenantId, page.filter, page.now).select(SESSION_READ_COLUMNS);
   if (page.after !== undefined) query = query.where(compileAfter(keys, page.sort, page.after));
@@ -175,7 +164,7 @@ export function sessionListing({ db: kysely, runner, tables }: StoreContext): Se
       const now = requireInstant(query.now);
       // Batched keyset reads, not one long cursor: an open better-sqlite3 iterator (or
       // kysely's stream) would hold the only connection for as long as the consumer is slow.
-      let page: PageQuery = { filter: query.filter, sort: query.sort, now, limit: STREAM_BATCH };
+      let page: ListQuery = { filter: query.filter, sort: query.sort, now, limit: STREAM_BATCH };
       for (;;) {
         const batch = await guarded("streamSessions", () => rows(pageQuery(db, tenantId, page)));
         yield* batch;
