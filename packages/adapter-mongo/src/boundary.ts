@@ -195,7 +195,6 @@ export function taskPatchFields(patch: TaskPatch): Record<string, string | numbe
     updatedAt: requireTime("patch.updatedAt", patch.updatedAt),
   };
   if (patch.status !== undefined) set.status = requireTaskStatus("patch.status", patch.status);
-  if (patch.result !== undefined) set.resultJson = encodeJson(patch.result);
   if (patch.error !== undefined) set.error = optionalText("patch.error", patch.error);
   if (patch.leaseOwner !== undefined) {
     set.leaseOwner = optionalText("patch.leaseOwner", patch.leaseOwner);
@@ -216,11 +215,14 @@ export function checkTaskCondition(condition: TaskCondition | undefined): TaskCo
   if (condition.leaseOwner !== undefined) {
     checked.leaseOwner = optionalText("condition.leaseOwner", condition.leaseOwner);
   }
+  if (condition.leaseExpiredAt !== undefined) {
+    checked.leaseExpiredAt = requireTime("condition.leaseExpiredAt", condition.leaseExpiredAt);
+  }
   return checked;
 }
 
 /**
- * Host-defined JSON (session attributes, task payloads and results) is stored as JSON text:
+ * Host-defined JSON (session attributes and task payloads) is stored as JSON text:
  * its keys are the host's, and a key like `$where` or `a.b` must never reach the server as a
  * field name. `undefined` is stored as null.
  */
@@ -248,7 +250,7 @@ export function checkTask(task: BackgroundTask): BackgroundTask {
     kind: requireText("task.kind", task.kind),
     status: requireTaskStatus("task.status", task.status),
     payload: task.payload,
-    result: task.result,
+    progress: requireCount("task.progress", task.progress, 0),
     error: optionalText("task.error", task.error),
     createdAt: requireTime("task.createdAt", task.createdAt),
     updatedAt: requireTime("task.updatedAt", task.updatedAt),

@@ -176,12 +176,31 @@ export interface TaskDocument {
   kind: string;
   status: TaskStatus;
   payloadJson: string | null;
-  resultJson: string | null;
+  /** Items done, in payload order; advanced only with `parts`. */
+  progress: number;
+  /**
+   * The `_id`s of the task's recorded batch outcomes (`<prefix>task_outcomes`), in task order.
+   * Pushed in the same write that advances `progress`, so only the batches that write names
+   * count: an outcome left behind by a runner that lost its lease is never read.
+   */
+  parts: string[];
   error: string | null;
   createdAt: number;
   updatedAt: number;
   leaseOwner: string | null;
   leaseExpiresAt: number | null;
+}
+
+/** One recorded batch of a termination task: the outcome of its ids, each list in task order. */
+export interface TaskOutcomeDocument {
+  _id: string;
+  tenantId: string;
+  taskId: string;
+  /** The batch's first item (its place in the task's id list). */
+  start: number;
+  ended: string[];
+  alreadyEnded: string[];
+  notFound: string[];
 }
 
 export function toTaskDocument(task: BackgroundTask): TaskDocument {
@@ -191,7 +210,8 @@ export function toTaskDocument(task: BackgroundTask): TaskDocument {
     kind: task.kind,
     status: task.status,
     payloadJson: encodeJson(task.payload),
-    resultJson: encodeJson(task.result),
+    progress: task.progress,
+    parts: [],
     error: task.error,
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,
@@ -207,7 +227,7 @@ export function toBackgroundTask(doc: TaskDocument): BackgroundTask {
     kind: doc.kind,
     status: doc.status,
     payload: decodeJson(doc.payloadJson),
-    result: decodeJson(doc.resultJson),
+    progress: doc.progress ?? 0,
     error: doc.error ?? null,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,

@@ -23,9 +23,11 @@ import {
   type SessionStore,
   type SortKey,
   type StreamQuery,
+  type TaskBatch,
   type TaskCondition,
+  type TaskOutcome,
   type TaskPatch,
-  type TaskStatus,
+  TaskStatus,
   type TenantPolicy,
   type UserSessionCap,
   ValidationError,
@@ -40,7 +42,6 @@ import {
   checkTaskCondition,
   requireCount,
   requireId,
-  requireTaskStatuses,
   requireTime,
   taskPatchFields,
 } from "./boundary.js";
@@ -62,6 +63,7 @@ import {
   type PolicyDocument,
   type SessionDocument,
   type TaskDocument,
+  type TaskOutcomeDocument,
   toBackgroundTask,
   toSessionDocument,
   toSessionRecord,
@@ -89,7 +91,12 @@ export interface MongoSessionStore extends SessionStore {
    */
   ensureIndexes(options?: EnsureIndexesOptions): Promise<void>;
   /** The names of the collections the store uses. */
-  readonly collectionNames: { sessions: string; policies: string; tasks: string };
+  readonly collectionNames: {
+    sessions: string;
+    policies: string;
+    tasks: string;
+    taskOutcomes: string;
+  };
 }
 
 /**
@@ -132,6 +139,7 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     sessions: `${prefix}sessions`,
     policies: `${prefix}policies`,
     tasks: `${prefix}tasks`,
+    taskOutcomes: `${prefix}task_outcomes`,
   };
   const sessions: Collection<SessionDocument> = db.collection(
     collectionNames.sessions,
@@ -139,6 +147,10 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
   );
   const policies: Collection<PolicyDocument> = db.collection(collectionNames.policies, CONSISTENCY);
   const tasks: Collection<TaskDocument> = db.collection(collectionNames.tasks, CONSISTENCY);
+  const taskOutcomes: Collection<TaskOutcomeDocument> = db.collection(
+    collectionNames.taskOutcomes,
+    CONSISTENCY,
+  );
 
   /** Runs a driver call, turning its failures into `StorageError` (with the cause kept). */
   async function driver<T>(action: string, run: () => Promise<T>): Promise<T> {
@@ -397,11 +409,15 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
           throw new ValidationError("mongo store: target.ids must be a list", { target: "ids" });
         }
         const ids = target.ids.map((id, i) => requireId(`target.ids[${i}]`, id));
-        return endByIds(tenantId, ids, checked, by);
+        // A caller's marker (a task's id) lets its retry recognise its own earlier ends.
+        const endedBy =
+          change.endedBy === undefined ? by : requireId("change.endedBy", change.endedBy);
+        return endByIds(tenantId, ids, checked, endedBy);
       }
       const condition = allOf([
         { tenantId },
         openAt(checked.now),
+        { createdAt: { $lte: checked.now } },
         targetCondition(target, checked.now),
       ]);
       const outcome: EndOutcome = { ended: [], alreadyEnded: [], notFound: [] };
@@ -580,16 +596,94 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
       if (checked.leaseOwner !== undefined) {
         filter.leaseOwner = { $eq: checked.leaseOwner };
       }
+      if (checked.leaseExpiredAt !== undefined) {
+        filter.$or = [
+          { leaseExpiresAt: null },
+          { leaseExpiresAt: { $lte: checked.leaseExpiredAt } },
+        ];
+      }
       const doc = await driver("update a task", () =>
         tasks.findOneAndUpdate(filter, { $set: set }, { ...COLLATION, returnDocument: "after" }),
       );
       return doc && toBackgroundTask(doc);
     },
 
-    async findTasks(statuses: readonly TaskStatus[], limit) {
-      const filter = { status: { $in: requireTaskStatuses("statuses", statuses) } };
+    async endTaskBatch(tenantId, taskId, batch: TaskBatch, change: EndChange) {
+      requireId("tenantId", tenantId);
+      requireId("taskId", taskId);
+      const checked = checkEndChange(change);
+      const from = requireCount("from", batch.from, 0);
+      const held = {
+        tenantId,
+        id: taskId,
+        status: TaskStatus.Running,
+        leaseOwner: { $eq: requireId("owner", batch.owner) },
+        progress: from,
+      };
+      const set = {
+        progress: from + batch.ids.length,
+        leaseExpiresAt: requireTime("leaseExpiresAt", batch.leaseExpiresAt),
+        updatedAt: requireTime("updatedAt", batch.updatedAt),
+      };
+      const ids = batch.ids.map((id, i) => requireId(`batch.ids[${i}]`, id));
+      if (!(await driver("read a task", () => tasks.findOne(held, COLLATION)))) return null;
+      // No transaction spans these writes; instead each step is exact when repeated. The ends
+      // carry the task's id, so a retry of this batch counts the sessions it ended as ended.
+      const outcome = await endByIds(tenantId, ids, checked, taskId);
+      const part: TaskOutcomeDocument = {
+        _id: randomUUID(),
+        tenantId,
+        taskId,
+        start: from,
+        ended: outcome.ended.map((ended) => ended.id),
+        alreadyEnded: outcome.alreadyEnded,
+        notFound: outcome.notFound,
+      };
+      await driver("record a task batch", () => taskOutcomes.insertOne(part));
+      // The outcome counts only once the task names it, in the write that advances progress.
+      const advanced = await driver("advance a task", () =>
+        tasks.findOneAndUpdate(held, { $set: set, $push: { parts: part._id } }, COLLATION),
+      );
+      if (advanced) return outcome;
+      await driver("drop an unrecorded batch", () =>
+        taskOutcomes.deleteOne({ _id: part._id }, COLLATION),
+      );
+      return null;
+    },
+
+    async getTaskOutcome(tenantId, taskId) {
+      const filter = { tenantId: requireId("tenantId", tenantId), id: requireId("taskId", taskId) };
+      const task = await driver("read a task", () =>
+        tasks.findOne(filter, { ...COLLATION, projection: { _id: 0, parts: 1 } }),
+      );
+      const outcome: TaskOutcome = { ended: [], alreadyEnded: [], notFound: [] };
+      const partIds: string[] = task?.parts ?? [];
+      if (partIds.length === 0) return outcome;
+      const docs = await driver("read task outcomes", () =>
+        taskOutcomes.find({ _id: { $in: partIds } }, COLLATION).toArray(),
+      );
+      const byId = new Map(docs.map((doc) => [doc._id, doc]));
+      for (const id of partIds) {
+        const part = byId.get(id);
+        if (!part) continue;
+        outcome.ended.push(...part.ended);
+        outcome.alreadyEnded.push(...part.alreadyEnded);
+        outcome.notFound.push(...part.notFound);
+      }
+      return outcome;
+    },
+
+    async findClaimableTasks(now, limit) {
+      const at = requireTime("now", now);
       if (requireCount("limit", limit, 0) === 0) return [];
-      const docs = await driver("find tasks", () =>
+      const filter = {
+        $or: [
+          { status: TaskStatus.Queued },
+          { status: TaskStatus.Running, leaseExpiresAt: { $lte: at } },
+          { status: TaskStatus.Running, leaseExpiresAt: null },
+        ],
+      };
+      const docs = await driver("find claimable tasks", () =>
         tasks
           .find(filter, {
             ...COLLATION,

@@ -151,6 +151,23 @@ export function fieldSql(field: FieldName, now: number): FieldSql {
   }
 }
 
+/**
+ * `status EQ '…'` spelled out on the stored columns, equal to comparing the effective status
+ * but in a form indexes serve: `ended_at IS NULL` selects the partial indexes on open rows
+ * (LogScale's default listing is the open sessions by last activity).
+ */
+function statusIs(status: string, now: number): Condition {
+  const lapsed = lapsedAt(now);
+  switch (status) {
+    case "ACTIVE":
+      return sql<SqlBool>`(status = 'ACTIVE' AND ended_at IS NULL AND expires_at > ${now})`;
+    case "EXPIRED":
+      return sql<SqlBool>`(status = 'EXPIRED' OR ${lapsed})`;
+    default:
+      return sql<SqlBool>`(status = ${status} AND NOT ${lapsed})`;
+  }
+}
+
 const OPERATORS = { EQ: "=", LT: "<", GT: ">", LE: "<=", GE: ">=" } as const;
 
 function operator(op: unknown): string {
@@ -269,6 +286,9 @@ function compileNode(filter: Filter, now: number, depth: number): Condition {
       // A cross-filter on the same row: structure for the printer, not a join.
       return compileNode(filter.filter, now, depth + 1);
     case "compare":
+      if (filter.field === "status" && filter.op === "EQ" && filter.value?.kind === "text") {
+        return statusIs(filter.value.value, now);
+      }
       return compare(fieldSql(filter.field, now), filter.op, filter.value);
     case "in":
       return within(fieldSql(filter.field, now), filter.values);

@@ -39,6 +39,8 @@ export interface SessionsTable {
   /** JSON of `attributes`, null when there are none. */
   attributes: string | null;
   secret_hash: string;
+  /** `EndChange.endedBy` of the call that ended the session (a task's id), else null. */
+  ended_by: ColumnType<string | null, never, string | null>;
 }
 
 export interface PoliciesTable {
@@ -53,12 +55,24 @@ export interface TasksTable {
   kind: string;
   status: string;
   payload: string | null;
-  result: string | null;
+  /** Items done, in payload order; advanced only together with their outcome. */
+  progress: number;
   error: string | null;
   created_at: number;
   updated_at: number;
   lease_owner: string | null;
   lease_expires_at: number | null;
+}
+
+/** One recorded batch of a termination task: its per-id outcome, as JSON arrays of ids. */
+export interface TaskOutcomesTable {
+  tenant_id: string;
+  task_id: string;
+  /** The batch's first item (its place in the task's id list). */
+  start: number;
+  ended: string;
+  already_ended: string;
+  not_found: string;
 }
 
 export interface MigrationsTable {
@@ -72,6 +86,7 @@ export interface LedgerTables {
   sessions: SessionsTable;
   policies: PoliciesTable;
   tasks: TasksTable;
+  task_outcomes: TaskOutcomesTable;
   migrations: MigrationsTable;
 }
 
@@ -80,6 +95,7 @@ export const LOGICAL_TABLES: readonly LogicalTable[] = [
   "sessions",
   "policies",
   "tasks",
+  "task_outcomes",
   "migrations",
 ];
 
@@ -236,6 +252,51 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT`,
         sql`CREATE INDEX ${id(p, "tasks_status_created")}
           ON ${id(p, "tasks")} (status, created_at, id)`,
+      ];
+    },
+  },
+  {
+    version: 2,
+    name: "task outcomes per batch, ended_by, indexes for the dialects' default orders",
+    statements: (p) => {
+      const sessions = id(p, "sessions");
+      const tasks = id(p, "tasks");
+      const outcomes = id(p, "task_outcomes");
+      return [
+        // Which call ended a session: a task's retried batch recognises its own ends by it.
+        sql`ALTER TABLE ${sessions} ADD COLUMN ended_by TEXT`,
+        // A task's progress and per-batch outcomes replace the one result document that was
+        // rewritten whole after every batch (quadratic in the task's size).
+        sql`ALTER TABLE ${tasks} ADD COLUMN progress INTEGER NOT NULL DEFAULT 0`,
+        sql`CREATE TABLE ${outcomes} (
+          tenant_id TEXT NOT NULL,
+          task_id TEXT NOT NULL,
+          start INTEGER NOT NULL,
+          ended TEXT NOT NULL,
+          already_ended TEXT NOT NULL,
+          not_found TEXT NOT NULL,
+          PRIMARY KEY (tenant_id, task_id, start)
+        ) STRICT`,
+        // A version-1 task's result becomes its first recorded batch. The ids of a failed
+        // batch were counted as processed then; now they are what a failed task did not do.
+        sql`INSERT INTO ${outcomes} (tenant_id, task_id, start, ended, already_ended, not_found)
+          SELECT tenant_id, id, 0,
+            coalesce(result -> '$.ended', '[]'),
+            coalesce(result -> '$.alreadyEnded', '[]'),
+            coalesce(result -> '$.notFound', '[]')
+          FROM ${tasks} WHERE result IS NOT NULL`,
+        sql`UPDATE ${tasks} SET progress = max(0,
+            coalesce(result ->> '$.processed', 0)
+            - coalesce(json_array_length(result -> '$.failed'), 0))
+          WHERE result IS NOT NULL`,
+        sql`ALTER TABLE ${tasks} DROP COLUMN result`,
+        // LogScale lists open sessions by last activity (its default); the deadline is in the
+        // index so lapsed rows are passed over without reading the table.
+        sql`CREATE INDEX ${id(p, "sessions_open_activity")}
+          ON ${sessions} (tenant_id, last_activity_at, id, expires_at) WHERE ended_at IS NULL`,
+        // … and every session by last activity when asked for ended ones too.
+        sql`CREATE INDEX ${id(p, "sessions_tenant_activity")}
+          ON ${sessions} (tenant_id, last_activity_at, id)`,
       ];
     },
   },

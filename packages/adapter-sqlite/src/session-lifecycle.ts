@@ -7,6 +7,7 @@ import {
   ConflictError,
   compareCodePoints,
   type EndChange,
+  type EndedSession,
   type EndOutcome,
   type EndTarget,
   type ExpiredSession,
@@ -14,12 +15,13 @@ import {
   type OpenSessionPatch,
   type SessionRecord,
   type SessionStore,
+  type TaskBatch,
   type UserSessionCap,
   ValidationError,
 } from "@session-ledger/core";
 import { type CompiledQuery, type SqlBool, sql } from "kysely";
 import { optionalInstant, requireCount, requireInstant, requireString } from "./arguments.js";
-import { compileFilter } from "./compile-filter.js";
+import { type Condition, compileFilter } from "./compile-filter.js";
 import { SESSION_COLUMNS, SESSION_READ_COLUMNS } from "./schema.js";
 import {
   fromSessionRow,
@@ -27,8 +29,9 @@ import {
   type SessionRow,
   toSessionRow,
 } from "./session-row.js";
-import type { StoreContext } from "./sql-runner.js";
+import type { SqlRunner, StoreContext } from "./sql-runner.js";
 import { describeError, guarded, isUniqueViolation } from "./store-errors.js";
+import { inSlices } from "./time-slices.js";
 
 type SessionLifecycle = Pick<
   SessionStore,
@@ -37,6 +40,7 @@ type SessionLifecycle = Pick<
   | "findSessionByIdentifier"
   | "updateOpenSession"
   | "endSessions"
+  | "endTaskBatch"
   | "expireDue"
   | "purgeEnded"
 >;
@@ -174,6 +178,72 @@ export function sessionLifecycle({ db, runner, tables }: StoreContext): SessionL
     });
   }
 
+  /** The columns an end writes. */
+  const endColumns = (change: EndChange) => ({
+    status: change.status,
+    end_reason: change.endReason,
+    ended_at: change.endedAt,
+    ended_by: change.endedBy ?? null,
+  });
+
+  // One JSON parameter carries any number of ids: no bound-variable limit, no SQL per id.
+  const idIn = (list: readonly string[]) =>
+    sql<SqlBool>`id IN (SELECT value FROM json_each(${JSON.stringify(list)}))`;
+
+  /**
+   * Ends a list of distinct ids inside the caller's transaction and tells each id's outcome,
+   * in the list's order. A session already ended by `change.endedBy` counts as ended: it is a
+   * retried batch's own work.
+   */
+  async function endIdsIn(
+    tx: SqlRunner,
+    tenantId: string,
+    ids: readonly string[],
+    change: EndChange,
+  ): Promise<EndOutcome> {
+    const ended = await tx.all<{ id: string; user_id: string }>(
+      db
+        .updateTable(tables.sessions)
+        .set(endColumns(change))
+        .where("tenant_id", "=", tenantId)
+        .where(idIn(ids))
+        .where(openAt(change.now))
+        .returning(["id", "user_id"])
+        .compile(),
+    );
+    const endedUsers = new Map(ended.map((row) => [row.id, row.user_id]));
+    // Only the ids that did not end need telling apart (already ended, or not found).
+    const rest = ids.filter((id) => !endedUsers.has(id));
+    const found =
+      rest.length === 0
+        ? []
+        : await tx.all<{ id: string; user_id: string; ended_by: string | null }>(
+            db
+              .selectFrom(tables.sessions)
+              .select(["id", "user_id", "ended_by"])
+              .where("tenant_id", "=", tenantId)
+              .where(idIn(rest))
+              .compile(),
+          );
+    const existing = new Map(found.map((row) => [row.id, row]));
+    const outcome: EndOutcome = { ended: [], alreadyEnded: [], notFound: [] };
+    for (const id of ids) {
+      const userId = endedUsers.get(id);
+      const row = existing.get(id);
+      if (userId !== undefined) outcome.ended.push({ id, userId });
+      else if (row === undefined) outcome.notFound.push(id);
+      else if (change.endedBy !== undefined && row.ended_by === change.endedBy) {
+        outcome.ended.push({ id, userId: row.user_id });
+      } else outcome.alreadyEnded.push(id);
+    }
+    return outcome;
+  }
+
+  /**
+   * Ends a list of ids in short transactions (see `time-slices.ts`), so 100,000 ids never hold
+   * the host's thread or the write lock for long. Reported in input order; a repeated id counts
+   * as ended once, then as already ended.
+   */
   async function endByIds(
     tenantId: string,
     ids: readonly string[],
@@ -182,49 +252,77 @@ export function sessionLifecycle({ db, runner, tables }: StoreContext): SessionL
     if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) {
       throw new ValidationError("ids must be a list of strings", { target: "ids" });
     }
-    // One JSON parameter carries any number of ids: no bound-variable limit, no SQL per id.
-    const inList = (list: readonly string[]) =>
-      sql<SqlBool>`id IN (SELECT value FROM json_each(${JSON.stringify(list)}))`;
-    const { ended, found } = await runner.transaction(async (tx) => {
-      const ended = await tx.all<{ id: string; user_id: string }>(
+    const unique = [...new Set(ids)];
+    const ended = new Map<string, string>();
+    const alreadyEnded = new Set<string>();
+    let done = 0;
+    await inSlices(async (size) => {
+      const slice = unique.slice(done, done + size);
+      const outcome = await runner.transaction((tx) => endIdsIn(tx, tenantId, slice, change));
+      for (const { id, userId } of outcome.ended) ended.set(id, userId);
+      for (const id of outcome.alreadyEnded) alreadyEnded.add(id);
+      done += slice.length;
+      return { done: done >= unique.length };
+    });
+    const outcome: EndOutcome = { ended: [], alreadyEnded: [], notFound: [] };
+    for (const id of ids) {
+      const userId = ended.get(id);
+      if (userId !== undefined) {
+        outcome.ended.push({ id, userId });
+        ended.delete(id);
+        alreadyEnded.add(id);
+      } else if (alreadyEnded.has(id)) outcome.alreadyEnded.push(id);
+      else outcome.notFound.push(id);
+    }
+    return outcome;
+  }
+
+  /** The open sessions a user, filter or tenant target names, at `change.now`. */
+  function targetCondition(target: EndTarget, now: number): Condition {
+    if ("userId" in target) {
+      const userId = sql<SqlBool>`user_id = ${requireString("userId", target.userId)}`;
+      if (target.exceptId === undefined) return userId;
+      return sql<SqlBool>`(${userId} AND id <> ${requireString("exceptId", target.exceptId)})`;
+    }
+    if ("filter" in target) return compileFilter(target.filter, now);
+    if ("all" in target && target.all === true) return sql<SqlBool>`1`;
+    throw new ValidationError("target must name ids, a user, a filter or all", {
+      target: "target",
+    });
+  }
+
+  /**
+   * Ends a user's, a filter's or a whole tenant's open sessions, a slice at a time. Each slice
+   * is one conditional UPDATE, so a session ended concurrently is never matched twice, and
+   * sessions created after `now` are left alone however long the slices take.
+   */
+  async function endByTarget(
+    tenantId: string,
+    target: EndTarget,
+    change: EndChange,
+  ): Promise<EndOutcome> {
+    const matching = db
+      .selectFrom(tables.sessions)
+      .select(sql`rowid`.as("rowid"))
+      .where("tenant_id", "=", tenantId)
+      .where(openAt(change.now))
+      .where("created_at", "<=", change.now)
+      .where(targetCondition(target, change.now));
+    const ended: EndedSession[] = [];
+    await inSlices(async (size) => {
+      const rows = await runner.all<{ id: string; user_id: string }>(
         db
           .updateTable(tables.sessions)
-          .set({ status: change.status, end_reason: change.endReason, ended_at: change.endedAt })
-          .where("tenant_id", "=", tenantId)
-          .where(inList(ids))
+          .set(endColumns(change))
+          .where(sql<SqlBool>`rowid IN (${matching.limit(size)})`)
           .where(openAt(change.now))
           .returning(["id", "user_id"])
           .compile(),
       );
-      // Only the ids that did not end need telling apart (already ended, or not found).
-      const endedIds = new Set(ended.map((row) => row.id));
-      const rest = ids.filter((id) => !endedIds.has(id));
-      const found =
-        rest.length === 0
-          ? []
-          : await tx.all<{ id: string }>(
-              db
-                .selectFrom(tables.sessions)
-                .select("id")
-                .where("tenant_id", "=", tenantId)
-                .where(inList(rest))
-                .compile(),
-            );
-      return { ended, found };
+      for (const row of rows) ended.push({ id: row.id, userId: row.user_id });
+      return { done: rows.length < size };
     });
-    const endedUsers = new Map(ended.map((row) => [row.id, row.user_id]));
-    const existing = new Set(found.map((row) => row.id));
-    const outcome: EndOutcome = { ended: [], alreadyEnded: [], notFound: [] };
-    // Reported in input order; a repeated id counts as ended once, then as already ended.
-    for (const id of ids) {
-      const userId = endedUsers.get(id);
-      if (userId !== undefined) {
-        outcome.ended.push({ id, userId });
-        endedUsers.delete(id);
-      } else if (existing.has(id)) outcome.alreadyEnded.push(id);
-      else outcome.notFound.push(id);
-    }
-    return outcome;
+    return { ended, alreadyEnded: [], notFound: [] };
   }
 
   return {
@@ -285,32 +383,48 @@ export function sessionLifecycle({ db, runner, tables }: StoreContext): SessionL
           throw new ValidationError("target is required", { target: "target" });
         }
         if ("ids" in target) return endByIds(tenantId, target.ids, change);
-        let update = db
-          .updateTable(tables.sessions)
-          .set({ status: change.status, end_reason: change.endReason, ended_at: change.endedAt })
-          .where("tenant_id", "=", tenantId)
-          .where(openAt(change.now));
-        if ("userId" in target) {
-          update = update.where("user_id", "=", requireString("userId", target.userId));
-          if (target.exceptId !== undefined) {
-            update = update.where("id", "<>", requireString("exceptId", target.exceptId));
-          }
-        } else if ("filter" in target) {
-          update = update.where(compileFilter(target.filter, change.now));
-        } else if (!("all" in target && target.all === true)) {
-          throw new ValidationError("target must name ids, a user, a filter or all", {
-            target: "target",
-          });
-        }
-        // A single UPDATE is atomic: a row ended concurrently is not matched twice.
-        const ended = await runner.all<{ id: string; user_id: string }>(
-          update.returning(["id", "user_id"]).compile(),
-        );
-        return {
-          ended: ended.map((row) => ({ id: row.id, userId: row.user_id })),
-          alreadyEnded: [],
-          notFound: [],
-        };
+        return endByTarget(tenantId, target, change);
+      }),
+
+    endTaskBatch: (tenantId, taskId, batch: TaskBatch, change) =>
+      guarded("endTaskBatch", async () => {
+        checkChange(change);
+        const from = requireCount("from", batch.from, 0);
+        // The task's progress, the ends and their outcome commit together or not at all.
+        return runner.transaction(async (tx) => {
+          const [claimed] = await tx.all<{ id: string }>(
+            db
+              .updateTable(tables.tasks)
+              .set({
+                progress: from + batch.ids.length,
+                lease_expires_at: requireInstant(batch.leaseExpiresAt, "leaseExpiresAt"),
+                updated_at: requireInstant(batch.updatedAt, "updatedAt"),
+              })
+              .where("tenant_id", "=", tenantId)
+              .where("id", "=", taskId)
+              .where("status", "=", "RUNNING")
+              .where("lease_owner", "=", requireString("owner", batch.owner))
+              .where("progress", "=", from)
+              .returning("id")
+              .compile(),
+          );
+          if (!claimed) return null;
+          const outcome = await endIdsIn(tx, tenantId, batch.ids, { ...change, endedBy: taskId });
+          await tx.run(
+            db
+              .insertInto(tables.task_outcomes)
+              .values({
+                tenant_id: tenantId,
+                task_id: taskId,
+                start: from,
+                ended: JSON.stringify(outcome.ended.map((ended) => ended.id)),
+                already_ended: JSON.stringify(outcome.alreadyEnded),
+                not_found: JSON.stringify(outcome.notFound),
+              })
+              .compile(),
+          );
+          return outcome;
+        });
       }),
 
     expireDue: (now, limit) =>
@@ -354,13 +468,25 @@ export function sessionLifecycle({ db, runner, tables }: StoreContext): SessionL
     purgeEnded: (endedBefore, tenantId) =>
       guarded("purgeEnded", async () => {
         requireInstant(endedBefore, "endedBefore");
-        let purge = db
-          .deleteFrom(tables.sessions)
+        let due = db
+          .selectFrom(tables.sessions)
+          .select(sql`rowid`.as("rowid"))
           .where(
             sql<SqlBool>`((ended_at IS NOT NULL AND ended_at < ${endedBefore}) OR (ended_at IS NULL AND expires_at < ${endedBefore}))`,
           );
-        if (tenantId !== undefined) purge = purge.where("tenant_id", "=", tenantId);
-        return runner.run(purge.compile());
+        if (tenantId !== undefined) due = due.where("tenant_id", "=", tenantId);
+        let deleted = 0;
+        await inSlices(async (size) => {
+          const changed = await runner.run(
+            db
+              .deleteFrom(tables.sessions)
+              .where(sql<SqlBool>`rowid IN (${due.limit(size)})`)
+              .compile(),
+          );
+          deleted += changed;
+          return { done: changed < size };
+        });
+        return deleted;
       }),
   };
 }

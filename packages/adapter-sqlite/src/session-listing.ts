@@ -9,6 +9,7 @@ import {
   fieldDef,
   type GroupQuery,
   type GroupResult,
+  type KeysetPosition,
   keysetPositionOf,
   type ListQuery,
   type SessionGroup,
@@ -134,10 +135,10 @@ type SessionListing = Pick<
   "listSessions" | "countSessions" | "groupSessions" | "streamSessions"
 >;
 
-export function sessionListing({ db: kysely, runner, tables }: StoreContext): SessionListing {
+export function sessionListing({ db: kysely, reader, tables }: StoreContext): SessionListing {
   const db: Builder = { db: kysely, tables };
   const rows = async (query: CompiledQuery) =>
-    (await runner.all<SessionReadRow>(query)).map(fromSessionRow);
+    (await reader.all<SessionReadRow>(query)).map(fromSessionRow);
 
   return {
     listSessions: (tenantId, query: ListQuery) =>
@@ -148,7 +149,7 @@ export function sessionListing({ db: kysely, runner, tables }: StoreContext): Se
 
     countSessions: (tenantId, filter, now) =>
       guarded("countSessions", async () => {
-        const [row] = await runner.all<{ n: number }>(
+        const [row] = await reader.all<{ n: number }>(
           countQuery(db, tenantId, filter, requireInstant(now)),
         );
         return row?.n ?? 0;
@@ -157,20 +158,36 @@ export function sessionListing({ db: kysely, runner, tables }: StoreContext): Se
     groupSessions: (tenantId, query: GroupQuery): Promise<GroupResult> =>
       guarded("groupSessions", async () => {
         const group: GroupQuery = { ...query, now: requireInstant(query.now) };
-        return groupResult(await runner.all(groupQuery(db, tenantId, group)), query.field);
+        return groupResult(await reader.all(groupQuery(db, tenantId, group)), query.field);
       }),
 
     async *streamSessions(tenantId, query: StreamQuery) {
       const now = requireInstant(query.now);
-      // Batched keyset reads, not one long cursor: an open better-sqlite3 iterator (or
-      // kysely's stream) would hold the only connection for as long as the consumer is slow.
-      let page: ListQuery = { filter: query.filter, sort: query.sort, now, limit: STREAM_BATCH };
+      // Batched keyset reads, not one long cursor: each batch is one short call to a reader (a
+      // worker, or the host's connection), so a slow download never holds either. The next
+      // batch is read while the consumer takes this one: one batch ahead, never more.
+      const read = (after?: KeysetPosition) => {
+        const page: ListQuery = {
+          filter: query.filter,
+          sort: query.sort,
+          now,
+          limit: STREAM_BATCH,
+        };
+        const batch = guarded("streamSessions", () =>
+          rows(pageQuery(db, tenantId, after === undefined ? page : { ...page, after })),
+        );
+        // A consumer that stops early never awaits the batch read ahead for it.
+        batch.catch(() => {});
+        return batch;
+      };
+      let next = read();
       for (;;) {
-        const batch = await guarded("streamSessions", () => rows(pageQuery(db, tenantId, page)));
-        yield* batch;
+        const batch = await next;
         const last = batch.at(-1);
-        if (batch.length < STREAM_BATCH || !last) return;
-        page = { ...page, after: keysetPositionOf(effectiveSession(last, now), query.sort) };
+        const more = batch.length === STREAM_BATCH && last !== undefined;
+        if (more) next = read(keysetPositionOf(effectiveSession(last, now), query.sort));
+        yield* batch;
+        if (!more) return;
       }
     },
   };

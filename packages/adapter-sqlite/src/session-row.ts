@@ -91,7 +91,7 @@ export function toTaskRow(task: BackgroundTask): TasksTable {
     kind: task.kind,
     status: task.status,
     payload: json(task.payload),
-    result: json(task.result),
+    progress: task.progress,
     error: task.error,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
@@ -107,7 +107,7 @@ export function fromTaskRow(row: TasksTable): BackgroundTask {
     kind: row.kind,
     status: row.status as TaskStatus,
     payload: parsed<unknown>(row.payload),
-    result: parsed<unknown>(row.result),
+    progress: row.progress,
     error: row.error,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -115,6 +115,3 @@ export function fromTaskRow(row: TasksTable): BackgroundTask {
     leaseExpiresAt: row.lease_expires_at,
   };
 }
-
-/** JSON for a task patch value: `undefined` means "leave as is", so it is never called with it. */
-export const taskJson = json;

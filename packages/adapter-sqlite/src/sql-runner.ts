@@ -6,6 +6,7 @@
  */
 import type { Database, Statement } from "better-sqlite3";
 import { CompiledQuery, type Kysely } from "kysely";
+import type { SqlReader } from "./read-pool.js";
 import type { LedgerTables, TableNames } from "./schema.js";
 
 export interface SqlRunner {
@@ -24,6 +25,8 @@ export interface SqlRunner {
 export interface StoreContext {
   db: Kysely<LedgerTables>;
   runner: SqlRunner;
+  /** Where admin reads run: worker threads when the database allows, else `runner`. */
+  reader: SqlReader;
   /** The validated table prefix, and the prefixed table names queries are built on. */
   prefix: string;
   tables: TableNames;
@@ -44,7 +47,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Retries work that failed on a lock. The connection's busy timeout already waits for locks;
  * this covers what it cannot (a WAL snapshot gone stale, a lock held past the timeout).
  */
-async function retryBusy<T>(work: () => T | Promise<T>): Promise<T> {
+export async function retryBusy<T>(work: () => T | Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();

@@ -4,24 +4,30 @@ import type {
   BackgroundTask,
   SessionStore,
   TaskCondition,
+  TaskOutcome,
   TaskPatch,
-  TaskStatus,
   TenantPolicy,
 } from "@session-ledger/core";
 import { ConflictError } from "@session-ledger/core";
 import { type SqlBool, sql } from "kysely";
 import { requireCount, requireInstant } from "./arguments.js";
 import type { TasksTable } from "./schema.js";
-import { fromTaskRow, taskJson, toTaskRow } from "./session-row.js";
+import { fromTaskRow, toTaskRow } from "./session-row.js";
 import type { StoreContext } from "./sql-runner.js";
 import { guarded, isUniqueViolation } from "./store-errors.js";
 
 type TasksAndPolicies = Pick<
   SessionStore,
-  "getPolicy" | "putPolicy" | "insertTask" | "getTask" | "updateTask" | "findTasks"
+  | "getPolicy"
+  | "putPolicy"
+  | "insertTask"
+  | "getTask"
+  | "updateTask"
+  | "getTaskOutcome"
+  | "findClaimableTasks"
 >;
 
-export function tasksAndPolicies({ db, runner, tables }: StoreContext): TasksAndPolicies {
+export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): TasksAndPolicies {
   return {
     getPolicy: (tenantId) =>
       guarded("getPolicy", async () => {
@@ -76,7 +82,6 @@ export function tasksAndPolicies({ db, runner, tables }: StoreContext): TasksAnd
           updated_at: requireInstant(patch.updatedAt, "updatedAt"),
         };
         if (patch.status !== undefined) changes.status = patch.status;
-        if (patch.result !== undefined) changes.result = taskJson(patch.result);
         if (patch.error !== undefined) changes.error = patch.error;
         if (patch.leaseOwner !== undefined) changes.lease_owner = patch.leaseOwner;
         if (patch.leaseExpiresAt !== undefined) changes.lease_expires_at = patch.leaseExpiresAt;
@@ -92,18 +97,51 @@ export function tasksAndPolicies({ db, runner, tables }: StoreContext): TasksAnd
         if (condition?.leaseOwner !== undefined) {
           update = update.where(sql<SqlBool>`lease_owner IS ${condition.leaseOwner}`);
         }
+        if (condition?.leaseExpiredAt !== undefined) {
+          const at = requireInstant(condition.leaseExpiredAt, "leaseExpiredAt");
+          update = update.where(
+            sql<SqlBool>`(lease_expires_at IS NULL OR lease_expires_at <= ${at})`,
+          );
+        }
         const [row] = await runner.all<TasksTable>(update.returningAll().compile());
         return row ? fromTaskRow(row) : null;
       }),
 
-    findTasks: (statuses: readonly TaskStatus[], limit) =>
-      guarded("findTasks", async () => {
-        if (statuses.length === 0) return [];
+    getTaskOutcome: (tenantId, taskId) =>
+      guarded("getTaskOutcome", async () => {
+        // Up to 100,000 ids: read on a worker, and joined here batch by batch in task order.
+        const batches = await reader.all<{
+          ended: string;
+          already_ended: string;
+          not_found: string;
+        }>(
+          db
+            .selectFrom(tables.task_outcomes)
+            .select(["ended", "already_ended", "not_found"])
+            .where("tenant_id", "=", tenantId)
+            .where("task_id", "=", taskId)
+            .orderBy("start")
+            .compile(),
+        );
+        const outcome: TaskOutcome = { ended: [], alreadyEnded: [], notFound: [] };
+        for (const batch of batches) {
+          outcome.ended.push(...(JSON.parse(batch.ended) as string[]));
+          outcome.alreadyEnded.push(...(JSON.parse(batch.already_ended) as string[]));
+          outcome.notFound.push(...(JSON.parse(batch.not_found) as string[]));
+        }
+        return outcome;
+      }),
+
+    findClaimableTasks: (now, limit) =>
+      guarded("findClaimableTasks", async () => {
+        const at = requireInstant(now);
         const found = await runner.all<TasksTable>(
           db
             .selectFrom(tables.tasks)
             .selectAll()
-            .where("status", "in", [...statuses])
+            .where(
+              sql<SqlBool>`(status = 'QUEUED' OR (status = 'RUNNING' AND coalesce(lease_expires_at, 0) <= ${at}))`,
+            )
             .orderBy("created_at")
             .orderBy("id")
             .limit(requireCount("limit", limit, 0))

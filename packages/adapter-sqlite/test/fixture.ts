@@ -44,11 +44,12 @@ export async function fileStore(
     database,
     file,
     async reset() {
-      for (const table of ["sessions", "policies", "tasks"]) {
+      for (const table of ["sessions", "policies", "tasks", "task_outcomes"]) {
         database.prepare(`DELETE FROM ${prefix}${table}`).run();
       }
     },
     async teardown() {
+      await store.close();
       if (kysely) await kysely.destroy();
       else database.close();
       temp.remove();

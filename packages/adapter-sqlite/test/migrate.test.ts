@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { CamelCasePlugin, Kysely, SqliteDialect } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSqliteStore } from "../src/index.js";
+import { MIGRATIONS, migrationsTableStatement } from "../src/schema.js";
 import { temporaryDirectory } from "./fixture.js";
 
 const temps: { remove(): void }[] = [];
@@ -32,21 +33,29 @@ describe("migrations", () => {
       "session_ledger_migrations",
       "session_ledger_policies",
       "session_ledger_sessions",
+      "session_ledger_task_outcomes",
       "session_ledger_tasks",
     ]);
     expect(names(database, "index")).toEqual([
       "session_ledger_sessions_ended",
       "session_ledger_sessions_identifier",
+      "session_ledger_sessions_open_activity",
       "session_ledger_sessions_open_deadline",
+      "session_ledger_sessions_tenant_activity",
       "session_ledger_sessions_tenant_created",
       "session_ledger_sessions_tenant_user",
       "session_ledger_tasks_status_created",
       "sqlite_autoindex_session_ledger_policies_1",
       "sqlite_autoindex_session_ledger_sessions_1",
+      "sqlite_autoindex_session_ledger_task_outcomes_1",
       "sqlite_autoindex_session_ledger_tasks_1",
     ]);
     expect(database.prepare("SELECT version, name FROM session_ledger_migrations").all()).toEqual([
       { version: 1, name: "create sessions, policies and tasks" },
+      {
+        version: 2,
+        name: "task outcomes per batch, ended_by, indexes for the dialects' default orders",
+      },
     ]);
     expect(database.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(database.pragma("busy_timeout", { simple: true })).toBe(5000);
@@ -65,6 +74,59 @@ describe("migrations", () => {
     });
     expect(await a.countSessions("t", null, Date.now())).toBe(1);
     expect(await b.countSessions("t", null, Date.now())).toBe(0);
+    database.close();
+  });
+
+  it("carries a version-1 task's progress and result over to version 2", async () => {
+    const database = new Database(databaseFile());
+    const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) });
+    for (const statement of [
+      migrationsTableStatement("session_ledger_"),
+      ...MIGRATIONS[0]!.statements("session_ledger_"),
+    ]) {
+      database.prepare(statement.compile(kysely).sql).run();
+    }
+    database.prepare("INSERT INTO session_ledger_migrations VALUES (1, 'v1', 0)").run();
+    const task = (id: string, status: string, result: unknown) =>
+      database
+        .prepare(
+          `INSERT INTO session_ledger_tasks (tenant_id, id, kind, status, payload, result, created_at, updated_at)
+           VALUES ('t', ?, 'terminate_sessions', ?, '{"ids":["a","b","c","d"]}', ?, 0, 0)`,
+        )
+        .run(id, status, result === null ? null : JSON.stringify(result));
+    task("running", "RUNNING", {
+      total: 4,
+      processed: 2,
+      ended: ["a"],
+      alreadyEnded: [],
+      notFound: ["b"],
+      failed: [],
+    });
+    task("failed", "FAILED", {
+      total: 4,
+      processed: 3,
+      ended: ["a", "b"],
+      alreadyEnded: [],
+      notFound: [],
+      failed: ["c"],
+    });
+    task("queued", "QUEUED", null);
+    const store = createSqliteStore({ database, readers: 0 });
+    await store.migrate();
+    expect(await store.getTask("t", "running")).toMatchObject({ progress: 2 });
+    expect(await store.getTaskOutcome("t", "running")).toEqual({
+      ended: ["a"],
+      alreadyEnded: [],
+      notFound: ["b"],
+    });
+    // A failed batch's ids count as not done, which is how version 2 reports them.
+    expect(await store.getTask("t", "failed")).toMatchObject({ progress: 2 });
+    expect(await store.getTask("t", "queued")).toMatchObject({ progress: 0 });
+    expect(await store.getTaskOutcome("t", "queued")).toEqual({
+      ended: [],
+      alreadyEnded: [],
+      notFound: [],
+    });
     database.close();
   });
 

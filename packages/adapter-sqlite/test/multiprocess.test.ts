@@ -87,6 +87,7 @@ describe("four processes migrating one fresh database file at once", () => {
         expect(database.pragma("journal_mode", { simple: true })).toBe("wal");
         expect(database.prepare("SELECT version FROM session_ledger_migrations").all()).toEqual([
           { version: 1 },
+          { version: 2 },
         ]);
       } finally {
         database.close();

@@ -25,6 +25,7 @@ export {
   createTaskRunner,
   type TaskRunner,
   type TaskRunnerOptions,
+  type TaskView,
   TERMINATE_TASK,
   type TerminationResult,
 } from "./lifecycle/task-runner.js";

@@ -61,6 +61,12 @@ export interface EndChange {
   endedAt: number;
   /** Only sessions open at `now` end. */
   now: number;
+  /**
+   * Who ends the sessions (a task's id), recorded on each session this call ends. With an `ids`
+   * target, a session already ended by the same `endedBy` is reported in `ended` again rather
+   * than in `alreadyEnded`, so a batch retried after a crash reports what its first run did.
+   */
+  endedBy?: string;
 }
 
 export interface EndedSession {
@@ -139,7 +145,6 @@ export interface StreamQuery {
 
 export interface TaskPatch {
   status?: TaskStatus;
-  result?: unknown;
   error?: string | null;
   updatedAt: number;
   leaseOwner?: string | null;
@@ -151,6 +156,33 @@ export interface TaskCondition {
   statuses?: readonly TaskStatus[];
   /** Apply only while this runner holds the lease. */
   leaseOwner?: string | null;
+  /**
+   * Apply only while the task holds no lease or its lease ran out at or before this instant:
+   * taking over an abandoned task is a compare-and-set, so a runner acting on a stale read
+   * cannot steal a lease its owner has just renewed.
+   */
+  leaseExpiredAt?: number;
+}
+
+/** One batch of a termination task, for `endTaskBatch`. */
+export interface TaskBatch {
+  /** The runner that must hold the task's lease. */
+  owner: string;
+  /** The task's progress this batch continues from: `ids` are its items `from`, `from + 1`, … */
+  from: number;
+  /** The batch's session ids, in the task's order (a task's ids are distinct). */
+  ids: readonly string[];
+  /** The lease's renewed deadline, written with the batch. */
+  leaseExpiresAt: number;
+  /** The task's `updatedAt`, written with the batch. */
+  updatedAt: number;
+}
+
+/** What a termination task's batches recorded, each list in the task's order. */
+export interface TaskOutcome {
+  ended: string[];
+  alreadyEnded: string[];
+  notFound: string[];
 }
 
 export interface SessionStore {
@@ -190,8 +222,10 @@ export interface SessionStore {
    * Ends every session of `target` that is open at `change.now`, setting status, end reason
    * and `endedAt`. Each session's end is a conditional write: a session ended concurrently
    * is not ended twice and appears in `ended` of exactly one caller. Sessions already ended
-   * or lapsed are left untouched. Bulk targets SHOULD run in one transaction or one
-   * multi-document write.
+   * or lapsed are left untouched, and a user, filter or tenant target never ends a session
+   * created after `change.now` (one that began while the call ran). A store MAY
+   * split a bulk target into several short writes, so it never holds the database (or, for an
+   * embedded database, the host's thread) for long; each session's end stays atomic.
    */
   endSessions(tenantId: string, target: EndTarget, change: EndChange): Promise<EndOutcome>;
 
@@ -246,8 +280,34 @@ export interface SessionStore {
     condition?: TaskCondition,
   ): Promise<BackgroundTask | null>;
 
-  /** Tasks of any tenant in these statuses, oldest first, for runners resuming after a restart. */
-  findTasks(statuses: readonly TaskStatus[], limit: number): Promise<BackgroundTask[]>;
+  /**
+   * One batch of a termination task, as one atomic step: ends the batch's open sessions as
+   * `endSessions(tenantId, { ids }, { ...change, endedBy: taskId })` does, records the batch's
+   * per-id outcome with the task, and sets the task's `progress` to `from + ids.length`, its
+   * lease deadline and `updatedAt`. Applies only while the task is `RUNNING`, `batch.owner`
+   * holds its lease and its progress is exactly `batch.from`; otherwise it changes nothing and
+   * returns null (another runner took over, or the batch was already recorded).
+   * A store with transactions MUST run the step in one. A store without them MUST still make
+   * the recorded outcome exact when a step is cut short and retried: the ends carry `endedBy`,
+   * so the retry reports the sessions the first try ended as `ended`, and recording a batch's
+   * outcome twice MUST leave one copy.
+   */
+  endTaskBatch(
+    tenantId: string,
+    taskId: string,
+    batch: TaskBatch,
+    change: EndChange,
+  ): Promise<EndOutcome | null>;
+
+  /** The outcome every recorded batch of the task holds, in the task's order (empty lists when none). */
+  getTaskOutcome(tenantId: string, taskId: string): Promise<TaskOutcome>;
+
+  /**
+   * Tasks of any tenant a runner may claim at `now`, oldest first (`createdAt`, then id):
+   * `QUEUED` ones, and `RUNNING` ones whose lease ran out at or before `now` (their runner
+   * stopped or crashed).
+   */
+  findClaimableTasks(now: number, limit: number): Promise<BackgroundTask[]>;
 
   /** Releases resources the store opened itself (never the client it was given). */
   close?(): Promise<void>;

@@ -155,6 +155,7 @@ export async function createDemo({
     async close() {
       clearInterval(sweep);
       await taskRunner.stop();
+      await store.close();
       database.close();
     },
   };

@@ -16,7 +16,7 @@ import {
 import type { Filter, SortKey } from "../query/ast.js";
 import { checkFilter } from "../query/check-filter.js";
 import { type FieldName, lookupField } from "../query/fields.js";
-import type { EndChange, EndTarget, SessionStore } from "../storage.js";
+import type { EndChange, EndTarget, SessionStore, TaskBatch } from "../storage.js";
 import { describe, optionalText, requireId, requireIdList, requireText } from "./arguments.js";
 import {
   emitEvents,
@@ -366,6 +366,37 @@ export function createSessionLedger(options: SessionLedgerOptions) {
       const outcome = await revoke(requireId("tenantId", tenantId), {
         ids: requireIdList("ids", ids, MAX_BULK_IDS),
       });
+      return {
+        ended: outcome.ended.map((ended) => ended.id),
+        alreadyEnded: outcome.alreadyEnded,
+        notFound: outcome.notFound,
+      };
+    },
+
+    /**
+     * For task runners: one batch of a termination task, ended and recorded with the task's
+     * progress as one step (`SessionStore.endTaskBatch`), with a `revoked` event per session it
+     * ended. Null when `batch.owner` no longer holds the task or the batch was recorded already.
+     */
+    async terminateTaskBatch(
+      tenantId: string,
+      taskId: string,
+      batch: Omit<TaskBatch, "updatedAt">,
+    ): Promise<TerminateOutcome | null> {
+      const now = clock();
+      const outcome = await store.endTaskBatch(
+        requireId("tenantId", tenantId),
+        requireId("taskId", taskId),
+        { ...batch, ids: requireIdList("ids", batch.ids, MAX_BULK_IDS), updatedAt: now },
+        { status: SessionStatus.Revoked, endReason: EndReason.Revoked, endedAt: now, now },
+      );
+      if (outcome === null) return null;
+      if (hooks.onEvent) {
+        await emitEvents(
+          hooks,
+          outcome.ended.map((ended) => event("revoked", tenantId, ended, now, EndReason.Revoked)),
+        );
+      }
       return {
         ended: outcome.ended.map((ended) => ended.id),
         alreadyEnded: outcome.alreadyEnded,

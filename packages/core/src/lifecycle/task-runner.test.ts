@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createMemoryStore } from "../memory/memory-store.js";
+import type { SessionStore } from "../storage.js";
 import { createSessionLedger } from "./ledger.js";
-import type { TerminationResult } from "./task-runner.js";
 import { createTaskRunner } from "./task-runner.js";
 
 function setup() {
@@ -43,11 +43,15 @@ describe("task runner", () => {
     expect(queued.status).toBe("QUEUED");
     await runner.runPending();
     const task = await runner.getTask("space-1", queued.id);
-    const result = task?.result as TerminationResult;
     expect(task?.status).toBe("SUCCESS");
-    expect(result.ended).toHaveLength(9970);
-    expect(result.notFound).toEqual([...unknown, ...foreign]);
-    expect(result.processed).toBe(10_000);
+    expect(task?.result).toEqual({
+      total: 10_000,
+      processed: 10_000,
+      ended: [...mine.slice(0, 5000), ...mine.slice(5000)],
+      alreadyEnded: [],
+      notFound: [...unknown, ...foreign],
+      failed: [],
+    });
     expect(await ledger.count("space-2")).toBe(10);
     expect((await ledger.group("space-2", { field: "status" })).groups).toEqual([
       { value: "ACTIVE", count: 10 },
@@ -61,33 +65,39 @@ describe("task runner", () => {
     const dead = createTaskRunner({ ledger, owner: "dead", batchSize: 10, leaseMs: 5000 });
     const task = await dead.submitTermination("space-1", ids);
     // The dead runner claimed the task and finished one batch before its process ended.
-    const firstBatch = await ledger.terminateSessions("space-1", ids.slice(0, 10));
-    const progress: TerminationResult = {
-      total: 50,
-      processed: 10,
-      ended: firstBatch.ended,
-      alreadyEnded: [],
-      notFound: [],
-      failed: [],
-    };
     await store.updateTask("space-1", task.id, {
       status: "RUNNING",
       leaseOwner: "dead",
       leaseExpiresAt: ledger.now() + 5000,
-      result: progress,
       updatedAt: ledger.now(),
+    });
+    await ledger.terminateTaskBatch("space-1", task.id, {
+      owner: "dead",
+      from: 0,
+      ids: ids.slice(0, 10),
+      leaseExpiresAt: ledger.now() + 5000,
     });
 
     const survivor = createTaskRunner({ ledger, owner: "survivor", batchSize: 10, leaseMs: 5000 });
     await survivor.runPending();
-    expect((await survivor.getTask("space-1", task.id))?.status).toBe("RUNNING");
+    expect(await survivor.getTask("space-1", task.id)).toMatchObject({
+      status: "RUNNING",
+      leaseOwner: "dead",
+      result: { processed: 10, ended: ids.slice(0, 10) },
+    });
 
     advance(5000);
     await survivor.runPending();
     const done = await survivor.getTask("space-1", task.id);
     expect(done).toMatchObject({ status: "SUCCESS", leaseOwner: null });
-    const result = done!.result as TerminationResult;
-    expect([...result.ended].sort()).toEqual([...ids].sort());
+    expect(done!.result).toEqual({
+      total: 50,
+      processed: 50,
+      ended: ids,
+      alreadyEnded: [],
+      notFound: [],
+      failed: [],
+    });
     expect(
       await ledger.count("space-1", {
         kind: "compare",
@@ -98,15 +108,61 @@ describe("task runner", () => {
     ).toBe(0);
   });
 
-  it("should mark a task FAILED with its partial result when the store fails mid-way", async () => {
+  it("should report the same result after a runner dies between a batch's ends and its record", async () => {
+    const run = async (crash: boolean) => {
+      const { ledger, store, advance } = setup();
+      const ids = await openSessions(ledger, "space-1", 40);
+      await ledger.terminate("space-1", ids[25]!);
+      const unknown = ["gone-1", "gone-2"];
+      const all = [...ids.slice(0, 20), ...unknown, ...ids.slice(20)];
+      let batches = 0;
+      // The second batch's sessions end, then the process dies: nothing else is written.
+      const dying: SessionStore = {
+        ...store,
+        endTaskBatch: async (tenantId, taskId, batch, change) => {
+          if (!crash || ++batches < 2) return store.endTaskBatch(tenantId, taskId, batch, change);
+          await store.endSessions(tenantId, { ids: batch.ids }, { ...change, endedBy: taskId });
+          return new Promise<never>(() => {});
+        },
+      };
+      const first = createTaskRunner({
+        ledger: createSessionLedger({ store: dying, clock: ledger.now }),
+        batchSize: 15,
+        leaseMs: 5000,
+      });
+      const task = await first.submitTermination("space-1", all);
+      void first.runPending();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      advance(5000);
+      const second = createTaskRunner({ ledger, batchSize: 15, leaseMs: 5000 });
+      await second.runPending();
+      // Each run has its own session ids: compare results by the ids' places in the list.
+      const place = (list: string[]) => list.map((id) => all.indexOf(id));
+      const result = (await second.getTask("space-1", task.id))?.result;
+      return (
+        result && {
+          ...result,
+          ended: place(result.ended),
+          alreadyEnded: place(result.alreadyEnded),
+          notFound: place(result.notFound),
+        }
+      );
+    };
+    const uncrashed = await run(false);
+    expect(uncrashed).toMatchObject({ processed: 42, alreadyEnded: [27], notFound: [20, 21] });
+    expect(uncrashed?.ended).toHaveLength(39);
+    expect(await run(true)).toEqual(uncrashed);
+  });
+
+  it("should mark a task FAILED and list the ids it did not get to when the store fails", async () => {
     const { ledger, store } = setup();
     const ids = await openSessions(ledger, "space-1", 30);
     let calls = 0;
     const failing = createSessionLedger({
       store: {
         ...store,
-        endSessions: (...args) =>
-          ++calls === 2 ? Promise.reject(new Error("disk full")) : store.endSessions(...args),
+        endTaskBatch: (...args) =>
+          ++calls === 2 ? Promise.reject(new Error("disk full")) : store.endTaskBatch(...args),
       },
       clock: ledger.now,
     });
@@ -119,15 +175,56 @@ describe("task runner", () => {
     const task = await runner.submitTermination("space-1", ids);
     await runner.runPending();
     const failed = await runner.getTask("space-1", task.id);
-    const result = failed?.result as TerminationResult;
     expect(failed).toMatchObject({
       status: "FAILED",
       error: "the session store failed; see the server log",
       leaseOwner: null,
     });
     expect(logged).toEqual([expect.objectContaining({ message: "disk full" })]);
-    expect(result.ended).toEqual(ids.slice(0, 10));
-    expect(result.failed).toEqual(ids.slice(10, 20));
+    expect(failed?.result).toMatchObject({ processed: 10, ended: ids.slice(0, 10) });
+    expect(failed?.result?.failed).toEqual(ids.slice(10));
+  });
+
+  it("should yield to the event loop between batches and touch each id once", async () => {
+    const { ledger, store } = setup();
+    const ids = await openSessions(ledger, "space-1", 3000);
+    const sizes: number[] = [];
+    const counting = createSessionLedger({
+      store: {
+        ...store,
+        endTaskBatch: (tenantId, taskId, batch, change) => {
+          sizes.push(batch.ids.length);
+          return store.endTaskBatch(tenantId, taskId, batch, change);
+        },
+      },
+      clock: ledger.now,
+    });
+    const runner = createTaskRunner({ ledger: counting });
+    const task = await runner.submitTermination("space-1", ids);
+    let turns = 0;
+    const ticking = setInterval(() => turns++, 0);
+    await runner.runPending();
+    clearInterval(ticking);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3000);
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(turns).toBeGreaterThanOrEqual(sizes.length - 1);
+    expect((await runner.getTask("space-1", task.id))?.result?.ended).toEqual(ids);
+  });
+
+  it("should hand its task back to the queue on stop, for another runner to finish", async () => {
+    const { ledger } = setup();
+    const ids = await openSessions(ledger, "space-1", 100);
+    const leaving = createTaskRunner({ ledger, batchSize: 10 });
+    const task = await leaving.submitTermination("space-1", ids);
+    leaving.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    await leaving.stop();
+    const handedBack = await leaving.getTask("space-1", task.id);
+    expect(handedBack).toMatchObject({ status: "QUEUED", leaseOwner: null });
+    expect(handedBack?.progress).toBeLessThan(100);
+    const next = createTaskRunner({ ledger, batchSize: 10 });
+    await next.runPending();
+    expect((await next.getTask("space-1", task.id))?.result?.ended).toEqual(ids);
   });
 
   it("should reject an empty id list or an empty id with a ValidationError", async () => {

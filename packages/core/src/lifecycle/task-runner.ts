@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { nanoid } from "nanoid";
 import { SessionLedgerError } from "../errors.js";
 import { type BackgroundTask, TaskStatus } from "../model/task.js";
@@ -6,16 +7,19 @@ import type { SessionLedger } from "./ledger.js";
 
 export const TERMINATE_TASK = "terminate_sessions";
 
-/** Progress and outcome of a termination task, persisted after every batch. */
+/** Progress and outcome of a termination task, each list in the order the ids were given. */
 export interface TerminationResult {
   total: number;
   processed: number;
   ended: string[];
   alreadyEnded: string[];
   notFound: string[];
-  /** Ids of a batch the store failed on; the task then ends FAILED with the rest unprocessed. */
+  /** When the task FAILED: the ids it did not get to (the store failed on the first of them). */
   failed: string[];
 }
+
+/** A task as a runner reports it: the stored task and, for a termination, its result so far. */
+export type TaskView = BackgroundTask & { result: TerminationResult | null };
 
 export interface TaskRunnerOptions {
   ledger: SessionLedger;
@@ -25,18 +29,55 @@ export interface TaskRunnerOptions {
   leaseMs?: number;
   /** How often `start()` looks for claimable tasks. @default 1000 */
   pollMs?: number;
-  /** Sessions ended per store call (and per progress write). @default 1000 */
+  /**
+   * Sessions ended per batch. By default each batch is sized so that it keeps the host's thread
+   * busy for about {@link SLICE_MS} ms (an embedded store works on the host's thread), and the
+   * runner yields to the event loop between batches.
+   */
   batchSize?: number;
   /** Receives errors the poll loop could not attribute to a task. @default console.error */
   onError?(error: unknown): void;
 }
 
 const MAX_TERMINATION_IDS = 100_000;
+/** The host-thread time one batch aims at: short enough that the host's users never notice. */
+export const SLICE_MS = 4;
+const MIN_BATCH = 50;
+const MAX_BATCH = 5000;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Runs persisted background tasks (bulk terminations) so a request can return at once and
- * a restart never leaves a task stuck: progress is written after each batch under a lease,
- * and any runner resumes a task whose lease ran out.
+ * Sizes batches by the time they keep this thread busy (event-loop active time, so the wait
+ * for a networked store's reply does not count): each next batch aims at `SLICE_MS`, growing
+ * at most twofold at a time.
+ */
+function createBatchSizer(fixed: number | undefined) {
+  let size = fixed ?? 200;
+  return {
+    get size() {
+      return size;
+    },
+    /** Times one batch and adjusts the next one's size from it. */
+    async measure<T>(items: number, work: () => Promise<T>): Promise<T> {
+      const start = performance.eventLoopUtilization();
+      const result = await work();
+      if (fixed === undefined && items === size) {
+        const activeMs = performance.eventLoopUtilization(start).active;
+        const fitting = activeMs > 0 ? (size * SLICE_MS) / activeMs : size * 2;
+        size = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, Math.min(fitting, size * 2))));
+      }
+      return result;
+    },
+  };
+}
+
+/**
+ * Runs persisted background tasks (bulk terminations) so a request can return at once and a
+ * restart never leaves a task stuck. Each batch's ends, its per-id outcome and the task's
+ * progress are written as one step under the runner's lease (`SessionStore.endTaskBatch`), so
+ * the work per batch does not grow with the task, and a task resumed by any runner after a crash
+ * reports exactly what an uninterrupted run would have.
  */
 export function createTaskRunner(options: TaskRunnerOptions) {
   const { ledger } = options;
@@ -44,9 +85,10 @@ export function createTaskRunner(options: TaskRunnerOptions) {
   const owner = options.owner ?? `runner-${nanoid(10)}`;
   const leaseMs = options.leaseMs ?? 30_000;
   const pollMs = options.pollMs ?? 1000;
-  const batchSize = options.batchSize ?? 1000;
   const onError = options.onError ?? ((e) => console.error("session-ledger: task runner", e));
   let timer: NodeJS.Timeout | null = null;
+  let stopping = false;
+  let draining: Promise<void> | null = null;
 
   /**
    * What a failed task records: our own errors' messages, but never a driver's text, which
@@ -58,12 +100,10 @@ export function createTaskRunner(options: TaskRunnerOptions) {
       ? error.message
       : "the session store failed; see the server log";
   };
-  let draining: Promise<void> | null = null;
 
-  async function claim(task: BackgroundTask): Promise<BackgroundTask | null> {
+  /** Takes a queued task, or one whose lease ran out, as a compare-and-set on its state. */
+  function claim(task: BackgroundTask): Promise<BackgroundTask | null> {
     const now = ledger.now();
-    const expired = task.status === TaskStatus.Running && (task.leaseExpiresAt ?? 0) <= now;
-    if (task.status !== TaskStatus.Queued && !expired) return null;
     return store.updateTask(
       task.tenantId,
       task.id,
@@ -73,52 +113,53 @@ export function createTaskRunner(options: TaskRunnerOptions) {
         leaseOwner: owner,
         leaseExpiresAt: now + leaseMs,
       },
-      { statuses: [task.status], leaseOwner: task.leaseOwner },
+      task.status === TaskStatus.Queued
+        ? { statuses: [TaskStatus.Queued] }
+        : { statuses: [TaskStatus.Running], leaseExpiredAt: now },
+    );
+  }
+
+  /** Ends the task's lease with a final state, if this runner still holds it. */
+  function release(task: BackgroundTask, status: TaskStatus, error: string | null = null) {
+    return store.updateTask(
+      task.tenantId,
+      task.id,
+      { status, error, updatedAt: ledger.now(), leaseOwner: null, leaseExpiresAt: null },
+      { statuses: [TaskStatus.Running], leaseOwner: owner },
     );
   }
 
   async function runTermination(task: BackgroundTask): Promise<void> {
     const { ids } = task.payload as { ids: string[] };
-    const result: TerminationResult = (task.result as TerminationResult | null) ?? {
-      total: ids.length,
-      processed: 0,
-      ended: [],
-      alreadyEnded: [],
-      notFound: [],
-      failed: [],
-    };
-    const write = (patch: { status?: TaskStatus; error?: string | null; leaseOwner?: null }) => {
-      const now = ledger.now();
-      return store.updateTask(
-        task.tenantId,
-        task.id,
-        {
-          ...patch,
-          result,
-          updatedAt: now,
-          leaseExpiresAt: patch.leaseOwner === null ? null : now + leaseMs,
-        },
-        { statuses: [TaskStatus.Running], leaseOwner: owner },
-      );
-    };
-    while (result.processed < ids.length) {
-      const batch = ids.slice(result.processed, result.processed + batchSize);
-      try {
-        const outcome = await ledger.terminateSessions(task.tenantId, batch);
-        result.ended.push(...outcome.ended);
-        result.alreadyEnded.push(...outcome.alreadyEnded);
-        result.notFound.push(...outcome.notFound);
-      } catch (error) {
-        result.failed.push(...batch);
-        result.processed += batch.length;
-        await write({ status: TaskStatus.Failed, error: failureText(error), leaseOwner: null });
+    const sizer = createBatchSizer(options.batchSize);
+    let progress = task.progress;
+    while (progress < ids.length) {
+      if (stopping) {
+        // Hand the task back at once rather than making another runner wait out the lease.
+        await release(task, TaskStatus.Queued);
         return;
       }
-      result.processed += batch.length;
-      // Losing the lease means another runner took over; stop without writing further.
-      if (result.processed < ids.length && !(await write({}))) return;
+      const batch = ids.slice(progress, progress + sizer.size);
+      let outcome: Awaited<ReturnType<SessionLedger["terminateTaskBatch"]>>;
+      try {
+        outcome = await sizer.measure(batch.length, () =>
+          ledger.terminateTaskBatch(task.tenantId, task.id, {
+            owner,
+            from: progress,
+            ids: batch,
+            leaseExpiresAt: ledger.now() + leaseMs,
+          }),
+        );
+      } catch (error) {
+        await release(task, TaskStatus.Failed, failureText(error));
+        return;
+      }
+      // Null: another runner holds the task now; it carries on from the recorded progress.
+      if (outcome === null) return;
+      progress += batch.length;
+      await yieldToEventLoop();
     }
-    await write({ status: TaskStatus.Success, leaseOwner: null });
+    await release(task, TaskStatus.Success);
   }
 
   async function run(task: BackgroundTask): Promise<void> {
@@ -131,31 +172,19 @@ export function createTaskRunner(options: TaskRunnerOptions) {
         throw new Error(`unknown task kind '${claimed.kind}'`);
       }
     } catch (error) {
-      await store.updateTask(
-        claimed.tenantId,
-        claimed.id,
-        {
-          status: TaskStatus.Failed,
-          error: failureText(error),
-          updatedAt: ledger.now(),
-          leaseOwner: null,
-          leaseExpiresAt: null,
-        },
-        { leaseOwner: owner },
-      );
+      await release(claimed, TaskStatus.Failed, failureText(error));
     }
   }
 
   /** Claims and runs every task that is queued or whose runner's lease ran out. */
   async function drain(): Promise<void> {
-    for (;;) {
-      const tasks = await store.findTasks([TaskStatus.Queued, TaskStatus.Running], 50);
-      const now = ledger.now();
-      const claimable = tasks.filter(
-        (t) => t.status === TaskStatus.Queued || (t.leaseExpiresAt ?? 0) <= now,
-      );
+    while (!stopping) {
+      const claimable = await store.findClaimableTasks(ledger.now(), 50);
       if (claimable.length === 0) return;
-      for (const task of claimable) await run(task);
+      for (const task of claimable) {
+        if (stopping) return;
+        await run(task);
+      }
     }
   }
 
@@ -178,7 +207,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
         kind: TERMINATE_TASK,
         status: TaskStatus.Queued,
         payload: { ids: requireIdList("ids", ids, MAX_TERMINATION_IDS) },
-        result: null,
+        progress: 0,
         error: null,
         createdAt: now,
         updatedAt: now,
@@ -190,26 +219,50 @@ export function createTaskRunner(options: TaskRunnerOptions) {
       return task;
     },
 
-    /** The task as stored, or null (tasks of other tenants are not visible). */
-    getTask(tenantId: string, id: string): Promise<BackgroundTask | null> {
-      return store.getTask(requireId("tenantId", tenantId), requireId("id", id));
+    /**
+     * The task with its result so far, or null (tasks of other tenants are not visible). A
+     * termination's result lists each id under its outcome, in the order the ids were given.
+     */
+    async getTask(tenantId: string, id: string): Promise<TaskView | null> {
+      const task = await store.getTask(requireId("tenantId", tenantId), requireId("id", id));
+      if (task === null) return null;
+      if (task.kind !== TERMINATE_TASK) return { ...task, result: null };
+      const { ids } = task.payload as { ids: string[] };
+      const outcome = await store.getTaskOutcome(tenantId, id);
+      return {
+        ...task,
+        result: {
+          total: ids.length,
+          processed: task.progress,
+          ...outcome,
+          failed: task.status === TaskStatus.Failed ? ids.slice(task.progress) : [],
+        },
+      };
     },
 
     /** Runs what is claimable now and resolves when nothing is left (for tests and scripts). */
-    runPending: drainOnce,
+    runPending(): Promise<void> {
+      stopping = false;
+      return drainOnce();
+    },
 
     /** Polls for queued and abandoned tasks until `stop()`; resumes tasks of a crashed runner. */
     start(): void {
       if (timer) return;
+      stopping = false;
       timer = setInterval(() => void drainOnce().catch(onError), pollMs);
       timer.unref();
       void drainOnce().catch(onError);
     },
 
-    /** Stops polling and waits for the task in hand to reach its next checkpoint. */
+    /**
+     * Stops polling; the task in hand stops after its current batch and goes back to the queue,
+     * so another runner (or this one, started again) resumes it at once. Resolves when it has.
+     */
     async stop(): Promise<void> {
       if (timer) clearInterval(timer);
       timer = null;
+      stopping = true;
       await draining;
     },
   };

@@ -15,7 +15,7 @@ import {
   type SessionRecord,
   SessionStatus,
 } from "../model/session.js";
-import type { BackgroundTask, TaskStatus } from "../model/task.js";
+import { type BackgroundTask, TaskStatus } from "../model/task.js";
 import type { Filter } from "../query/ast.js";
 import { rawFieldValue } from "../query/fields.js";
 import type {
@@ -31,7 +31,9 @@ import type {
   SessionGroup,
   SessionStore,
   StreamQuery,
+  TaskBatch,
   TaskCondition,
+  TaskOutcome,
   TaskPatch,
   UserSessionCap,
 } from "../storage.js";
@@ -56,6 +58,10 @@ export function createMemoryStoreWithRows(): {
   const sessions = new Map<string, Map<string, SessionRecord>>();
   const policies = new Map<string, TenantPolicy>();
   const tasks = new Map<string, BackgroundTask>();
+  // Who ended each stored row (`EndChange.endedBy`), beside the row so records stay as stored.
+  const endedBy = new WeakMap<SessionRecord, string>();
+  // Each task's recorded batches, by the position they start at.
+  const outcomes = new Map<string, Map<number, TaskOutcome>>();
 
   const tenant = (tenantId: string) => {
     let rows = sessions.get(tenantId);
@@ -87,6 +93,13 @@ export function createMemoryStoreWithRows(): {
   };
 
   const taskKey = (tenantId: string, id: string) => `${tenantId}\u0000${id}`;
+
+  const taskHolds = (task: BackgroundTask, condition: TaskCondition | undefined) =>
+    (condition?.statuses === undefined || condition.statuses.includes(task.status)) &&
+    (condition?.leaseOwner === undefined || task.leaseOwner === condition.leaseOwner) &&
+    (condition?.leaseExpiredAt === undefined ||
+      task.leaseExpiresAt === null ||
+      task.leaseExpiresAt <= condition.leaseExpiredAt);
 
   const store: SessionStore = {
     async insertSession(record: SessionRecord, cap?: UserSessionCap): Promise<InsertOutcome> {
@@ -149,19 +162,29 @@ export function createMemoryStoreWithRows(): {
       const outcome: EndOutcome = { ended: [], alreadyEnded: [], notFound: [] };
       const end = (row: SessionRecord) => {
         endRecord(row, change);
+        if (change.endedBy !== undefined) endedBy.set(row, change.endedBy);
         outcome.ended.push({ id: row.id, userId: row.user.id });
       };
       if ("ids" in target) {
+        const reported = new Set<string>();
         for (const id of target.ids) {
           const row = rows.get(id);
           if (!row) outcome.notFound.push(id);
           else if (isOpenAt(row, change.now)) end(row);
-          else outcome.alreadyEnded.push(id);
+          else if (
+            change.endedBy !== undefined &&
+            endedBy.get(row) === change.endedBy &&
+            !reported.has(id)
+          ) {
+            // Ended by an earlier try of the same batch: report it as this call's.
+            outcome.ended.push({ id, userId: row.user.id });
+          } else outcome.alreadyEnded.push(id);
+          reported.add(id);
         }
         return outcome;
       }
       for (const row of rows.values()) {
-        if (!isOpenAt(row, change.now)) continue;
+        if (!isOpenAt(row, change.now) || row.createdAt > change.now) continue;
         const selected =
           "all" in target
             ? true
@@ -290,20 +313,59 @@ export function createMemoryStoreWithRows(): {
 
     async updateTask(tenantId, id, patch: TaskPatch, condition?: TaskCondition) {
       const task = tasks.get(taskKey(tenantId, id));
-      if (!task) return null;
-      if (condition?.statuses && !condition.statuses.includes(task.status)) return null;
-      if (condition?.leaseOwner !== undefined && task.leaseOwner !== condition.leaseOwner) {
-        return null;
-      }
+      if (!task || !taskHolds(task, condition)) return null;
       for (const [key, value] of Object.entries(patch)) {
         if (value !== undefined) Object.assign(task, { [key]: copy(value) });
       }
       return copy(task);
     },
 
-    async findTasks(statuses: readonly TaskStatus[], limit) {
+    async endTaskBatch(tenantId, taskId, batch: TaskBatch, change: EndChange) {
+      const task = tasks.get(taskKey(tenantId, taskId));
+      if (
+        !task ||
+        task.progress !== batch.from ||
+        !taskHolds(task, { statuses: [TaskStatus.Running], leaseOwner: batch.owner })
+      ) {
+        return null;
+      }
+      const outcome = await store.endSessions(
+        tenantId,
+        { ids: batch.ids },
+        { ...change, endedBy: taskId },
+      );
+      const recorded = outcomes.get(taskKey(tenantId, taskId)) ?? new Map<number, TaskOutcome>();
+      outcomes.set(taskKey(tenantId, taskId), recorded);
+      recorded.set(batch.from, {
+        ended: outcome.ended.map((ended) => ended.id),
+        alreadyEnded: [...outcome.alreadyEnded],
+        notFound: [...outcome.notFound],
+      });
+      task.progress = batch.from + batch.ids.length;
+      task.leaseExpiresAt = batch.leaseExpiresAt;
+      task.updatedAt = batch.updatedAt;
+      return outcome;
+    },
+
+    async getTaskOutcome(tenantId, taskId) {
+      const outcome: TaskOutcome = { ended: [], alreadyEnded: [], notFound: [] };
+      const recorded = outcomes.get(taskKey(tenantId, taskId)) ?? new Map<number, TaskOutcome>();
+      for (const from of [...recorded.keys()].sort((a, b) => a - b)) {
+        const part = recorded.get(from)!;
+        outcome.ended.push(...part.ended);
+        outcome.alreadyEnded.push(...part.alreadyEnded);
+        outcome.notFound.push(...part.notFound);
+      }
+      return outcome;
+    },
+
+    async findClaimableTasks(now, limit) {
       return [...tasks.values()]
-        .filter((task) => statuses.includes(task.status))
+        .filter(
+          (task) =>
+            task.status === TaskStatus.Queued ||
+            (task.status === TaskStatus.Running && (task.leaseExpiresAt ?? 0) <= now),
+        )
         .sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id))
         .slice(0, limit)
         .map(copy);

@@ -13,10 +13,13 @@ export interface BackgroundTask {
   /** What the task does, e.g. `terminate_sessions`. */
   kind: string;
   status: TaskStatus;
-  /** The task's input, as JSON-serialisable data. */
+  /** The task's input, as JSON-serialisable data (a termination: `{ ids: string[] }`). */
   payload: unknown;
-  /** The outcome once finished (or progress while running), JSON-serialisable. */
-  result: unknown;
+  /**
+   * How many of the task's items are done, in payload order (a termination: ids processed).
+   * Only `endTaskBatch` advances it, together with the outcome of those items.
+   */
+  progress: number;
   /** Why a FAILED task failed. */
   error: string | null;
   createdAt: number;

@@ -180,6 +180,45 @@ const breakages: Breakage[] = [
     },
     caught: ["validate - should return null for an unknown id"],
   },
+  {
+    what: "it runs a task's batch without checking the lease or the progress",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        async endTaskBatch(tenantId, taskId, batch, change) {
+          const task = await inner.getTask(tenantId, taskId);
+          if (!task) return null;
+          // Makes the condition hold whoever asks, as a store that forgot to check would.
+          await inner.updateTask(tenantId, taskId, {
+            updatedAt: batch.updatedAt,
+            status: "RUNNING",
+            leaseOwner: batch.owner,
+          });
+          const forced = { ...batch, from: task.progress };
+          return inner.endTaskBatch(tenantId, taskId, forced, change);
+        },
+      };
+    },
+    caught: [
+      "tasks - endTaskBatch should change nothing without the lease, or for a batch already recorded",
+    ],
+  },
+  {
+    what: "it forgets who ended a session, so a retried batch calls its own ends someone else's",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        endSessions: (tenantId, target, { endedBy: _forgotten, ...change }) =>
+          inner.endSessions(tenantId, target, change),
+      };
+    },
+    caught: [
+      "tasks - a batch cut short after its ends should, when retried, report the sessions it ended as ended",
+      "terminate - a retry with the same endedBy should report its own earlier ends as ended, once",
+    ],
+  },
 ];
 
 describe("conformance suite self-check", () => {

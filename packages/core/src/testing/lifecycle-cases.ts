@@ -37,7 +37,7 @@ const task = (overrides: Partial<BackgroundTask> = {}): BackgroundTask => ({
   kind: "terminate_sessions",
   status: "QUEUED",
   payload: { ids: ["a", "b"] },
-  result: null,
+  progress: 0,
   error: null,
   createdAt: T0,
   updatedAt: T0,
@@ -853,17 +853,12 @@ export const lifecycleCases: ConformanceCase[] = [
       const done = await ctx.store.updateTask(
         TENANT,
         "task-1",
-        {
-          status: "SUCCESS",
-          updatedAt: T0 + 4,
-          result: { ended: ["a"], notFound: ["b"] },
-          leaseOwner: null,
-        },
+        { status: "SUCCESS", updatedAt: T0 + 4, error: null, leaseOwner: null },
         { leaseOwner: "node-a", statuses: ["RUNNING"] },
       );
       expect(done).toMatchObject({
         status: "SUCCESS",
-        result: { ended: ["a"], notFound: ["b"] },
+        progress: 0,
         leaseOwner: null,
         updatedAt: T0 + 4,
       });
@@ -872,14 +867,238 @@ export const lifecycleCases: ConformanceCase[] = [
     },
   },
   {
-    name: "tasks - findTasks should return tasks of any tenant in the given statuses, oldest first",
+    name: "tasks - taking over a lease should succeed only once it has run out",
     async run(ctx) {
-      await ctx.store.insertTask(task({ id: "t-3", createdAt: T0 + 3, status: "RUNNING" }));
+      await ctx.store.insertTask(
+        task({ status: "RUNNING", leaseOwner: "node-a", leaseExpiresAt: T0 + 30_000 }),
+      );
+      const takeover = (at: number, by: string) =>
+        ctx.store.updateTask(
+          TENANT,
+          "task-1",
+          { updatedAt: at, leaseOwner: by, leaseExpiresAt: at + 30_000 },
+          { statuses: ["RUNNING"], leaseExpiredAt: at },
+        );
+      // node-a renews; node-b, acting on what it read before the renewal, must not win.
+      await ctx.store.updateTask(
+        TENANT,
+        "task-1",
+        { updatedAt: T0 + 29_000, leaseExpiresAt: T0 + 59_000 },
+        { leaseOwner: "node-a" },
+      );
+      expect(await takeover(T0 + 31_000, "node-b")).toBeNull();
+      expect((await ctx.store.getTask(TENANT, "task-1"))?.leaseOwner).toBe("node-a");
+      expect(await takeover(T0 + 59_000, "node-b")).toMatchObject({
+        leaseOwner: "node-b",
+        leaseExpiresAt: T0 + 89_000,
+      });
+    },
+  },
+  {
+    name: "tasks - findClaimableTasks should return queued tasks and running ones whose lease ran out, oldest first",
+    async run(ctx) {
+      const lease = (owner: string, until: number) => ({
+        status: "RUNNING" as const,
+        leaseOwner: owner,
+        leaseExpiresAt: until,
+      });
+      await ctx.store.insertTask(task({ id: "t-4", createdAt: T0 + 4, ...lease("a", T0 + 10) }));
+      await ctx.store.insertTask(task({ id: "t-3", createdAt: T0 + 3, ...lease("b", T0 + 99) }));
       await ctx.store.insertTask(task({ id: "t-1", createdAt: T0 + 1, tenantId: OTHER_TENANT }));
       await ctx.store.insertTask(task({ id: "t-2", createdAt: T0 + 2, status: "SUCCESS" }));
-      const found = await ctx.store.findTasks(["QUEUED", "RUNNING"], 10);
-      expect(found.map((t) => t.id)).toEqual(["t-1", "t-3"]);
-      expect(await ctx.store.findTasks(["QUEUED", "RUNNING"], 1)).toHaveLength(1);
+      const found = await ctx.store.findClaimableTasks(T0 + 10, 10);
+      expect(found.map((t) => t.id)).toEqual(["t-1", "t-4"]);
+      expect(found[0]).toEqual(task({ id: "t-1", createdAt: T0 + 1, tenantId: OTHER_TENANT }));
+      expect(await ctx.store.findClaimableTasks(T0 + 10, 1)).toHaveLength(1);
+      expect((await ctx.store.findClaimableTasks(T0 + 99, 10)).map((t) => t.id)).toEqual([
+        "t-1",
+        "t-3",
+        "t-4",
+      ]);
+    },
+  },
+  {
+    name: "tasks - endTaskBatch should end a batch, record its outcome and advance the task as one step",
+    async run(ctx) {
+      const a = await open(ctx);
+      const b = await open(ctx, { user: { id: "u-2", login: "bob" } });
+      await ctx.ledger.terminate(TENANT, b.session.id);
+      const foreign = await open(ctx, { tenantId: OTHER_TENANT });
+      const ids = [a.session.id, b.session.id, foreign.session.id, "missing"];
+      await ctx.store.insertTask(
+        task({ payload: { ids }, status: "RUNNING", leaseOwner: "node-a", leaseExpiresAt: T0 + 1 }),
+      );
+      const change = { status: "REVOKED", endReason: "REVOKED", endedAt: T0, now: T0 } as const;
+      const batch = { owner: "node-a", leaseExpiresAt: T0 + 50, updatedAt: T0 + 7 };
+      const first = await ctx.store.endTaskBatch(
+        TENANT,
+        "task-1",
+        { ...batch, from: 0, ids: ids.slice(0, 3) },
+        change,
+      );
+      expect(first).toEqual({
+        ended: [{ id: a.session.id, userId: "u-1" }],
+        alreadyEnded: [b.session.id],
+        notFound: [foreign.session.id],
+      });
+      expect(await ctx.store.getTask(TENANT, "task-1")).toMatchObject({
+        progress: 3,
+        leaseExpiresAt: T0 + 50,
+        updatedAt: T0 + 7,
+        status: "RUNNING",
+      });
+      const second = await ctx.store.endTaskBatch(
+        TENANT,
+        "task-1",
+        { ...batch, from: 3, ids: ids.slice(3) },
+        change,
+      );
+      expect(second).toEqual({ ended: [], alreadyEnded: [], notFound: ["missing"] });
+      expect(await ctx.store.getTaskOutcome(TENANT, "task-1")).toEqual({
+        ended: [a.session.id],
+        alreadyEnded: [b.session.id],
+        notFound: [foreign.session.id, "missing"],
+      });
+      expect((await ctx.store.findSession(OTHER_TENANT, foreign.session.id))?.status).toBe(
+        "ACTIVE",
+      );
+      expect(await ctx.store.getTaskOutcome(OTHER_TENANT, "task-1")).toEqual({
+        ended: [],
+        alreadyEnded: [],
+        notFound: [],
+      });
+    },
+  },
+  {
+    name: "tasks - endTaskBatch should change nothing without the lease, or for a batch already recorded",
+    async run(ctx) {
+      const a = await open(ctx);
+      const b = await open(ctx, { user: { id: "u-2", login: "bob" } });
+      const ids = [a.session.id, b.session.id];
+      await ctx.store.insertTask(
+        task({ payload: { ids }, status: "RUNNING", leaseOwner: "node-a", leaseExpiresAt: T0 + 1 }),
+      );
+      const change = { status: "REVOKED", endReason: "REVOKED", endedAt: T0, now: T0 } as const;
+      const batch = (owner: string, from: number, batchIds: string[]) => ({
+        owner,
+        from,
+        ids: batchIds,
+        leaseExpiresAt: T0 + 50,
+        updatedAt: T0 + 9,
+      });
+      expect(
+        await ctx.store.endTaskBatch(TENANT, "task-1", batch("node-b", 0, ids), change),
+      ).toBeNull();
+      expect(
+        await ctx.store.endTaskBatch(TENANT, "task-1", batch("node-a", 1, [b.session.id]), change),
+      ).toBeNull();
+      expect(
+        await ctx.store.endTaskBatch(OTHER_TENANT, "task-1", batch("node-a", 0, ids), change),
+      ).toBeNull();
+      expect((await ctx.store.findSession(TENANT, a.session.id))?.status).toBe("ACTIVE");
+      expect((await ctx.store.findSession(TENANT, b.session.id))?.status).toBe("ACTIVE");
+      expect(await ctx.store.getTask(TENANT, "task-1")).toMatchObject({ progress: 0 });
+      expect(
+        await ctx.store.endTaskBatch(TENANT, "task-1", batch("node-a", 0, [a.session.id]), change),
+      ).not.toBeNull();
+      // The same batch again (a runner that did not see its first write land) is refused.
+      expect(
+        await ctx.store.endTaskBatch(TENANT, "task-1", batch("node-a", 0, [a.session.id]), change),
+      ).toBeNull();
+      expect(await ctx.store.getTaskOutcome(TENANT, "task-1")).toEqual({
+        ended: [a.session.id],
+        alreadyEnded: [],
+        notFound: [],
+      });
+    },
+  },
+  {
+    name: "tasks - a batch cut short after its ends should, when retried, report the sessions it ended as ended",
+    async run(ctx) {
+      const a = await open(ctx);
+      const b = await open(ctx, { user: { id: "u-2", login: "bob" } });
+      const c = await open(ctx, { user: { id: "u-3", login: "carol" } });
+      await ctx.ledger.terminate(TENANT, c.session.id);
+      const ids = [a.session.id, b.session.id, c.session.id];
+      await ctx.store.insertTask(
+        task({ payload: { ids }, status: "RUNNING", leaseOwner: "node-a", leaseExpiresAt: T0 + 1 }),
+      );
+      const change = { status: "REVOKED", endReason: "REVOKED", endedAt: T0, now: T0 } as const;
+      // The first try ended `a` and then its process died before anything else was written.
+      await ctx.store.endSessions(
+        TENANT,
+        { ids: [a.session.id] },
+        { ...change, endedBy: "task-1" },
+      );
+      const retried = await ctx.store.endTaskBatch(
+        TENANT,
+        "task-1",
+        { owner: "node-a", from: 0, ids, leaseExpiresAt: T0 + 50, updatedAt: T0 + 1 },
+        change,
+      );
+      expect(retried).toEqual({
+        ended: [
+          { id: a.session.id, userId: "u-1" },
+          { id: b.session.id, userId: "u-2" },
+        ],
+        alreadyEnded: [c.session.id],
+        notFound: [],
+      });
+    },
+  },
+  {
+    name: "terminate - a retry with the same endedBy should report its own earlier ends as ended, once",
+    async run(ctx) {
+      const a = await open(ctx);
+      const b = await open(ctx, { user: { id: "u-2", login: "bob" } });
+      const change = { status: "REVOKED", endReason: "REVOKED", endedAt: T0, now: T0 } as const;
+      await ctx.store.endSessions(TENANT, { ids: [a.session.id] }, { ...change, endedBy: "op-1" });
+      await ctx.store.endSessions(TENANT, { ids: [b.session.id] }, { ...change, endedBy: "op-2" });
+      const retry = await ctx.store.endSessions(
+        TENANT,
+        { ids: [a.session.id, b.session.id, a.session.id] },
+        { ...change, endedBy: "op-1" },
+      );
+      expect(retry).toEqual({
+        ended: [{ id: a.session.id, userId: "u-1" }],
+        alreadyEnded: [b.session.id, a.session.id],
+        notFound: [],
+      });
+      const plain = await ctx.store.endSessions(TENANT, { ids: [a.session.id] }, change);
+      expect(plain).toEqual({ ended: [], alreadyEnded: [a.session.id], notFound: [] });
+    },
+  },
+  {
+    name: "terminate - a user, filter or tenant target should not end a session created after the call's now",
+    async run(ctx) {
+      const early = await open(ctx);
+      ctx.clock.advance(MINUTE);
+      const late = await open(ctx);
+      const change = {
+        status: "REVOKED",
+        endReason: "REVOKED",
+        endedAt: T0 + 1,
+        now: T0 + 1,
+      } as const;
+      const targets = [
+        { all: true as const },
+        { userId: "u-1" },
+        {
+          filter: {
+            kind: "compare",
+            field: "client_type",
+            op: "EQ",
+            value: { kind: "text", value: "UI" },
+          } as const,
+        },
+      ];
+      for (const target of targets) {
+        const outcome = await ctx.store.endSessions(TENANT, target, change);
+        expect(outcome.ended.map((ended) => ended.id)).toEqual(
+          target === targets[0] ? [early.session.id] : [],
+        );
+      }
+      expect((await ctx.store.findSession(TENANT, late.session.id))?.status).toBe("ACTIVE");
     },
   },
 ];

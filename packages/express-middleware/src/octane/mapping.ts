@@ -4,12 +4,12 @@
  * references (`user`) are nested entities.
  */
 import type {
-  BackgroundTask,
   ProjectedField,
   Projection,
   Session,
   SessionGroup,
   SessionUser,
+  TaskView,
   TerminationResult,
   UserFieldName,
 } from "@session-ledger/core";
@@ -210,7 +210,7 @@ export type TaskField = (typeof TASK_FIELDS)[number];
  * `ended` (revoked now), `already_ended`, `not_found` (unknown, or of another space — the two
  * are not told apart, so nothing leaks about other spaces) and `failed`.
  */
-export function taskEntity(task: BackgroundTask, fields: readonly TaskField[]): OctaneEntity {
+export function taskEntity(task: TaskView, fields: readonly TaskField[]): OctaneEntity {
   const entity: OctaneEntity = { type: "background_task", id: task.id };
   for (const field of fields) {
     switch (field) {
@@ -235,9 +235,8 @@ export function taskEntity(task: BackgroundTask, fields: readonly TaskField[]): 
   return entity;
 }
 
-function taskResult(result: unknown): OctaneValue {
-  if (result === null || typeof result !== "object") return null;
-  const r = result as TerminationResult;
+function taskResult(r: TerminationResult | null): OctaneValue {
+  if (r === null) return null;
   return {
     total: r.total,
     processed: r.processed,

@@ -146,15 +146,15 @@ describe("terminate as a background task", () => {
     expect((await t.ledger.get("1001", b!))?.status).toBe("LOGGED_OUT");
   });
 
-  it("should end FAILED with what was done and the failed ids when the store fails mid-way", async () => {
+  it("should end FAILED with what was done and the ids not done when the store fails mid-way", async () => {
     let calls = 0;
     const t = await app({
       batchSize: 3,
       runnerLedger: (ledger): SessionLedger => ({
         ...ledger,
-        async terminateSessions(tenantId, ids) {
+        async terminateTaskBatch(tenantId, taskId, batch) {
           if (++calls === 2) throw new StorageError("the disk is full");
-          return ledger.terminateSessions(tenantId, ids);
+          return ledger.terminateTaskBatch(tenantId, taskId, batch);
         },
       }),
     });
@@ -169,9 +169,9 @@ describe("terminate as a background task", () => {
     expect(res.task.status).toBe("FAILED");
     expect(res.task.result).toMatchObject({
       total: 7,
-      processed: 6,
+      processed: 3,
       ended: ids.slice(0, 3),
-      failed: ids.slice(3, 6),
+      failed: ids.slice(3),
     });
     const full = await request(t.app)
       .get("/api/shared_spaces/1001/background_tasks")
