@@ -1,8 +1,8 @@
-import { performance } from "node:perf_hooks";
 import { nanoid } from "nanoid";
 import { SessionLedgerError } from "../errors.js";
 import { type BackgroundTask, TaskStatus } from "../model/task.js";
 import { requireId, requireIdList } from "./arguments.js";
+import { createBatchSizer, yieldToEventLoop } from "./batch-sizer.js";
 import type { SessionLedger } from "./ledger.js";
 
 export const TERMINATE_TASK = "terminate_sessions";
@@ -31,8 +31,8 @@ export interface TaskRunnerOptions {
   pollMs?: number;
   /**
    * Sessions ended per batch. By default each batch is sized so that it keeps the host's thread
-   * busy for about {@link SLICE_MS} ms (an embedded store works on the host's thread), and the
-   * runner yields to the event loop between batches.
+   * busy for about 4 ms (an embedded store works on the host's thread), and the runner yields
+   * to the event loop between batches.
    */
   batchSize?: number;
   /** Receives errors the poll loop could not attribute to a task. @default console.error */
@@ -40,38 +40,6 @@ export interface TaskRunnerOptions {
 }
 
 const MAX_TERMINATION_IDS = 100_000;
-/** The host-thread time one batch aims at: short enough that the host's users never notice. */
-export const SLICE_MS = 4;
-const MIN_BATCH = 50;
-const MAX_BATCH = 5000;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/**
- * Sizes batches by the time they keep this thread busy (event-loop active time, so the wait
- * for a networked store's reply does not count): each next batch aims at `SLICE_MS`, growing
- * at most twofold at a time.
- */
-function createBatchSizer(fixed: number | undefined) {
-  let size = fixed ?? 200;
-  return {
-    get size() {
-      return size;
-    },
-    /** Times one batch and adjusts the next one's size from it. */
-    async measure<T>(items: number, work: () => Promise<T>): Promise<T> {
-      const start = performance.eventLoopUtilization();
-      const result = await work();
-      if (fixed === undefined && items === size) {
-        const activeMs = performance.eventLoopUtilization(start).active;
-        const fitting = activeMs > 0 ? (size * SLICE_MS) / activeMs : size * 2;
-        size = Math.round(Math.min(MAX_BATCH, Math.max(MIN_BATCH, Math.min(fitting, size * 2))));
-      }
-      return result;
-    },
-  };
-}
-
 /**
  * Runs persisted background tasks (bulk terminations) so a request can return at once and a
  * restart never leaves a task stuck. Each batch's ends, its per-id outcome and the task's
@@ -131,7 +99,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
 
   async function runTermination(task: BackgroundTask): Promise<void> {
     const { ids } = task.payload as { ids: string[] };
-    const sizer = createBatchSizer(options.batchSize);
+    const sizer = createBatchSizer({ fixed: options.batchSize, initial: 200, max: 5000 });
     let progress = task.progress;
     while (progress < ids.length) {
       if (stopping) {
