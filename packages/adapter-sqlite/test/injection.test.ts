@@ -99,7 +99,9 @@ describe("injection: every input is bound or rejected, and the table stays intac
       .get() as { n: number };
     expect(n).toBe(seeded);
     const tables = fixture.database
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      )
       .all()
       .map((row) => (row as { name: string }).name);
     expect(tables).toEqual([

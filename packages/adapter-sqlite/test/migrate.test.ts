@@ -35,6 +35,8 @@ describe("migrations", () => {
       "session_ledger_sessions",
       "session_ledger_task_outcomes",
       "session_ledger_tasks",
+      "sqlite_stat1",
+      "sqlite_stat4",
     ]);
     expect(names(database, "index")).toEqual([
       "session_ledger_sessions_ended",
@@ -75,6 +77,42 @@ describe("migrations", () => {
     expect(await a.countSessions("t", null, Date.now())).toBe(1);
     expect(await b.countSessions("t", null, Date.now())).toBe(0);
     database.close();
+  });
+
+  it("seeds the planner's statistics for the sessions table, but never over measured ones", async () => {
+    const stats = (database: Database.Database) =>
+      database
+        .prepare("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'session_ledger_sessions'")
+        .all() as { idx: string; stat: string }[];
+    const fresh = new Database(databaseFile());
+    await createSqliteStore({ database: fresh }).migrate();
+    expect(stats(fresh)).toContainEqual({
+      idx: "session_ledger_sessions_open_activity",
+      stat: "50000 5000 2 1 1",
+    });
+    fresh.close();
+
+    // A host that analysed its table before upgrading keeps what ANALYZE measured.
+    const analysed = new Database(databaseFile());
+    const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database: analysed }) });
+    for (const statement of [
+      migrationsTableStatement("session_ledger_"),
+      ...MIGRATIONS[0]!.statements("session_ledger_"),
+    ]) {
+      analysed.prepare(statement.compile(kysely).sql).run();
+    }
+    analysed.prepare("INSERT INTO session_ledger_migrations VALUES (1, 'v1', 0)").run();
+    analysed
+      .prepare(
+        `INSERT INTO session_ledger_sessions (tenant_id, id, user_id, user_login, client_type, access_type, status, created_at, last_activity_at, expires_at, absolute_expires_at, secret_hash)
+         VALUES ('t', 'a', 'u', 'u', 'UI', 'UI', 'ACTIVE', 1, 1, 2, 3, 'h')`,
+      )
+      .run();
+    analysed.prepare("ANALYZE").run();
+    const measured = stats(analysed);
+    await createSqliteStore({ database: analysed }).migrate();
+    expect(stats(analysed)).toEqual(measured);
+    analysed.close();
   });
 
   it("carries a version-1 task's progress and result over to version 2", async () => {

@@ -3,7 +3,13 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqliteStore, type SqliteSessionStore } from "../src/index.js";
 import { temporaryDirectory } from "./fixture.js";
-import { type ExecutedStatement, recordingDatabase } from "./recording-database.js";
+import {
+  type ExecutedStatement,
+  expectIndexed as expectIndexedOn,
+  type PlannedStatement,
+  plansOf as planStatements,
+  recordingDatabase,
+} from "./recording-database.js";
 
 const T0 = Date.UTC(2026, 0, 1);
 const TABLE = "session_ledger_sessions";
@@ -57,38 +63,14 @@ describe("query plans: the main query shapes read through an index", () => {
   });
 
   /** Runs `work` and returns SQLite's plan for each statement it executed. */
-  async function plansOf(work: () => Promise<unknown>): Promise<{ sql: string; plan: string[] }[]> {
+  async function plansOf(work: () => Promise<unknown>): Promise<PlannedStatement[]> {
     const from = executed.length;
     await work();
-    return executed
-      .slice(from)
-      .filter(({ sql }) => !/^(BEGIN|COMMIT|ROLLBACK)/.test(sql))
-      .map(({ sql, parameters }) => ({
-        sql,
-        plan: (
-          raw.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(parameters) as { detail: string }[]
-        ).map((row) => row.detail),
-      }))
-      .map((planned) => {
-        // SHOW_PLANS=1 prints every plan, to read what an index change did.
-        if (process.env.SHOW_PLANS) console.info(`${planned.sql}\n  ${planned.plan.join("\n  ")}`);
-        return planned;
-      });
+    return planStatements(raw, executed.slice(from));
   }
 
-  /** Every access to the sessions table is a SEARCH through the named index. */
-  function expectIndexed(plans: { sql: string; plan: string[] }[], index: string) {
-    expect(plans.length).toBeGreaterThan(0);
-    for (const { sql, plan } of plans) {
-      const onTable = plan.filter(
-        (line) => line.includes(` ${TABLE} `) || line.endsWith(` ${TABLE}`),
-      );
-      const context = `${sql}\n${plan.join("\n")}`;
-      expect(onTable.length, context).toBeGreaterThan(0);
-      for (const line of onTable) expect(line, context).toMatch(/^SEARCH /);
-      expect(plan.join("\n"), context).toContain(index);
-    }
-  }
+  const expectIndexed = (plans: PlannedStatement[], index: string) =>
+    expectIndexedOn(plans, TABLE, index);
 
   const now = T0 + 2_000_000;
 
