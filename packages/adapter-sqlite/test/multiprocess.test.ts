@@ -1,12 +1,11 @@
 import { fork } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createSessionLedger } from "@session-ledger/core";
 import Database from "better-sqlite3";
-import { build } from "tsup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqliteStore } from "../src/index.js";
+import { bundleScript } from "./bundle-script.js";
 import { temporaryDirectory } from "./fixture.js";
 import { CAP, TENANT, type WorkerReport } from "./multiprocess-shared.js";
 
@@ -14,35 +13,6 @@ import { CAP, TENANT, type WorkerReport } from "./multiprocess-shared.js";
 const DURATION_MS = Number(process.env.SQLITE_MULTIPROCESS_MS ?? 10_000);
 const WORKERS = 4;
 const here = dirname(fileURLToPath(import.meta.url));
-
-/**
- * The worker is bundled from the TypeScript source (core included) into one .mjs next to the
- * package's node_modules, so it runs on plain node without a prior `pnpm build` and never on a
- * stale dist. better-sqlite3 stays external: it is a native module.
- */
-async function bundleWorker(): Promise<string> {
-  const outDir = join(here, "..", "node_modules", ".cache", "multiprocess-worker");
-  mkdirSync(outDir, { recursive: true });
-  await build({
-    entry: { worker: join(here, "multiprocess-worker.ts") },
-    outDir,
-    format: ["esm"],
-    platform: "node",
-    target: "node20",
-    config: false,
-    silent: true,
-    dts: false,
-    sourcemap: false,
-    clean: false,
-    outExtension: () => ({ js: ".mjs" }),
-    external: ["better-sqlite3"],
-    noExternal: [/^(?!better-sqlite3)/],
-    esbuildOptions(options) {
-      options.conditions = ["@session-ledger/source"];
-    },
-  });
-  return join(outDir, "worker.mjs");
-}
 
 function runWorker(
   script: string,
@@ -68,7 +38,7 @@ function runWorker(
 
 let script: string;
 beforeAll(async () => {
-  script = await bundleWorker();
+  script = await bundleScript(join(here, "multiprocess-worker.ts"), "multiprocess-worker");
 }, 120_000);
 
 describe("four processes migrating one fresh database file at once", () => {
