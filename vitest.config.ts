@@ -10,6 +10,7 @@ const alias = [
     find: /^@session-ledger\/core\/testing$/,
     replacement: source("packages/core/src/testing/index.ts"),
   },
+  { find: /^@session-ledger\/core\/store$/, replacement: source("packages/core/src/store.ts") },
   { find: /^@session-ledger\/core$/, replacement: source("packages/core/src/index.ts") },
   {
     find: /^@session-ledger\/sqlite$/,

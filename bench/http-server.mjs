@@ -16,7 +16,7 @@ async function main() {
   const store = lib.createSqliteStore({ database });
   const ledger = lib.createSessionLedger({ store, clock: () => NOW, cursorSecret: "bench" });
   // Only read routes are measured: the runner is there because the router needs one.
-  const taskRunner = lib.createTaskRunner({ ledger });
+  const taskRunner = lib.createTaskRunner({ ledger, store });
   const authenticate = lib.apiKeyAuthenticator({
     keys: { [API_KEY]: { id: "bench", tenants: "*", permissions: ["sessions:read"] } },
   });

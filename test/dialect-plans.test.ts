@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createSessionLedger, createTaskRunner, type SessionRecord } from "@session-ledger/core";
+import { createSessionLedger, createTaskRunner } from "@session-ledger/core";
+import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
 import {
   apiKeyAuthenticator,
@@ -77,7 +78,9 @@ beforeAll(async () => {
   });
   const tenant = () => TENANT;
   app = express();
-  app.use(createOctaneRouter({ ledger, taskRunner: createTaskRunner({ ledger }), authenticate }));
+  app.use(
+    createOctaneRouter({ ledger, taskRunner: createTaskRunner({ ledger, store }), authenticate }),
+  );
   app.use(createCogniteRouter({ ledger, authenticate, tenantForOrg: (org) => org.slice(6) }));
   app.use(createLogScaleRouter({ ledger, authenticate, organization: tenant }));
   app.use(createFormalRouter({ ledger, authenticate, tenant }));

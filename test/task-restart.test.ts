@@ -19,6 +19,7 @@ async function server(store: SessionStore, owner: string) {
   const ledger = createSessionLedger({ store });
   const runner = createTaskRunner({
     ledger,
+    store,
     owner,
     leaseMs: 300,
     batchSize: 100,

@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts", "testing/index": "src/testing/index.ts" },
+  entry: { index: "src/index.ts", store: "src/store.ts", "testing/index": "src/testing/index.ts" },
   format: ["esm", "cjs"],
   // tsc --build owns the composite project; the bundled declarations are a plain emit.
   dts: { compilerOptions: { composite: false, incremental: false } },

@@ -6,17 +6,19 @@
 import {
   type BackgroundTask,
   END_REASONS,
-  type EndChange,
   type EndReason,
-  type OpenSessionPatch,
   SESSION_STATUSES,
-  type SessionRecord,
-  type TaskCondition,
-  type TaskPatch,
   TaskStatus,
   type TenantPolicy,
   ValidationError,
 } from "@session-ledger/core";
+import type {
+  EndChange,
+  OpenSessionPatch,
+  SessionRecord,
+  TaskCondition,
+  TaskPatch,
+} from "@session-ledger/core/store";
 
 const TASK_STATUSES: readonly string[] = Object.values(TaskStatus);
 

@@ -1,4 +1,4 @@
-import { foldCase, matchesPattern } from "@session-ledger/core";
+import { foldCase, matchesPattern } from "@session-ledger/core/store";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileFilter, compileSort, groupStages, patternSource } from "./compile-filter.js";

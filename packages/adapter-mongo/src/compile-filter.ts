@@ -13,23 +13,25 @@
  */
 import {
   type CompareOp,
-  compareCodePoints,
   EndReason,
-  FIELDS,
-  type FieldDef,
   type FieldName,
   type Filter,
   type FilterValue,
+  SESSION_STATUSES,
+  SessionStatus,
+  type SortKey,
+  ValidationError,
+} from "@session-ledger/core";
+import {
+  compareCodePoints,
+  FIELDS,
+  type FieldDef,
   foldCase,
   ipSortKey,
   type KeysetPosition,
   matchesPattern,
-  SESSION_STATUSES,
-  SessionStatus,
-  type SortKey,
   type SortValue,
-  ValidationError,
-} from "@session-ledger/core";
+} from "@session-ledger/core/store";
 import type { Document } from "mongodb";
 import { requireText, requireTime } from "./boundary.js";
 

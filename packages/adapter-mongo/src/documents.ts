@@ -5,16 +5,14 @@
  * (`$toLower`, collations, regex `i`) fold more than the reference's ASCII-only rule.
  * Every field is always written, null when empty, so "missing" never differs from "null".
  */
-import {
-  type BackgroundTask,
-  type EndReason,
-  foldCase,
-  ipSortKey,
-  type SessionRecord,
-  type SessionStatus,
-  type TaskStatus,
-  type TenantPolicy,
+import type {
+  BackgroundTask,
+  EndReason,
+  SessionStatus,
+  TaskStatus,
+  TenantPolicy,
 } from "@session-ledger/core";
+import { foldCase, ipSortKey, type SessionRecord } from "@session-ledger/core/store";
 import { decodeJson, encodeJson } from "./boundary.js";
 
 /** The shadow keys: what text and IP filters and sorts compare. */

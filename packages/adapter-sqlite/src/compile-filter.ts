@@ -1,7 +1,9 @@
 /**
  * The compiler from the query AST to SQL: the field catalog mapped to columns, filters,
  * sort keys and keyset positions. Every value becomes a bound parameter; the only SQL text
- * produced here is fixed (column names from the switch below, operators from fixed tables).
+ * produced here is fixed (column names from the map below, operators from a fixed table). The
+ * filters arrive checked by the core, which also walks them (`walkFilter`): this file only
+ * translates.
  *
  * It reproduces `listing/evaluate.ts` and `listing/order.ts` of the core exactly:
  * - two-valued logic: every condition evaluates to 0 or 1, never NULL, so `NOT` is safe;
@@ -12,18 +14,17 @@
  *   open row reads EXPIRED without a sweep;
  * - NULL sorts lowest, which is SQLite's own rule (first ascending, last descending).
  */
+import { type SortKey, ValidationError } from "@session-ledger/core";
 import {
+  type CheckedFilter,
+  type CompareOp,
   type FieldName,
-  type Filter,
-  type FilterValue,
-  fieldDef,
-  foldCase,
-  ipSortKey,
+  type FilterVisitor,
   type KeysetPosition,
-  type SortKey,
+  type Operand,
   type SortValue,
-  ValidationError,
-} from "@session-ledger/core";
+  walkFilter,
+} from "@session-ledger/core/store";
 import { type RawBuilder, type SqlBool, sql } from "kysely";
 
 type Expr = RawBuilder<unknown>;
@@ -31,8 +32,6 @@ export type Condition = RawBuilder<SqlBool>;
 
 const TRUE: Condition = sql<SqlBool>`1`;
 const FALSE: Condition = sql<SqlBool>`0`;
-/** Deeper filters are refused before SQLite's own expression-depth limit (1000) is near. */
-const MAX_FILTER_DEPTH = 128;
 
 /** How a field's values compare: exactly, ASCII-folded, by IP key, or as numbers. */
 type Comparison = "exact" | "text" | "ip" | "time";
@@ -53,12 +52,6 @@ const column = (name: string): Expr => sql.ref(name);
 const exact = (name: string, nullable = false): FieldSql => {
   const ref = column(name);
   return { comparison: "exact", nullable, value: ref, compared: ref, sortKey: ref };
-};
-
-const text = (name: string, nullable = false): FieldSql => {
-  const ref = column(name);
-  const folded = sql`lower(${ref})`;
-  return { comparison: "text", nullable, value: ref, compared: folded, sortKey: folded };
 };
 
 const ip = (name: string, keyName: string): FieldSql => {
@@ -82,81 +75,81 @@ const computed = (comparison: Comparison, expr: Expr, nullable: boolean): FieldS
   sortKey: expr,
 });
 
-const describe = (value: unknown) => JSON.stringify(value) ?? String(value);
-
-const invalid = (message: string, target = "filter") => new ValidationError(message, { target });
-
 /** A stored open row whose deadline has passed reads as ended at `now`. */
 const lapsedAt = (now: number): Condition =>
   sql<SqlBool>`(ended_at IS NULL AND expires_at <= ${now})`;
 
-/** The SQL for a catalog field, with `now`-dependent fields resolved at `now`. */
+const text = (name: string, nullable = false): FieldSql => {
+  const ref = column(name);
+  const folded = sql`lower(${ref})`;
+  return { comparison: "text", nullable, value: ref, compared: folded, sortKey: folded };
+};
+
+/**
+ * Every catalog field as SQL, with `now`-dependent fields resolved at `now`. Typed against the
+ * catalog: a field added to the core's catalog does not compile until it is mapped here.
+ */
+const COLUMNS = {
+  id: () => exact("id"),
+  session_identifier: () => exact("session_identifier", true),
+  client_type: () => text("client_type"),
+  access_type: () => text("access_type"),
+  client_ip: () => ip("client_ip", "client_ip_key"),
+  server_ip: () => ip("server_ip", "server_ip_key"),
+  user_agent: () => text("user_agent", true),
+  browser: () => text("browser", true),
+  os: () => text("os", true),
+  device: () => text("device", true),
+  city: () => text("city", true),
+  country: () => text("country", true),
+  license_edition: () => text("license_edition", true),
+  status: (now) =>
+    computed("exact", sql`(CASE WHEN ${lapsedAt(now)} THEN 'EXPIRED' ELSE status END)`, false),
+  end_reason: (now) =>
+    computed(
+      "exact",
+      sql`(CASE WHEN ${lapsedAt(now)} THEN (CASE WHEN expires_at >= absolute_expires_at THEN 'MAX_LIFETIME' ELSE 'IDLE_TIMEOUT' END) ELSE end_reason END)`,
+      true,
+    ),
+  creation_time: () => time(column("created_at")),
+  last_activity_time: () => time(column("last_activity_at")),
+  expired_at: () => time(column("expires_at")),
+  absolute_expiry_time: () => time(column("absolute_expires_at")),
+  end_time: (now) =>
+    time(sql`(CASE WHEN ${lapsedAt(now)} THEN expires_at ELSE ended_at END)`, true),
+  // Filters and groups see the user id; the order is the folded login.
+  user: () => ({ ...exact("user_id"), sortKey: sql`lower(user_login)` }),
+  "user.id": () => exact("user_id"),
+  "user.login": () => text("user_login"),
+  "user.full_name": () => text("user_full_name", true),
+  "user.email": () => text("user_email", true),
+} satisfies Record<FieldName, (now: number) => FieldSql>;
+
+/**
+ * The SQL for a catalog field, with `now`-dependent fields resolved at `now`. Names arrive
+ * checked; the own-property test only keeps a stray name from reaching the object's prototype.
+ */
 export function fieldSql(field: FieldName, now: number): FieldSql {
-  switch (field) {
-    case "id":
-      return exact("id");
-    case "session_identifier":
-      return exact("session_identifier", true);
-    case "client_type":
-      return text("client_type");
-    case "access_type":
-      return text("access_type");
-    case "client_ip":
-      return ip("client_ip", "client_ip_key");
-    case "server_ip":
-      return ip("server_ip", "server_ip_key");
-    case "user_agent":
-    case "browser":
-    case "os":
-    case "device":
-    case "city":
-    case "country":
-    case "license_edition":
-      return text(field, true);
-    case "status":
-      return computed(
-        "exact",
-        sql`(CASE WHEN ${lapsedAt(now)} THEN 'EXPIRED' ELSE status END)`,
-        false,
-      );
-    case "end_reason":
-      return computed(
-        "exact",
-        sql`(CASE WHEN ${lapsedAt(now)} THEN (CASE WHEN expires_at >= absolute_expires_at THEN 'MAX_LIFETIME' ELSE 'IDLE_TIMEOUT' END) ELSE end_reason END)`,
-        true,
-      );
-    case "creation_time":
-      return time(column("created_at"));
-    case "last_activity_time":
-      return time(column("last_activity_at"));
-    case "expired_at":
-      return time(column("expires_at"));
-    case "absolute_expiry_time":
-      return time(column("absolute_expires_at"));
-    case "end_time":
-      return time(sql`(CASE WHEN ${lapsedAt(now)} THEN expires_at ELSE ended_at END)`, true);
-    case "user":
-      // Filters and groups see the user id; the order is the folded login.
-      return { ...exact("user_id"), sortKey: sql`lower(user_login)` };
-    case "user.id":
-      return exact("user_id");
-    case "user.login":
-      return text("user_login");
-    case "user.full_name":
-      return text("user_full_name", true);
-    case "user.email":
-      return text("user_email", true);
-    default:
-      throw invalid(`unknown field ${describe(field)}`, "field");
+  if (!Object.hasOwn(COLUMNS, field)) {
+    throw new ValidationError(`unknown field '${String(field).slice(0, 40)}'`, { target: "field" });
   }
+  return COLUMNS[field](now);
 }
+
+const OPERATORS: Record<CompareOp, string> = { EQ: "=", LT: "<", GT: ">", LE: "<=", GE: ">=" };
+
+/** A comparison that is false, not NULL, when the field is missing. */
+const present = (field: FieldSql, condition: Condition): Condition =>
+  field.nullable ? sql<SqlBool>`(${field.value} IS NOT NULL AND ${condition})` : condition;
+
+const escapeLike = (part: string) => part.replace(/[\\%_]/g, "\\$&");
 
 /**
  * `status EQ '…'` spelled out on the stored columns, equal to comparing the effective status
  * but in a form indexes serve: `ended_at IS NULL` selects the partial indexes on open rows
  * (LogScale's default listing is the open sessions by last activity).
  */
-function statusIs(status: string, now: number): Condition {
+function statusIs(status: Operand, now: number): Condition {
   const lapsed = lapsedAt(now);
   switch (status) {
     case "ACTIVE":
@@ -166,96 +159,6 @@ function statusIs(status: string, now: number): Condition {
     default:
       return sql<SqlBool>`(status = ${status} AND NOT ${lapsed})`;
   }
-}
-
-const OPERATORS = { EQ: "=", LT: "<", GT: ">", LE: "<=", GE: ">=" } as const;
-
-function operator(op: unknown): string {
-  if (typeof op !== "string" || !Object.hasOwn(OPERATORS, op)) {
-    throw invalid(`unknown comparison operator ${describe(op)}`);
-  }
-  return OPERATORS[op as keyof typeof OPERATORS];
-}
-
-function requireValue(value: unknown): FilterValue {
-  const candidate = value as FilterValue | null;
-  const ok =
-    candidate !== null &&
-    typeof candidate === "object" &&
-    (candidate.kind === "null" ||
-      (candidate.kind === "text" && typeof candidate.value === "string") ||
-      (candidate.kind === "time" && typeof candidate.value === "number") ||
-      (candidate.kind === "pattern" &&
-        Array.isArray(candidate.parts) &&
-        candidate.parts.length >= 2 &&
-        candidate.parts.every((part) => typeof part === "string")));
-  if (!ok) throw invalid(`malformed filter value ${describe(value)}`);
-  return candidate as FilterValue;
-}
-
-/** A comparison that is false, not NULL, when the field is missing. */
-const present = (field: FieldSql, condition: Condition): Condition =>
-  field.nullable ? sql<SqlBool>`(${field.value} IS NOT NULL AND ${condition})` : condition;
-
-/** A query string moved into the space the field compares in. */
-function comparable(field: FieldSql, textValue: string): string {
-  if (field.comparison === "text") return foldCase(textValue);
-  if (field.comparison === "ip") return ipSortKey(textValue);
-  return textValue;
-}
-
-const escapeLike = (part: string) => part.replace(/[\\%_]/g, "\\$&");
-
-/** An anchored, ASCII-case-insensitive wildcard match; `%`, `_` and `\` match literally. */
-function pattern(field: FieldSql, parts: readonly string[]): Condition {
-  const like = parts.map((part) => escapeLike(foldCase(part))).join("%");
-  const subject = field.comparison === "time" ? sql`CAST(${field.value} AS TEXT)` : field.value;
-  return present(field, sql<SqlBool>`(lower(${subject}) LIKE ${like} ESCAPE '\\')`);
-}
-
-/** A time compared with a non-number orders after it (the reference compares with NaN). */
-const isTimeValue = (value: FilterValue): value is { kind: "time"; value: number } =>
-  value.kind === "time" && !Number.isNaN(value.value);
-
-function compare(field: FieldSql, op: unknown, rawValue: unknown): Condition {
-  const symbol = operator(op);
-  const value = requireValue(rawValue);
-  if (value.kind === "null") return op === "EQ" ? sql<SqlBool>`(${field.value} IS NULL)` : FALSE;
-  if (value.kind === "pattern") return op === "EQ" ? pattern(field, value.parts) : FALSE;
-  if (field.comparison === "time") {
-    if (!isTimeValue(value)) {
-      return op === "GT" || op === "GE" ? present(field, TRUE) : FALSE;
-    }
-    return present(field, sql<SqlBool>`(${field.compared} ${sql.raw(symbol)} ${value.value})`);
-  }
-  const expected = comparable(field, value.kind === "text" ? value.value : String(value.value));
-  return present(field, sql<SqlBool>`(${field.compared} ${sql.raw(symbol)} ${expected})`);
-}
-
-function within(field: FieldSql, rawValues: unknown): Condition {
-  if (!Array.isArray(rawValues)) throw invalid("IN needs a list of values");
-  const values = rawValues.map(requireValue);
-  const conditions: Condition[] = [];
-  if (values.some((value) => value.kind === "null")) {
-    conditions.push(sql<SqlBool>`(${field.value} IS NULL)`);
-  }
-  for (const value of values) {
-    if (value.kind === "pattern") conditions.push(pattern(field, value.parts));
-  }
-  // Plain members become one `IN (…)` list: a long list must not become a deep OR tree.
-  const members: (string | number)[] = [];
-  for (const value of values) {
-    if (value.kind === "null" || value.kind === "pattern") continue;
-    if (field.comparison === "time") {
-      if (isTimeValue(value)) members.push(value.value);
-    } else {
-      members.push(comparable(field, value.kind === "text" ? value.value : String(value.value)));
-    }
-  }
-  if (members.length > 0) {
-    conditions.push(present(field, sql<SqlBool>`(${field.compared} IN (${sql.join(members)}))`));
-  }
-  return balanced(conditions, "OR");
 }
 
 /** Joins conditions as a balanced tree, so depth grows with log n, not n. */
@@ -268,42 +171,33 @@ function balanced(conditions: readonly Condition[], joiner: "AND" | "OR"): Condi
   return sql<SqlBool>`(${left} ${sql.raw(joiner)} ${right})`;
 }
 
-function compileNode(filter: Filter, now: number, depth: number): Condition {
-  if (depth > MAX_FILTER_DEPTH) throw invalid(`filter is nested deeper than ${MAX_FILTER_DEPTH}`);
-  if (filter === null || typeof filter !== "object") throw invalid("malformed filter node");
-  const items = (list: unknown) => {
-    if (!Array.isArray(list)) throw invalid(`'${filter.kind}' needs a list of filters`);
-    return list.map((item: Filter) => compileNode(item, now, depth + 1));
+/** The SQL for each part of a checked filter: the store's translation of the core's walk. */
+function visitorAt(now: number): FilterVisitor<Condition> {
+  return {
+    and: (items) => balanced(items, "AND"),
+    or: (items) => balanced(items, "OR"),
+    not: (item) => sql<SqlBool>`(NOT ${item})`,
+    compare(def, op, value) {
+      if (def.name === "status" && op === "EQ") return statusIs(value, now);
+      const field = fieldSql(def.name, now);
+      return present(field, sql<SqlBool>`(${field.compared} ${sql.raw(OPERATORS[op])} ${value})`);
+    },
+    isNull: (def) => sql<SqlBool>`(${fieldSql(def.name, now).value} IS NULL)`,
+    matches(def, parts) {
+      const field = fieldSql(def.name, now);
+      const like = parts.map(escapeLike).join("%");
+      return present(field, sql<SqlBool>`(lower(${field.value}) LIKE ${like} ESCAPE '\\')`);
+    },
+    oneOf(def, values) {
+      const field = fieldSql(def.name, now);
+      return present(field, sql<SqlBool>`(${field.compared} IN (${sql.join([...values])}))`);
+    },
   };
-  switch (filter.kind) {
-    case "and":
-      return balanced(items(filter.items), "AND");
-    case "or":
-      return balanced(items(filter.items), "OR");
-    case "not":
-      return sql<SqlBool>`(NOT ${compileNode(filter.item, now, depth + 1)})`;
-    case "user":
-      // A cross-filter on the same row: structure for the printer, not a join.
-      return compileNode(filter.filter, now, depth + 1);
-    case "compare":
-      if (filter.field === "status" && filter.op === "EQ" && filter.value?.kind === "text") {
-        return statusIs(filter.value.value, now);
-      }
-      return compare(fieldSql(filter.field, now), filter.op, filter.value);
-    case "in":
-      return within(fieldSql(filter.field, now), filter.values);
-    case "between": {
-      const field = fieldSql(filter.field, now);
-      return balanced([compare(field, "GE", filter.low), compare(field, "LE", filter.high)], "AND");
-    }
-    default:
-      throw invalid(`unknown filter kind ${describe((filter as { kind: unknown }).kind)}`);
-  }
 }
 
-/** The WHERE condition for a filter at `now`; `null` matches every row. */
-export function compileFilter(filter: Filter | null, now: number): Condition {
-  return filter === null ? TRUE : compileNode(filter, now, 0);
+/** The WHERE condition for a checked filter at `now`; `null` matches every row. */
+export function compileFilter(filter: CheckedFilter | null, now: number): Condition {
+  return filter === null ? TRUE : walkFilter(filter, visitorAt(now));
 }
 
 export interface OrderKey {
@@ -318,18 +212,9 @@ export interface OrderKey {
  * an `id` key are dropped: ids are unique in a tenant, so they can never decide an order.
  */
 export function orderKeys(sort: readonly SortKey[], now: number): OrderKey[] {
-  if (!Array.isArray(sort)) throw invalid("sort must be a list of sort keys", "sort");
   const keys: OrderKey[] = [];
-  for (const key of sort as readonly SortKey[]) {
-    if (key === null || typeof key !== "object") throw invalid("malformed sort key", "sort");
-    if (key.direction !== "asc" && key.direction !== "desc") {
-      throw invalid(
-        `sort direction must be 'asc' or 'desc', got ${describe(key.direction)}`,
-        "sort",
-      );
-    }
+  for (const key of sort) {
     const field = fieldSql(key.field, now);
-    if (!fieldDef(key.field).sortable) throw invalid(`cannot sort by '${key.field}'`, "sort");
     keys.push({
       direction: key.direction,
       expr: field.sortKey,

@@ -3,8 +3,8 @@
  * touch, ends by id, user, filter or tenant, the sweep and retention. Every write that must
  * not race is one conditional statement or one IMMEDIATE transaction.
  */
+import { ConflictError, type SessionStore, ValidationError } from "@session-ledger/core";
 import {
-  ConflictError,
   compareCodePoints,
   type EndChange,
   type EndedSession,
@@ -14,11 +14,9 @@ import {
   type InsertOutcome,
   type OpenSessionPatch,
   type SessionRecord,
-  type SessionStore,
   type TaskBatch,
   type UserSessionCap,
-  ValidationError,
-} from "@session-ledger/core";
+} from "@session-ledger/core/store";
 import { type CompiledQuery, type SqlBool, sql } from "kysely";
 import { optionalInstant, requireCount, requireInstant, requireString } from "./arguments.js";
 import { type Condition, compileFilter } from "./compile-filter.js";

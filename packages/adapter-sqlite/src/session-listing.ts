@@ -2,23 +2,22 @@
  * The read side as SQL: pages, counts, groups and exports, each one statement over one
  * tenant, so nothing is filtered, sorted or counted in memory.
  */
+import type {
+  CheckedFilter,
+  FieldName,
+  GroupResult,
+  SessionGroup,
+  SessionStore,
+} from "@session-ledger/core";
 import {
   effectiveSession,
-  type FieldName,
-  type Filter,
-  fieldDef,
   type GroupQuery,
-  type GroupResult,
   type KeysetPosition,
   keysetPositionOf,
   type ListQuery,
-  type SessionGroup,
-  type SessionStore,
   type StreamQuery,
-  ValidationError,
-} from "@session-ledger/core";
+} from "@session-ledger/core/store";
 import { type CompiledQuery, type Kysely, sql } from "kysely";
-import { requireCount, requireInstant } from "./arguments.js";
 import { compileAfter, compileFilter, fieldSql, orderKeys } from "./compile-filter.js";
 import { type LedgerTables, SESSION_READ_COLUMNS, type TableNames } from "./schema.js";
 import { fromSessionRow, type SessionReadRow } from "./session-row.js";
@@ -36,7 +35,7 @@ interface Builder {
 const matching = (
   { db, tables }: Builder,
   tenantId: string,
-  filter: Filter | null,
+  filter: CheckedFilter | null,
   now: number,
 ) => {
   const rows = db.selectFrom(tables.sessions).where("tenant_id", "=", tenantId);
@@ -50,15 +49,15 @@ function pageQuery(db: Builder, tenantId: string, page: ListQuery): CompiledQuer
   if (page.after !== undefined) query = query.where(compileAfter(keys, page.sort, page.after));
   for (const key of keys) query = query.orderBy(key.expr, key.direction);
   return query
-    .limit(requireCount("limit", page.limit, 1))
-    .offset(requireCount("offset", page.offset ?? 0, 0))
+    .limit(page.limit)
+    .offset(page.offset ?? 0)
     .compile();
 }
 
 function countQuery(
   db: Builder,
   tenantId: string,
-  filter: Filter | null,
+  filter: CheckedFilter | null,
   now: number,
 ): CompiledQuery {
   return matching(db, tenantId, filter, now).select(sql<number>`count(*)`.as("n")).compile();
@@ -79,9 +78,6 @@ interface GroupRow {
  */
 function groupQuery(db: Builder, tenantId: string, group: GroupQuery): CompiledQuery<GroupRow> {
   const field = fieldSql(group.field, group.now);
-  if (!fieldDef(group.field).groupable) {
-    throw new ValidationError(`cannot group by '${group.field}'`, { target: "group_by" });
-  }
   const rows = matching(db, tenantId, group.filter, group.now);
   const groups =
     group.field === "user"
@@ -111,7 +107,7 @@ function groupQuery(db: Builder, tenantId: string, group: GroupQuery): CompiledQ
     SELECT * FROM (
       SELECT 0, group_value, n, login, full_name FROM g
       ORDER BY n DESC, group_value ASC
-      LIMIT ${requireCount("limit", group.limit, 1)} OFFSET ${requireCount("offset", group.offset ?? 0, 0)}
+      LIMIT ${group.limit} OFFSET ${group.offset ?? 0}
     )
     ORDER BY is_total DESC, n DESC, value ASC`.compile(db.db);
 }
@@ -143,26 +139,22 @@ export function sessionListing({ db: kysely, reader, tables }: StoreContext): Se
   return {
     listSessions: (tenantId, query: ListQuery) =>
       guarded("listSessions", async () => {
-        requireInstant(query.now);
         return rows(pageQuery(db, tenantId, query));
       }),
 
     countSessions: (tenantId, filter, now) =>
       guarded("countSessions", async () => {
-        const [row] = await reader.all<{ n: number }>(
-          countQuery(db, tenantId, filter, requireInstant(now)),
-        );
+        const [row] = await reader.all<{ n: number }>(countQuery(db, tenantId, filter, now));
         return row?.n ?? 0;
       }),
 
     groupSessions: (tenantId, query: GroupQuery): Promise<GroupResult> =>
       guarded("groupSessions", async () => {
-        const group: GroupQuery = { ...query, now: requireInstant(query.now) };
-        return groupResult(await reader.all(groupQuery(db, tenantId, group)), query.field);
+        return groupResult(await reader.all(groupQuery(db, tenantId, query)), query.field);
       }),
 
     async *streamSessions(tenantId, query: StreamQuery) {
-      const now = requireInstant(query.now);
+      const { now } = query;
       // Batched keyset reads, not one long cursor: each batch is one short call to a reader (a
       // worker, or the host's connection), so a slow download never holds either. The next
       // batch is read while the consumer takes this one: one batch ahead, never more.

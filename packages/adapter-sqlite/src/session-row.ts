@@ -1,13 +1,12 @@
 /** Converts between `SessionRecord` and its row: times as integers, nested data as JSON. */
-import {
-  type BackgroundTask,
-  type ClientInfo,
-  type EndReason,
-  ipSortKey,
-  type SessionRecord,
-  type SessionStatus,
-  type TaskStatus,
+import type {
+  BackgroundTask,
+  ClientInfo,
+  EndReason,
+  SessionStatus,
+  TaskStatus,
 } from "@session-ledger/core";
+import { ipSortKey, type SessionRecord } from "@session-ledger/core/store";
 import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./schema.js";
 
 export type SessionRow = Pick<SessionsTable, (typeof SESSION_COLUMNS)[number]>;

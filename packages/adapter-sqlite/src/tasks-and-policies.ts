@@ -1,14 +1,8 @@
 /** Tenant policies and persisted background tasks: small tables, plain conditional writes. */
 
-import type {
-  BackgroundTask,
-  SessionStore,
-  TaskCondition,
-  TaskOutcome,
-  TaskPatch,
-  TenantPolicy,
-} from "@session-ledger/core";
+import type { BackgroundTask, SessionStore, TenantPolicy } from "@session-ledger/core";
 import { ConflictError } from "@session-ledger/core";
+import type { TaskCondition, TaskOutcome, TaskPatch } from "@session-ledger/core/store";
 import { type SqlBool, sql } from "kysely";
 import { requireCount, requireInstant } from "./arguments.js";
 import type { TasksTable } from "./schema.js";

@@ -5,7 +5,7 @@
  * the store compiles these two queries once (README, "Hot path"). Run it alone to read the
  * numbers: `pnpm vitest run --project sqlite hot-path`.
  */
-import type { SessionRecord } from "@session-ledger/core";
+import type { SessionRecord } from "@session-ledger/core/store";
 import { Kysely, SqliteDialect, sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { fileStore, type SqliteFixture } from "./fixture.js";

@@ -1,4 +1,5 @@
-import type { Filter, SessionRecord } from "@session-ledger/core";
+import { checkFilter } from "@session-ledger/core";
+import type { SessionRecord } from "@session-ledger/core/store";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqliteStore, type SqliteSessionStore } from "../src/index.js";
@@ -102,12 +103,12 @@ describe("query plans: the main query shapes read through an index", () => {
   });
 
   it("a creation-time range in the filter uses the creation index", async () => {
-    const filter: Filter = {
+    const filter = checkFilter({
       kind: "between",
       field: "creation_time",
       low: { kind: "time", value: T0 },
       high: { kind: "time", value: T0 + 30 * 86_400_000 },
-    };
+    });
     const plans = await plansOf(() =>
       store.listSessions("tenant-3", {
         filter,
@@ -132,10 +133,10 @@ describe("query plans: the main query shapes read through an index", () => {
   });
 
   it("a user's sessions (filter, terminate by user, the cap) use the tenant+user index", async () => {
-    const byUser: Filter = {
+    const byUser = checkFilter({
       kind: "user",
       filter: { kind: "compare", field: "user.id", op: "EQ", value: { kind: "text", value: "u7" } },
-    };
+    });
     const index = "session_ledger_sessions_tenant_user";
     expectIndexed(
       await plansOf(() =>

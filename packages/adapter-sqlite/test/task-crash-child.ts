@@ -25,6 +25,7 @@ const reporting: SessionStore = {
 const ledger = createSessionLedger({ store: reporting });
 const runner = createTaskRunner({
   ledger,
+  store,
   owner: `${mode}-${process.pid}`,
   leaseMs: CRASH_LEASE_MS,
   batchSize: 100,

@@ -1,7 +1,8 @@
 /**
  * Every error the library raises on purpose is a `SessionLedgerError` with a stable,
- * UPPER_SNAKE `code`. Dialects map codes to HTTP statuses through one table
- * (`httpStatusForError`), so a new code needs a row there and nowhere else.
+ * UPPER_SNAKE `code`. The express package maps codes to HTTP statuses and to each dialect's
+ * error body through tables keyed by the code, so a new code is a compile error there until
+ * it has a row.
  */
 export type SessionLedgerErrorCode =
   | "INVALID_ARGUMENT"
@@ -84,20 +85,4 @@ export class StorageError extends SessionLedgerError {
   constructor(message: string, options?: { cause?: unknown }) {
     super("STORAGE_ERROR", message, options);
   }
-}
-
-const HTTP_STATUS: Record<SessionLedgerErrorCode, number> = {
-  INVALID_ARGUMENT: 400,
-  INVALID_QUERY: 400,
-  QUERY_SYNTAX: 400,
-  INVALID_CURSOR: 400,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  SESSION_LIMIT_REACHED: 409,
-  STORAGE_ERROR: 503,
-};
-
-/** The HTTP status every dialect answers for an error; 500 for anything unexpected. */
-export function httpStatusForError(error: unknown): number {
-  return error instanceof SessionLedgerError ? HTTP_STATUS[error.code] : 500;
 }

@@ -1,6 +1,9 @@
+/**
+ * `@session-ledger/core`: the host API. Store authors find the port, the catalog and the
+ * filter walk at `@session-ledger/core/store`; the conformance suite is at `/testing`.
+ */
 export {
   ConflictError,
-  httpStatusForError,
   NotFoundError,
   QuerySyntaxError,
   SessionLedgerError,
@@ -15,7 +18,6 @@ export {
   createSessionLedger,
   type GroupOptions,
   type ListOptions,
-  MAX_LIST_LIMIT,
   type SessionLedger,
   type SessionLedgerOptions,
   type SessionPage,
@@ -29,44 +31,25 @@ export {
   TERMINATE_TASK,
   type TerminationResult,
 } from "./lifecycle/task-runner.js";
-export { matchesPattern } from "./listing/evaluate.js";
-export { compareCodePoints, foldCase, keysetPositionOf, sortValueOf } from "./listing/order.js";
 export { createMemoryStore } from "./memory/memory-store.js";
-export { ipSortKey, normalizeIp } from "./model/ip.js";
 export { DEFAULT_POLICY, type SessionLimitPolicy, type TenantPolicy } from "./model/policy.js";
 export {
   type ClientInfo,
   END_REASONS,
   EndReason,
-  effectiveSession,
-  isOpenAt,
-  lapseReason,
   SESSION_STATUSES,
   type Session,
-  type SessionRecord,
   SessionStatus,
   type SessionUser,
 } from "./model/session.js";
 export { type BackgroundTask, TaskStatus } from "./model/task.js";
-export type {
-  CompareOp,
-  Filter,
-  FilterValue,
-  KeysetPosition,
-  SortDirection,
-  SortKey,
-  SortValue,
-} from "./query/ast.js";
-export {
-  FIELDS,
-  type FieldDef,
-  type FieldName,
-  type FieldType,
-  fieldDef,
-  lookupField,
-} from "./query/fields.js";
+export type { CompareOp, Filter, FilterValue, SortDirection, SortKey } from "./query/ast.js";
+export type { FieldName } from "./query/fields.js";
 export {
   allOf,
+  type CheckedFilter,
+  checkFilter,
+  DEFAULT_QUERY_LIMITS,
   type ParseQueryOptions,
   type ProjectedField,
   type Projection,
@@ -75,6 +58,8 @@ export {
   parseOrderBy,
   parseQuery,
   printFilter,
+  type QueryLimits,
+  resolveLimits,
   type UserFieldName,
 } from "./query/index.js";
-export type * from "./storage.js";
+export type { GroupResult, SessionGroup, SessionStore } from "./storage.js";

@@ -7,9 +7,11 @@
  *   error as `cause`) when the database fails.
  * - Every session method is scoped by `tenantId`: it MUST NOT read, count or change a session
  *   of another tenant.
- * - Arguments arrive validated by the core (ids are non-empty strings, filters are typed ASTs
- *   over the field catalog, limits are in range). A store MUST still bind every value as a
- *   parameter and MUST NOT turn a value into SQL text or a Mongo operator key.
+ * - Arguments arrive validated by the core: ids are non-empty strings, filters are
+ *   `CheckedFilter`s (well-formed over the field catalog, within the query limits), sorts name
+ *   sortable fields, limits are in range. A store translates them (`walkFilter` hands it each
+ *   comparison ready to bind) and does not check them again; it MUST still bind every value as
+ *   a parameter and MUST NOT turn a value into SQL text or a Mongo operator key.
  * - Listing, counting, grouping and streaming MUST be compiled into the database's own query
  *   (SQL, filter documents, aggregation pipelines). A store MUST NOT load a tenant's sessions
  *   into memory to filter, sort, count or group them.
@@ -25,7 +27,8 @@
 import type { TenantPolicy } from "./model/policy.js";
 import type { EndReason, SessionRecord } from "./model/session.js";
 import type { BackgroundTask, TaskStatus } from "./model/task.js";
-import type { Filter, KeysetPosition, SortKey } from "./query/ast.js";
+import type { KeysetPosition, SortKey } from "./query/ast.js";
+import type { CheckedFilter } from "./query/checked.js";
 import type { FieldName } from "./query/fields.js";
 
 /** The per-user cap checked atomically with an insert. */
@@ -53,7 +56,7 @@ export type EndTarget =
   | { ids: readonly string[] }
   | { userId: string; exceptId?: string }
   | { all: true }
-  | { filter: Filter };
+  | { filter: CheckedFilter };
 
 export interface EndChange {
   status: "LOGGED_OUT" | "REVOKED";
@@ -98,7 +101,7 @@ export interface OpenSessionPatch {
 
 export interface ListQuery {
   /** Null lists everything in the tenant. */
-  filter: Filter | null;
+  filter: CheckedFilter | null;
   /** Sort keys; the store appends the `id` ascending tie-break unless `id` is a key. */
   sort: readonly SortKey[];
   /** The instant lapsed records are judged at. */
@@ -112,7 +115,7 @@ export interface ListQuery {
 }
 
 export interface GroupQuery {
-  filter: Filter | null;
+  filter: CheckedFilter | null;
   /** A groupable field; `user` groups by user id. */
   field: FieldName;
   now: number;
@@ -138,7 +141,7 @@ export interface GroupResult {
 }
 
 export interface StreamQuery {
-  filter: Filter | null;
+  filter: CheckedFilter | null;
   sort: readonly SortKey[];
   now: number;
 }
@@ -246,7 +249,7 @@ export interface SessionStore {
   listSessions(tenantId: string, query: ListQuery): Promise<SessionRecord[]>;
 
   /** How many of the tenant's sessions match the filter at `now`. */
-  countSessions(tenantId: string, filter: Filter | null, now: number): Promise<number>;
+  countSessions(tenantId: string, filter: CheckedFilter | null, now: number): Promise<number>;
 
   /** Counts per distinct value of a field over the matching sessions. */
   groupSessions(tenantId: string, query: GroupQuery): Promise<GroupResult>;

@@ -61,7 +61,7 @@ export async function createDemo({
     );
   }
 
-  const taskRunner = createTaskRunner({ ledger });
+  const taskRunner = createTaskRunner({ ledger, store });
   taskRunner.start();
   const sweep = setInterval(
     () => void ledger.expireDue().catch((e) => log(`sweep failed: ${e}`)),

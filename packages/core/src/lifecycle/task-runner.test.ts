@@ -33,12 +33,12 @@ async function openSessions(
 
 describe("task runner", () => {
   it("should end 9,970 of 10,000 ids and report the 20 unknown and 10 foreign ones individually", async () => {
-    const { ledger } = setup();
+    const { ledger, store } = setup();
     const mine = await openSessions(ledger, "space-1", 9970);
     const foreign = await openSessions(ledger, "space-2", 10);
     const unknown = Array.from({ length: 20 }, (_, i) => `unknown-${i}`);
     const ids = [...mine.slice(0, 5000), ...unknown, ...foreign, ...mine.slice(5000)];
-    const runner = createTaskRunner({ ledger, batchSize: 700 });
+    const runner = createTaskRunner({ ledger, store, batchSize: 700 });
     const queued = await runner.submitTermination("space-1", ids);
     expect(queued.status).toBe("QUEUED");
     await runner.runPending();
@@ -62,7 +62,7 @@ describe("task runner", () => {
   it("should resume a task whose runner died mid-way once its lease runs out", async () => {
     const { ledger, store, advance } = setup();
     const ids = await openSessions(ledger, "space-1", 50);
-    const dead = createTaskRunner({ ledger, owner: "dead", batchSize: 10, leaseMs: 5000 });
+    const dead = createTaskRunner({ ledger, store, owner: "dead", batchSize: 10, leaseMs: 5000 });
     const task = await dead.submitTermination("space-1", ids);
     // The dead runner claimed the task and finished one batch before its process ended.
     await store.updateTask("space-1", task.id, {
@@ -78,7 +78,13 @@ describe("task runner", () => {
       leaseExpiresAt: ledger.now() + 5000,
     });
 
-    const survivor = createTaskRunner({ ledger, owner: "survivor", batchSize: 10, leaseMs: 5000 });
+    const survivor = createTaskRunner({
+      ledger,
+      store,
+      owner: "survivor",
+      batchSize: 10,
+      leaseMs: 5000,
+    });
     await survivor.runPending();
     expect(await survivor.getTask("space-1", task.id)).toMatchObject({
       status: "RUNNING",
@@ -127,6 +133,7 @@ describe("task runner", () => {
       };
       const first = createTaskRunner({
         ledger: createSessionLedger({ store: dying, clock: ledger.now }),
+        store,
         batchSize: 15,
         leaseMs: 5000,
       });
@@ -134,7 +141,7 @@ describe("task runner", () => {
       void first.runPending();
       await new Promise((resolve) => setTimeout(resolve, 20));
       advance(5000);
-      const second = createTaskRunner({ ledger, batchSize: 15, leaseMs: 5000 });
+      const second = createTaskRunner({ ledger, store, batchSize: 15, leaseMs: 5000 });
       await second.runPending();
       // Each run has its own session ids: compare results by the ids' places in the list.
       const place = (list: string[]) => list.map((id) => all.indexOf(id));
@@ -169,6 +176,7 @@ describe("task runner", () => {
     const logged: unknown[] = [];
     const runner = createTaskRunner({
       ledger: failing,
+      store,
       batchSize: 10,
       onError: (e) => void logged.push(e),
     });
@@ -199,7 +207,7 @@ describe("task runner", () => {
       },
       clock: ledger.now,
     });
-    const runner = createTaskRunner({ ledger: counting });
+    const runner = createTaskRunner({ ledger: counting, store });
     const task = await runner.submitTermination("space-1", ids);
     // Counts event-loop turns: each one runs this once.
     let turns = 0;
@@ -218,9 +226,9 @@ describe("task runner", () => {
   });
 
   it("should hand its task back to the queue on stop, for another runner to finish", async () => {
-    const { ledger } = setup();
+    const { ledger, store } = setup();
     const ids = await openSessions(ledger, "space-1", 100);
-    const leaving = createTaskRunner({ ledger, batchSize: 10 });
+    const leaving = createTaskRunner({ ledger, store, batchSize: 10 });
     const task = await leaving.submitTermination("space-1", ids);
     leaving.start();
     await new Promise((resolve) => setImmediate(resolve));
@@ -228,14 +236,14 @@ describe("task runner", () => {
     const handedBack = await leaving.getTask("space-1", task.id);
     expect(handedBack).toMatchObject({ status: "QUEUED", leaseOwner: null });
     expect(handedBack?.progress).toBeLessThan(100);
-    const next = createTaskRunner({ ledger, batchSize: 10 });
+    const next = createTaskRunner({ ledger, store, batchSize: 10 });
     await next.runPending();
     expect((await next.getTask("space-1", task.id))?.result?.ended).toEqual(ids);
   });
 
   it("should reject an empty id list or an empty id with a ValidationError", async () => {
-    const { ledger } = setup();
-    const runner = createTaskRunner({ ledger });
+    const { ledger, store } = setup();
+    const runner = createTaskRunner({ ledger, store });
     await expect(runner.submitTermination("space-1", [])).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
     });

@@ -1,6 +1,7 @@
 import { nanoid } from "nanoid";
 import { SessionLedgerError } from "../errors.js";
 import { type BackgroundTask, TaskStatus } from "../model/task.js";
+import type { SessionStore } from "../storage.js";
 import { requireId, requireIdList } from "./arguments.js";
 import { createBatchSizer, yieldToEventLoop } from "./batch-sizer.js";
 import type { SessionLedger } from "./ledger.js";
@@ -22,7 +23,10 @@ export interface TerminationResult {
 export type TaskView = BackgroundTask & { result: TerminationResult | null };
 
 export interface TaskRunnerOptions {
+  /** Ends each batch's sessions and tells the hooks (`ledger.terminateTaskBatch`). */
   ledger: SessionLedger;
+  /** Where the tasks are kept: the store the ledger runs on. */
+  store: SessionStore;
   /** This runner's name in leases. @default a random id */
   owner?: string;
   /** How long a claim lasts without renewal; a crashed runner's tasks resume after it. @default 30_000 */
@@ -48,8 +52,7 @@ const MAX_TERMINATION_IDS = 100_000;
  * reports exactly what an uninterrupted run would have.
  */
 export function createTaskRunner(options: TaskRunnerOptions) {
-  const { ledger } = options;
-  const { store } = ledger;
+  const { ledger, store } = options;
   const owner = options.owner ?? `runner-${nanoid(10)}`;
   const leaseMs = options.leaseMs ?? 30_000;
   const pollMs = options.pollMs ?? 1000;

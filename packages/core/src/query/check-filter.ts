@@ -1,24 +1,72 @@
 /**
  * Checks a filter AST that did not come from the parser (a host building one by hand, or a
- * value that crossed a process boundary) against the same catalog rules, so every store only
- * ever compiles well-formed filters.
+ * value that crossed a process boundary) against the same catalog rules and limits, so every
+ * store only ever translates well-formed filters. A filter checked once (by the parser, or
+ * here) is not walked again: only its recorded size is held against the limits.
  */
 import { ValidationError } from "../errors.js";
 import { normalizeIp } from "../model/ip.js";
 import type { CompareOp, Filter, FilterValue } from "./ast.js";
+import { type CheckedFilter, type FilterShape, markChecked, shapeOf } from "./checked.js";
 import { type FieldDef, lookupField } from "./fields.js";
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./limits.js";
 
 const COMPARE_OPS: readonly CompareOp[] = ["EQ", "LT", "GT", "LE", "GE"];
-const MAX_DEPTH = 32;
-const MAX_NODES = 2000;
 
-const invalid = (message: string) =>
-  new ValidationError(`filter: ${message}`, { target: "filter", code: "INVALID_QUERY" });
+const tooBig = (source: string, message: string) =>
+  new ValidationError(`${source}: ${message}`, { target: source, code: "INVALID_QUERY" });
 
-/** Throws a `ValidationError` naming the first fault; returns the filter unchanged otherwise. */
-export function checkFilter(filter: Filter | null): Filter | null {
-  if (filter === null) return null;
+/** Holds a filter's size against the limits; the error names the parameter it came from. */
+export function checkShape(shape: FilterShape, limits: QueryLimits): void {
+  if (shape.nodes > limits.maxNodes) {
+    throw tooBig(shape.source, `more than ${limits.maxNodes} conditions`);
+  }
+  if (shape.depth > limits.maxDepth) {
+    throw tooBig(shape.source, `nested deeper than the limit of ${limits.maxDepth}`);
+  }
+}
+
+/** Depth and size of a well-formed filter (the parser's output). */
+export function measureFilter(filter: Filter, source: string): FilterShape {
   let nodes = 0;
+  const depthOf = (node: Filter): number => {
+    nodes++;
+    switch (node.kind) {
+      case "and":
+      case "or":
+        return 1 + Math.max(...node.items.map(depthOf));
+      case "not":
+        return 1 + depthOf(node.item);
+      case "user":
+        return 1 + depthOf(node.filter);
+      default:
+        return 0;
+    }
+  };
+  const depth = depthOf(filter);
+  return { depth, nodes, source };
+}
+
+/**
+ * Checks a filter against the catalog and `limits`, and returns it as a `CheckedFilter`.
+ * @param target the parameter the filter came in, named by errors. @default "filter"
+ * @throws ValidationError naming the first fault
+ */
+export function checkFilter(
+  filter: Filter | null,
+  limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+  target = "filter",
+): CheckedFilter | null {
+  if (filter === null) return null;
+  const known = shapeOf(filter);
+  if (known) {
+    checkShape(known, limits);
+    return filter as CheckedFilter;
+  }
+  const invalid = (message: string) =>
+    new ValidationError(`${target}: ${message}`, { target, code: "INVALID_QUERY" });
+  let nodes = 0;
+  let deepest = 0;
 
   const field = (name: unknown, inUser: boolean): FieldDef => {
     const def = typeof name === "string" ? lookupField(name) : undefined;
@@ -74,8 +122,10 @@ export function checkFilter(filter: Filter | null): Filter | null {
   };
 
   const visit = (node: Filter, depth: number, inUser: boolean): void => {
-    if (++nodes > MAX_NODES) throw invalid(`more than ${MAX_NODES} nodes`);
-    if (depth > MAX_DEPTH) throw invalid(`nested deeper than ${MAX_DEPTH}`);
+    if (++nodes > limits.maxNodes) throw invalid(`more than ${limits.maxNodes} conditions`);
+    if (depth > limits.maxDepth)
+      throw invalid(`nested deeper than the limit of ${limits.maxDepth}`);
+    deepest = Math.max(deepest, depth);
     if (node === null || typeof node !== "object") throw invalid("every node must be an object");
     switch (node.kind) {
       case "and":
@@ -129,5 +179,5 @@ export function checkFilter(filter: Filter | null): Filter | null {
   };
 
   visit(filter, 0, false);
-  return filter;
+  return markChecked(filter, { depth: deepest, nodes, source: target });
 }

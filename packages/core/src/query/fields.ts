@@ -14,37 +14,12 @@ import { END_REASONS, SESSION_STATUSES, type Session } from "../model/session.js
  */
 export type FieldType = "id" | "text" | "enum" | "ip" | "time" | "reference";
 
-export type FieldName =
-  | "id"
-  | "session_identifier"
-  | "client_type"
-  | "access_type"
-  | "client_ip"
-  | "server_ip"
-  | "user_agent"
-  | "browser"
-  | "os"
-  | "device"
-  | "city"
-  | "country"
-  | "license_edition"
-  | "status"
-  | "end_reason"
-  | "creation_time"
-  | "last_activity_time"
-  | "expired_at"
-  | "absolute_expiry_time"
-  | "end_time"
-  | "user"
-  | "user.id"
-  | "user.login"
-  | "user.full_name"
-  | "user.email";
-
-export interface FieldDef {
-  name: FieldName;
+/** A field as the catalog defines it. */
+export interface FieldDef<Name extends string = FieldName> {
+  /** The query name (Octane's), which the printer always writes. */
+  name: Name;
   type: FieldType;
-  /** Other names accepted on input; the printer always writes `name`. */
+  /** Other names accepted on input (`license_type` for `license_edition`). */
   aliases: readonly string[];
   nullable: boolean;
   /** Allowed in `order_by`. */
@@ -56,60 +31,153 @@ export interface FieldDef {
   /** True where a read at `now` may change the value of a stored open row that has lapsed. */
   dependsOnNow: boolean;
   enumValues?: readonly string[];
+  /**
+   * The field's value in an effective (already `now`-resolved) session: what filters compare,
+   * groups count and sorts order (through `sortValueOf`). `user` reads the user id.
+   */
+  read(session: Session): string | number | null;
 }
 
-type Def = Partial<Omit<FieldDef, "name" | "type">>;
-const def = (name: FieldName, type: FieldType, more: Def = {}): FieldDef => ({
-  name,
-  type,
-  aliases: [],
-  nullable: false,
-  sortable: true,
-  groupable: false,
-  userSubField: false,
-  dependsOnNow: false,
-  ...more,
-});
+type FieldSpec = Pick<FieldDef<string>, "type" | "read"> &
+  Partial<Omit<FieldDef<string>, "name" | "type" | "read">>;
 
-export const FIELDS: readonly FieldDef[] = [
-  def("id", "id"),
-  def("session_identifier", "id", { nullable: true, groupable: true }),
-  def("client_type", "text", { groupable: true }),
-  def("access_type", "text", { groupable: true }),
-  def("client_ip", "ip", { nullable: true, groupable: true }),
-  def("server_ip", "ip", { nullable: true, groupable: true }),
-  def("user_agent", "text", { nullable: true }),
-  def("browser", "text", { nullable: true, groupable: true }),
-  def("os", "text", { nullable: true, groupable: true }),
-  def("device", "text", { nullable: true, groupable: true }),
-  def("city", "text", { nullable: true, groupable: true }),
-  def("country", "text", { nullable: true, groupable: true }),
-  def("license_edition", "text", {
+/** One catalog entry: the defaults are a required, sortable, ungroupable session field. */
+function defineField<const Name extends string>(name: Name, spec: FieldSpec): FieldDef<Name> {
+  return {
+    name,
+    aliases: [],
+    nullable: false,
+    sortable: true,
+    groupable: false,
+    userSubField: false,
+    dependsOnNow: false,
+    ...spec,
+  };
+}
+
+/**
+ * Every field, defined once. `FieldName` is derived from this table, and every store maps it
+ * with `satisfies Record<FieldName, …>`: a field added here is a compile error in each store
+ * until the store maps it.
+ */
+export const FIELDS = [
+  defineField("id", { type: "id", read: (s) => s.id }),
+  defineField("session_identifier", {
+    type: "id",
+    nullable: true,
+    groupable: true,
+    read: (s) => s.sessionIdentifier,
+  }),
+  defineField("client_type", { type: "text", groupable: true, read: (s) => s.clientType }),
+  defineField("access_type", { type: "text", groupable: true, read: (s) => s.accessType }),
+  defineField("client_ip", {
+    type: "ip",
+    nullable: true,
+    groupable: true,
+    read: (s) => s.clientIp,
+  }),
+  defineField("server_ip", {
+    type: "ip",
+    nullable: true,
+    groupable: true,
+    read: (s) => s.serverIp,
+  }),
+  defineField("user_agent", { type: "text", nullable: true, read: (s) => s.userAgent }),
+  defineField("browser", {
+    type: "text",
+    nullable: true,
+    groupable: true,
+    read: (s) => s.clientInfo?.browser ?? null,
+  }),
+  defineField("os", {
+    type: "text",
+    nullable: true,
+    groupable: true,
+    read: (s) => s.clientInfo?.os ?? null,
+  }),
+  defineField("device", {
+    type: "text",
+    nullable: true,
+    groupable: true,
+    read: (s) => s.clientInfo?.device ?? null,
+  }),
+  defineField("city", { type: "text", nullable: true, groupable: true, read: (s) => s.city }),
+  defineField("country", {
+    type: "text",
+    nullable: true,
+    groupable: true,
+    read: (s) => s.country,
+  }),
+  defineField("license_edition", {
+    type: "text",
     aliases: ["license_type", "license"],
     nullable: true,
     groupable: true,
+    read: (s) => s.licenseEdition,
   }),
-  def("status", "enum", { enumValues: SESSION_STATUSES, groupable: true, dependsOnNow: true }),
-  def("end_reason", "enum", {
+  defineField("status", {
+    type: "enum",
+    enumValues: SESSION_STATUSES,
+    groupable: true,
+    dependsOnNow: true,
+    read: (s) => s.status,
+  }),
+  defineField("end_reason", {
+    type: "enum",
     enumValues: END_REASONS,
     nullable: true,
     groupable: true,
     dependsOnNow: true,
+    read: (s) => s.endReason,
   }),
-  def("creation_time", "time", { aliases: ["start_time"] }),
-  def("last_activity_time", "time"),
-  def("expired_at", "time"),
-  def("absolute_expiry_time", "time"),
-  def("end_time", "time", { nullable: true, dependsOnNow: true }),
-  def("user", "reference", { groupable: true }),
-  def("user.id", "id", { userSubField: true, sortable: false }),
-  def("user.login", "text", { userSubField: true, sortable: false }),
-  def("user.full_name", "text", { userSubField: true, nullable: true, sortable: false }),
-  def("user.email", "text", { userSubField: true, nullable: true, sortable: false }),
-];
+  defineField("creation_time", {
+    type: "time",
+    aliases: ["start_time"],
+    read: (s) => s.createdAt,
+  }),
+  defineField("last_activity_time", { type: "time", read: (s) => s.lastActivityAt }),
+  defineField("expired_at", { type: "time", read: (s) => s.expiresAt }),
+  defineField("absolute_expiry_time", { type: "time", read: (s) => s.absoluteExpiresAt }),
+  defineField("end_time", {
+    type: "time",
+    nullable: true,
+    dependsOnNow: true,
+    read: (s) => s.endedAt,
+  }),
+  defineField("user", { type: "reference", groupable: true, read: (s) => s.user.id }),
+  defineField("user.id", {
+    type: "id",
+    userSubField: true,
+    sortable: false,
+    read: (s) => s.user.id,
+  }),
+  defineField("user.login", {
+    type: "text",
+    userSubField: true,
+    sortable: false,
+    read: (s) => s.user.login,
+  }),
+  defineField("user.full_name", {
+    type: "text",
+    userSubField: true,
+    nullable: true,
+    sortable: false,
+    read: (s) => s.user.fullName,
+  }),
+  defineField("user.email", {
+    type: "text",
+    userSubField: true,
+    nullable: true,
+    sortable: false,
+    read: (s) => s.user.email,
+  }),
+] as const;
+
+/** Every field's query name. */
+export type FieldName = (typeof FIELDS)[number]["name"];
 
 const BY_NAME = new Map<string, FieldDef>();
-for (const field of FIELDS) {
+for (const field of FIELDS as readonly FieldDef[]) {
   BY_NAME.set(field.name, field);
   for (const alias of field.aliases) BY_NAME.set(alias, field);
 }
@@ -125,55 +193,5 @@ export function fieldDef(name: FieldName): FieldDef {
 
 /** The raw value a field holds in a session, before any `now`-dependent effect. */
 export function rawFieldValue(session: Session, field: FieldName): string | number | null {
-  switch (field) {
-    case "id":
-      return session.id;
-    case "session_identifier":
-      return session.sessionIdentifier;
-    case "client_type":
-      return session.clientType;
-    case "access_type":
-      return session.accessType;
-    case "client_ip":
-      return session.clientIp;
-    case "server_ip":
-      return session.serverIp;
-    case "user_agent":
-      return session.userAgent;
-    case "browser":
-      return session.clientInfo?.browser ?? null;
-    case "os":
-      return session.clientInfo?.os ?? null;
-    case "device":
-      return session.clientInfo?.device ?? null;
-    case "city":
-      return session.city;
-    case "country":
-      return session.country;
-    case "license_edition":
-      return session.licenseEdition;
-    case "status":
-      return session.status;
-    case "end_reason":
-      return session.endReason;
-    case "creation_time":
-      return session.createdAt;
-    case "last_activity_time":
-      return session.lastActivityAt;
-    case "expired_at":
-      return session.expiresAt;
-    case "absolute_expiry_time":
-      return session.absoluteExpiresAt;
-    case "end_time":
-      return session.endedAt;
-    case "user":
-    case "user.id":
-      return session.user.id;
-    case "user.login":
-      return session.user.login;
-    case "user.full_name":
-      return session.user.fullName;
-    case "user.email":
-      return session.user.email;
-  }
+  return fieldDef(field).read(session);
 }

@@ -11,9 +11,12 @@ export type {
   SortKey,
   SortValue,
 } from "./ast.js";
+export { checkFilter } from "./check-filter.js";
+export type { CheckedFilter } from "./checked.js";
 export { allOf } from "./combine.js";
 export type { FieldDef, FieldName, FieldType } from "./fields.js";
 export { FIELDS, fieldDef, lookupField } from "./fields.js";
+export { DEFAULT_QUERY_LIMITS, type QueryLimits, resolveLimits } from "./limits.js";
 export type { ProjectedField, Projection, UserFieldName } from "./params.js";
 export { parseFields, parseGroupBy, parseOrderBy } from "./params.js";
 export type { ParseQueryOptions } from "./parser.js";

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { QuerySyntaxError, ValidationError } from "../errors.js";
 import type { Filter, FilterValue } from "./ast.js";
 import type { FieldName } from "./fields.js";
+import { resolveLimits } from "./limits.js";
 import { parseQuery } from "./parser.js";
 
 const text = (value: string): FilterValue => ({ kind: "text", value });
@@ -417,7 +418,7 @@ describe("parseQuery: limits", () => {
   test("over-long input is rejected before parsing", () => {
     const query = `client_type='${"x".repeat(4096)}'`;
     expectInvalid(query, "longer than the limit of 4096 characters", 4096);
-    expect(errorOf("id=12345", { maxLength: 5 }).message).toBe(
+    expect(errorOf("id=12345", { limits: resolveLimits({ maxLength: 5 }) }).message).toBe(
       "query: longer than the limit of 5 characters at 5",
     );
     expect(parseQuery(`client_type='${"x".repeat(4000)}'`)).not.toBeNull();
@@ -427,7 +428,7 @@ describe("parseQuery: limits", () => {
     const nested = (depth: number) => `${"(".repeat(depth)}id=1${")".repeat(depth)}`;
     expect(parseQuery(nested(32))).toEqual(eq("id", text("1")));
     expectInvalid(nested(33), "nesting deeper than the limit of 32", 32);
-    expect(errorOf(nested(4), { maxDepth: 3 }).position).toBe(3);
+    expect(errorOf(nested(4), { limits: resolveLimits({ maxDepth: 3 }) }).position).toBe(3);
   });
 
   test("negations and cross-filters count toward the depth", () => {

@@ -11,8 +11,11 @@
  */
 import { QuerySyntaxError } from "../errors.js";
 import type { CompareOp, Filter } from "./ast.js";
+import { checkShape, measureFilter } from "./check-filter.js";
+import { type CheckedFilter, markChecked } from "./checked.js";
 import type { FieldDef } from "./fields.js";
 import { type Punct, type Token, tokenize } from "./lexer.js";
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from "./limits.js";
 import {
   checkOperator,
   type Operator,
@@ -25,15 +28,11 @@ import {
 
 export interface ParseQueryOptions {
   /**
-   * The longest query accepted, in UTF-16 code units.
-   * @default 4096
+   * The bounds the query must keep: `maxLength` (its text), `maxDepth` (every `(`, `{` and `!`
+   * a phrase sits inside) and `maxNodes` (its phrases and their combinations).
+   * @default DEFAULT_QUERY_LIMITS
    */
-  maxLength?: number;
-  /**
-   * The deepest nesting accepted, counting every `(`, `{` and `!` a phrase sits inside.
-   * @default 32
-   */
-  maxDepth?: number;
+  limits?: QueryLimits;
 }
 
 /**
@@ -45,15 +44,19 @@ export interface ParseQueryOptions {
  * @throws ValidationError when it names an unknown field, a wrong value or operator for a
  *   field, or goes over a limit. Every error's `position` is an offset into `text`.
  */
-export function parseQuery(text: string, options: ParseQueryOptions = {}): Filter | null {
-  const maxLength = options.maxLength ?? 4096;
-  if (text.length > maxLength) {
-    throw queryError(`longer than the limit of ${maxLength} characters`, maxLength);
+export function parseQuery(text: string, options: ParseQueryOptions = {}): CheckedFilter | null {
+  const limits = options.limits ?? DEFAULT_QUERY_LIMITS;
+  if (text.length > limits.maxLength) {
+    throw queryError(`longer than the limit of ${limits.maxLength} characters`, limits.maxLength);
   }
   const [start, end] = unquote(text);
   const tokens = tokenize(text, start, end);
   if (tokens.length === 1) return null;
-  return new Parser(text, tokens, options.maxDepth ?? 32).query();
+  const filter = new Parser(text, tokens, limits.maxDepth).query();
+  // Every phrase was checked against the catalog as it was read; what is left is the size.
+  const shape = measureFilter(filter, "query");
+  checkShape(shape, limits);
+  return markChecked(filter, shape);
 }
 
 function unquote(text: string): [number, number] {

@@ -4,12 +4,15 @@ import { ValidationError } from "../errors.js";
 import { normalizeIp } from "../model/ip.js";
 import type { CompareOp, Filter, FilterValue } from "./ast.js";
 import { FIELDS, type FieldDef } from "./fields.js";
+import { resolveLimits } from "./limits.js";
 import { parseQuery } from "./parser.js";
 import { printFilter } from "./printer.js";
 
 const RUNS = { numRuns: 2000 };
 /** Generated filters may be long and deep; these properties are about meaning, not limits. */
-const NO_LIMITS = { maxLength: 1_000_000, maxDepth: 1_000 };
+const NO_LIMITS = {
+  limits: resolveLimits({ maxLength: 1_000_000, maxDepth: 1_000, maxNodes: 1_000_000 }),
+};
 
 /** Characters the grammar cares about, mixed with anything at all. */
 const special = fc.constantFrom(
@@ -203,7 +206,7 @@ describe("query properties", () => {
     fc.assert(
       fc.property(input, (text) => {
         expectCleanOutcome(text);
-        expectCleanOutcome(text, { maxLength: 12, maxDepth: 2 });
+        expectCleanOutcome(text, { limits: resolveLimits({ maxLength: 12, maxDepth: 2 }) });
       }),
       RUNS,
     );
@@ -215,7 +218,7 @@ describe("query properties", () => {
       fc.property(valid, fc.array(mutation, { minLength: 1, maxLength: 4 }), (query, mutations) => {
         const text = mutate(query, mutations);
         expectCleanOutcome(text);
-        expectCleanOutcome(text, { maxLength: 40, maxDepth: 3 });
+        expectCleanOutcome(text, { limits: resolveLimits({ maxLength: 40, maxDepth: 3 }) });
       }),
       RUNS,
     );

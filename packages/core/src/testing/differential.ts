@@ -5,6 +5,8 @@ import { keysetPositionOf } from "../listing/order.js";
 import { createMemoryStore } from "../memory/memory-store.js";
 import { effectiveSession, type SessionRecord } from "../model/session.js";
 import type { Filter, FilterValue, KeysetPosition, SortKey } from "../query/ast.js";
+import { checkFilter } from "../query/check-filter.js";
+import type { CheckedFilter } from "../query/checked.js";
 import { FIELDS, type FieldDef, type FieldName } from "../query/fields.js";
 import type { SessionStore } from "../storage.js";
 import type { ConformanceOptions, StoreFixture } from "./harness.js";
@@ -213,7 +215,7 @@ const queryArb = fc.record({
 async function cursorWalk(
   store: SessionStore,
   tenant: string,
-  filter: Filter | null,
+  filter: CheckedFilter | null,
   sort: SortKey[],
   limit: number,
 ) {
@@ -271,7 +273,9 @@ export function runDifferentialTest(options: DifferentialOptions): void {
               await reference.insertSession(record);
               await fixture.store.insertSession(record);
             }
-            for (const q of queries) {
+            for (const generated of queries) {
+              // The port takes checked filters; the generator only makes well-formed ones.
+              const q = { ...generated, filter: checkFilter(generated.filter) };
               const page = {
                 filter: q.filter,
                 sort: q.sort,

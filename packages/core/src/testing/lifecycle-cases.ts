@@ -4,6 +4,8 @@ import type { CreateSessionInput } from "../lifecycle/ledger.js";
 import { hashSecret } from "../lifecycle/token.js";
 import { DEFAULT_POLICY } from "../model/policy.js";
 import type { BackgroundTask } from "../model/task.js";
+import { checkFilter } from "../query/check-filter.js";
+import type { EndTarget } from "../storage.js";
 import { type CaseContext, type ConformanceCase, OTHER_TENANT, T0, TENANT } from "./harness.js";
 
 const MINUTE = 60_000;
@@ -1080,18 +1082,13 @@ export const lifecycleCases: ConformanceCase[] = [
         endedAt: T0 + 1,
         now: T0 + 1,
       } as const;
-      const targets = [
-        { all: true as const },
-        { userId: "u-1" },
-        {
-          filter: {
-            kind: "compare",
-            field: "client_type",
-            op: "EQ",
-            value: { kind: "text", value: "UI" },
-          } as const,
-        },
-      ];
+      const uiClients = checkFilter({
+        kind: "compare",
+        field: "client_type",
+        op: "EQ",
+        value: { kind: "text", value: "UI" },
+      });
+      const targets: EndTarget[] = [{ all: true }, { userId: "u-1" }, { filter: uiClients! }];
       for (const target of targets) {
         const outcome = await ctx.store.endSessions(TENANT, target, change);
         expect(outcome.ended.map((ended) => ended.id)).toEqual(

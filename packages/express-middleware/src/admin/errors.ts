@@ -1,16 +1,27 @@
 /**
  * Failures of the HTTP layer itself (who is calling, what they sent) and the one place that
  * turns any error into a status, a stable code and a message safe to show. Core errors keep
- * core's table (`httpStatusForError`); this file only adds the codes core has no reason to
- * know, so every dialect answers the same status for the same failure.
+ * one table for core's codes and one for the codes core has no reason to know, so every
+ * dialect answers the same status for the same failure.
  */
 import {
-  httpStatusForError,
   QuerySyntaxError,
   SessionLedgerError,
   type SessionLedgerErrorCode,
   ValidationError,
 } from "@session-ledger/core";
+
+/** The status every dialect answers for a core error. */
+const CORE_STATUS: Record<SessionLedgerErrorCode, number> = {
+  INVALID_ARGUMENT: 400,
+  INVALID_QUERY: 400,
+  QUERY_SYNTAX: 400,
+  INVALID_CURSOR: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  SESSION_LIMIT_REACHED: 409,
+  STORAGE_ERROR: 503,
+};
 
 /** Codes of failures that only exist over HTTP. */
 export type AdminErrorCode =
@@ -75,7 +86,7 @@ export function describeError(error: unknown): ErrorDescription {
     };
   }
   if (error instanceof SessionLedgerError) {
-    const status = httpStatusForError(error);
+    const status = CORE_STATUS[error.code];
     if (status >= 500) {
       return {
         status,

@@ -8,6 +8,7 @@ import {
   type FieldName,
   type Filter,
   parseQuery,
+  resolveLimits,
   type SortKey,
   ValidationError,
 } from "@session-ledger/core";
@@ -191,7 +192,9 @@ export function parseListSessionsRequest(
   const cursor = stringField(fields, "cursor", 4096);
   const conditions: Filter[] = [];
   const query =
-    queryText === null ? null : parseQuery(queryText, { maxLength: limits.maxQueryLength });
+    queryText === null
+      ? null
+      : parseQuery(queryText, { limits: resolveLimits({ maxLength: limits.maxQueryLength }) });
   if (query !== null) conditions.push(query);
   if (start !== null) conditions.push(creationTime("GE", start));
   if (end !== null) conditions.push(creationTime("LT", end));

@@ -9,6 +9,7 @@ import {
   parseGroupBy,
   parseOrderBy,
   parseQuery,
+  resolveLimits,
   type SessionLedger,
   type TaskRunner,
   ValidationError,
@@ -109,6 +110,12 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
   const maxQueryLength = options.maxQueryLength ?? 4096;
   const maxTerminateIds = options.maxTerminateIds ?? 100_000;
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const queryLimits = resolveLimits({ maxLength: maxQueryLength });
+  // A terminate query is the URL form of the body's id list, so the body's bounds apply.
+  const terminateQueryLimits = resolveLimits({
+    maxLength: maxBodyBytes,
+    maxNodes: maxTerminateIds + 1,
+  });
   const mapping: OctaneMappingOptions = {
     userEntityType: options.userEntityType ?? "workspace_user",
   };
@@ -119,7 +126,7 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
   });
 
   const readFilter = (params: URLSearchParams): Filter | null => {
-    const filter = parseQuery(optionalParam(params, "query") ?? "", { maxLength: maxQueryLength });
+    const filter = parseQuery(optionalParam(params, "query") ?? "", { limits: queryLimits });
     if (rangeDays !== null && !isWithinCreationRange(filter, rangeDays, ledger.now())) {
       throw new ValidationError(
         `query must limit creation_time to at most ${rangeDays} days ` +
@@ -236,8 +243,7 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
       async (req, res, { tenantId }) => {
         const params = searchParamsOf(req);
         const queryText = optionalParam(params, "query") ?? "";
-        // A terminate query is the URL form of the body's id list, so the body's bound applies.
-        const filter = parseQuery(queryText, { maxLength: maxBodyBytes });
+        const filter = parseQuery(queryText, { limits: terminateQueryLimits });
         const queryIds = filter === null ? null : idsFromFilter(filter);
         const bodyIds = idsFromBody(
           await readJsonBody(req, { limit: maxBodyBytes }),
@@ -281,9 +287,7 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
             target: "query",
           });
         }
-        const ids = taskIdsFromQuery(query, (text) =>
-          parseQuery(text, { maxLength: maxQueryLength }),
-        );
+        const ids = taskIdsFromQuery(query, (text) => parseQuery(text, { limits: queryLimits }));
         const tasks = await Promise.all(ids.map((id) => taskRunner.getTask(tenantId, id)));
         const found = tasks.filter((task) => task !== null);
         res.json({

@@ -6,7 +6,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Session, SessionRecord } from "@session-ledger/core";
+import type { Session } from "@session-ledger/core";
+import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
 import { createDemo, type Demo } from "../../demo/app.mjs";
 

@@ -98,10 +98,8 @@ export interface TestAppOptions {
 /** Builds the app; its task runner polls every 10 ms until `close()`. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   let now = NOW;
-  const ledger = createSessionLedger({
-    store: options.store ?? createMemoryStore(),
-    clock: () => now,
-  });
+  const store = options.store ?? createMemoryStore();
+  const ledger = createSessionLedger({ store, clock: () => now });
   if (options.seed ?? true) {
     await seedSessions(ledger, (ms) => {
       now = ms;
@@ -110,6 +108,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   }
   const taskRunner = createTaskRunner({
     ledger: options.runnerLedger ? options.runnerLedger(ledger) : ledger,
+    store,
     pollMs: 10,
     batchSize: options.batchSize ?? 1000,
     onError: () => {},

@@ -1,0 +1,125 @@
+/** The admin listings: pages (by offset or cursor), counts, groups and exports. */
+import { randomBytes } from "node:crypto";
+import { ValidationError } from "../errors.js";
+import { createCursorCodec } from "../listing/cursor.js";
+import { keysetPositionOf } from "../listing/order.js";
+import { effectiveSession } from "../model/session.js";
+import type { SortKey } from "../query/ast.js";
+import { checkFilter } from "../query/check-filter.js";
+import { lookupField } from "../query/fields.js";
+import { describe, requireId } from "./arguments.js";
+import type { LedgerContext } from "./context.js";
+import type { SessionLedger, SessionLedgerOptions } from "./ledger.js";
+
+const DEFAULT_SORT: readonly SortKey[] = [{ field: "creation_time", direction: "desc" }];
+
+const fieldNamed = (name: unknown) => (typeof name === "string" ? lookupField(name) : undefined);
+
+function checkLimit(limit: unknown, fallback: number, max: number): number {
+  if (limit === undefined) return fallback;
+  if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw new ValidationError(`limit must be an integer from 1 to ${max}, got ${describe(limit)}`, {
+      target: "limit",
+    });
+  }
+  return limit;
+}
+
+function checkOffset(offset: unknown): number {
+  if (offset === undefined) return 0;
+  if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0) {
+    throw new ValidationError(`offset must be a non-negative integer, got ${describe(offset)}`, {
+      target: "offset",
+    });
+  }
+  return offset;
+}
+
+function checkSort(sort: readonly SortKey[]): readonly SortKey[] {
+  if (!Array.isArray(sort)) throw new ValidationError("sort must be a list", { target: "sort" });
+  for (const key of sort) {
+    const def = fieldNamed(key?.field);
+    if (
+      def === undefined ||
+      def.name !== key.field ||
+      !def.sortable ||
+      (key.direction !== "asc" && key.direction !== "desc")
+    ) {
+      throw new ValidationError(`sort: cannot sort by ${describe(key?.field)}`, {
+        target: "sort",
+      });
+    }
+  }
+  return sort;
+}
+
+type Listing = Pick<SessionLedger, "list" | "count" | "group" | "export">;
+
+export function listing(
+  context: LedgerContext,
+  cursorSecret: SessionLedgerOptions["cursorSecret"],
+): Listing {
+  const { store, clock, limits } = context;
+  const cursors = createCursorCodec(cursorSecret ?? randomBytes(32));
+
+  return {
+    async list(tenantId, options = {}) {
+      requireId("tenantId", tenantId);
+      const filter = checkFilter(options.filter ?? null, limits);
+      const sort = checkSort(options.sort ?? DEFAULT_SORT);
+      const limit = checkLimit(options.limit, 100, limits.maxPageSize);
+      const offset = checkOffset(options.offset);
+      const scope = { tenantId, filter, sort };
+      if (options.cursor != null && offset > 0) {
+        throw new ValidationError("cursor and offset cannot be combined", { target: "cursor" });
+      }
+      const after = options.cursor != null ? cursors.decode(scope, options.cursor) : undefined;
+      const now = clock();
+      const [rows, total] = await Promise.all([
+        store.listSessions(tenantId, { filter, sort, now, limit: limit + 1, offset, after }),
+        options.withTotal ? store.countSessions(tenantId, filter, now) : Promise.resolve(null),
+      ]);
+      const items = rows.slice(0, limit).map((row) => effectiveSession(row, now));
+      const last = items[items.length - 1];
+      const nextCursor =
+        rows.length > limit && last ? cursors.encode(scope, keysetPositionOf(last, sort)) : null;
+      return { items, total, nextCursor };
+    },
+
+    async count(tenantId, filter = null) {
+      return store.countSessions(
+        requireId("tenantId", tenantId),
+        checkFilter(filter, limits),
+        clock(),
+      );
+    },
+
+    async group(tenantId, options) {
+      requireId("tenantId", tenantId);
+      const def = fieldNamed(options?.field);
+      if (def?.name !== options.field || !def.groupable) {
+        throw new ValidationError(`group_by: cannot group by ${describe(options?.field)}`, {
+          target: "group_by",
+        });
+      }
+      return store.groupSessions(tenantId, {
+        field: def.name,
+        filter: checkFilter(options.filter ?? null, limits),
+        now: clock(),
+        limit: checkLimit(options.limit, 1000, limits.maxPageSize),
+        offset: checkOffset(options.offset),
+      });
+    },
+
+    async *export(tenantId, options = {}) {
+      requireId("tenantId", tenantId);
+      const now = clock();
+      const rows = store.streamSessions(tenantId, {
+        filter: checkFilter(options.filter ?? null, limits),
+        sort: checkSort(options.sort ?? DEFAULT_SORT),
+        now,
+      });
+      for await (const row of rows) yield effectiveSession(row, now);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { ValidationError } from "../errors.js";
+
+/**
+ * Every bound on what a query may ask, in one place: the parser, the filter check, the ledger
+ * and the routers all read the same object, so a limit is enforced once and its error names
+ * the parameter the client sent.
+ */
+export interface QueryLimits {
+  /** The longest `query` text, in UTF-16 code units. @default 4096 */
+  maxLength: number;
+  /** The deepest nesting of a filter, counting every `(`, `{`, `!` and combination. @default 32 */
+  maxDepth: number;
+  /** The most nodes (phrases and their combinations) in one filter. @default 2000 */
+  maxNodes: number;
+  /** The largest page of rows or groups one listing returns. @default 100000 */
+  maxPageSize: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
+  maxLength: 4096,
+  maxDepth: 32,
+  maxNodes: 2000,
+  maxPageSize: 100_000,
+});
+
+/** The defaults with a caller's overrides, each a positive integer. */
+export function resolveLimits(overrides: Partial<QueryLimits> = {}): QueryLimits {
+  const limits = { ...DEFAULT_QUERY_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new ValidationError(`limits.${name} must be a positive integer`, {
+        target: `limits.${name}`,
+      });
+    }
+  }
+  return limits;
+}
