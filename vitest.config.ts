@@ -12,6 +12,7 @@ const alias = [
   },
   { find: /^@session-ledger\/core\/store$/, replacement: source("packages/core/src/store.ts") },
   { find: /^@session-ledger\/core$/, replacement: source("packages/core/src/index.ts") },
+  { find: /^@session-ledger\/sql$/, replacement: source("packages/sql/src/index.ts") },
   {
     find: /^@session-ledger\/sqlite$/,
     replacement: source("packages/adapter-sqlite/src/index.ts"),

@@ -17,9 +17,9 @@ import {
   type TaskBatch,
   type UserSessionCap,
 } from "@session-ledger/core/store";
+import { type Condition, inSlices } from "@session-ledger/sql";
 import { type CompiledQuery, type SqlBool, sql } from "kysely";
 import { optionalInstant, requireCount, requireInstant, requireString } from "./arguments.js";
-import { type Condition, compileFilter } from "./compile-filter.js";
 import { SESSION_COLUMNS, SESSION_READ_COLUMNS } from "./schema.js";
 import {
   fromSessionRow,
@@ -28,8 +28,8 @@ import {
   toSessionRow,
 } from "./session-row.js";
 import type { SqlRunner, StoreContext } from "./sql-runner.js";
+import { compiler } from "./sqlite-dialect.js";
 import { describeError, guarded, isUniqueViolation } from "./store-errors.js";
-import { inSlices } from "./time-slices.js";
 
 type SessionLifecycle = Pick<
   SessionStore,
@@ -282,7 +282,7 @@ export function sessionLifecycle({ db, runner, tables }: StoreContext): SessionL
       if (target.exceptId === undefined) return userId;
       return sql<SqlBool>`(${userId} AND id <> ${requireString("exceptId", target.exceptId)})`;
     }
-    if ("filter" in target) return compileFilter(target.filter, now);
+    if ("filter" in target) return compiler.compileFilter(target.filter, now);
     if ("all" in target && target.all === true) return sql<SqlBool>`1`;
     throw new ValidationError("target must name ids, a user, a filter or all", {
       target: "target",

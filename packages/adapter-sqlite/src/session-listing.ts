@@ -17,11 +17,12 @@ import {
   type ListQuery,
   type StreamQuery,
 } from "@session-ledger/core/store";
+import { fieldSql, orderKeys } from "@session-ledger/sql";
 import { type CompiledQuery, type Kysely, sql } from "kysely";
-import { compileAfter, compileFilter, fieldSql, orderKeys } from "./compile-filter.js";
 import { type LedgerTables, SESSION_READ_COLUMNS, type TableNames } from "./schema.js";
 import { fromSessionRow, type SessionReadRow } from "./session-row.js";
 import type { StoreContext } from "./sql-runner.js";
+import { compiler } from "./sqlite-dialect.js";
 import { guarded } from "./store-errors.js";
 
 /** Rows read per statement while streaming: bounded memory, and the connection is free between. */
@@ -39,15 +40,16 @@ const matching = (
   now: number,
 ) => {
   const rows = db.selectFrom(tables.sessions).where("tenant_id", "=", tenantId);
-  return filter === null ? rows : rows.where(compileFilter(filter, now));
+  return filter === null ? rows : rows.where(compiler.compileFilter(filter, now));
 };
 
 /** One page in the order of `sort` (then id), by offset or strictly after a keyset position. */
 function pageQuery(db: Builder, tenantId: string, page: ListQuery): CompiledQuery {
   const keys = orderKeys(page.sort, page.now);
   let query = matching(db, tenantId, page.filter, page.now).select(SESSION_READ_COLUMNS);
-  if (page.after !== undefined) query = query.where(compileAfter(keys, page.sort, page.after));
-  for (const key of keys) query = query.orderBy(key.expr, key.direction);
+  if (page.after !== undefined)
+    query = query.where(compiler.compileAfter(keys, page.sort, page.after));
+  for (const item of compiler.orderBy(keys)) query = query.orderBy(item);
   return query
     .limit(page.limit)
     .offset(page.offset ?? 0)

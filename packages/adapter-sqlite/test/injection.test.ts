@@ -10,9 +10,9 @@ import {
   ValidationError,
 } from "@session-ledger/core";
 import type { SessionRecord } from "@session-ledger/core/store";
+import { fieldSql } from "@session-ledger/sql";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fieldSql } from "../src/compile-filter.js";
 import { createSqliteStore } from "../src/index.js";
 import { fileStore, type SqliteFixture, temporaryDirectory } from "./fixture.js";
 

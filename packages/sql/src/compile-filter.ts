@@ -1,18 +1,19 @@
 /**
- * The compiler from the query AST to SQL: the field catalog mapped to columns, filters,
- * sort keys and keyset positions. Every value becomes a bound parameter; the only SQL text
- * produced here is fixed (column names from the map below, operators from a fixed table). The
- * filters arrive checked by the core, which also walks them (`walkFilter`): this file only
- * translates.
+ * The compiler from the query AST to SQL, shared by the SQL stores: the field catalog mapped to
+ * columns, filters, sort keys and keyset positions, over the stores' common sessions schema.
+ * Every value becomes a bound parameter; the only SQL text produced here is fixed (column
+ * names from the map below, operators from a fixed table). The filters arrive checked by the
+ * core, which also walks them (`walkFilter`): this file only translates, and a `SqlDialect`
+ * says the few things the databases spell differently.
  *
  * It reproduces `listing/evaluate.ts` and `listing/order.ts` of the core exactly:
- * - two-valued logic: every condition evaluates to 0 or 1, never NULL, so `NOT` is safe;
- * - text folds ASCII only (`lower()` in SQLite's own build does exactly that) and then
- *   compares as UTF-8 bytes, which is code-point order;
+ * - two-valued logic: every condition is true or false, never NULL, so `NOT` is safe;
+ * - text folds ASCII only (`lower()` on SQLite's own build, and on PostgreSQL text in the "C"
+ *   collation, folds exactly that) and then compares as UTF-8 bytes: code-point order;
  * - IPs compare through their stored `ipSortKey` column;
  * - `status`, `end_reason` and `end_time` are the effective values at `now`, so a lapsed
  *   open row reads EXPIRED without a sweep;
- * - NULL sorts lowest, which is SQLite's own rule (first ascending, last descending).
+ * - NULL sorts lowest (first ascending, last descending).
  */
 import { type SortKey, ValidationError } from "@session-ledger/core";
 import {
@@ -30,8 +31,19 @@ import { type RawBuilder, type SqlBool, sql } from "kysely";
 type Expr = RawBuilder<unknown>;
 export type Condition = RawBuilder<SqlBool>;
 
-const TRUE: Condition = sql<SqlBool>`1`;
-const FALSE: Condition = sql<SqlBool>`0`;
+/** What the SQL stores' databases spell differently. */
+export interface SqlDialect {
+  /** Constant conditions (`1`/`0` on SQLite, `TRUE`/`FALSE` on PostgreSQL). */
+  true: Condition;
+  false: Condition;
+  /** Null-safe equality of a key with a value: SQLite `IS`, PostgreSQL `IS NOT DISTINCT FROM`. */
+  same(expr: Expr, value: SortValue): Condition;
+  /**
+   * One ORDER BY item with NULL lowest. SQLite sorts NULL lowest by itself; PostgreSQL needs
+   * `NULLS FIRST` ascending and `NULLS LAST` descending.
+   */
+  orderItem(expr: Expr, direction: "asc" | "desc", nullable: boolean): Expr;
+}
 
 /** How a field's values compare: exactly, ASCII-folded, by IP key, or as numbers. */
 type Comparison = "exact" | "text" | "ip" | "time";
@@ -161,45 +173,6 @@ function statusIs(status: Operand, now: number): Condition {
   }
 }
 
-/** Joins conditions as a balanced tree, so depth grows with log n, not n. */
-function balanced(conditions: readonly Condition[], joiner: "AND" | "OR"): Condition {
-  if (conditions.length === 0) return joiner === "AND" ? TRUE : FALSE;
-  if (conditions.length === 1) return conditions[0]!;
-  const middle = Math.ceil(conditions.length / 2);
-  const left = balanced(conditions.slice(0, middle), joiner);
-  const right = balanced(conditions.slice(middle), joiner);
-  return sql<SqlBool>`(${left} ${sql.raw(joiner)} ${right})`;
-}
-
-/** The SQL for each part of a checked filter: the store's translation of the core's walk. */
-function visitorAt(now: number): FilterVisitor<Condition> {
-  return {
-    and: (items) => balanced(items, "AND"),
-    or: (items) => balanced(items, "OR"),
-    not: (item) => sql<SqlBool>`(NOT ${item})`,
-    compare(def, op, value) {
-      if (def.name === "status" && op === "EQ") return statusIs(value, now);
-      const field = fieldSql(def.name, now);
-      return present(field, sql<SqlBool>`(${field.compared} ${sql.raw(OPERATORS[op])} ${value})`);
-    },
-    isNull: (def) => sql<SqlBool>`(${fieldSql(def.name, now).value} IS NULL)`,
-    matches(def, parts) {
-      const field = fieldSql(def.name, now);
-      const like = parts.map(escapeLike).join("%");
-      return present(field, sql<SqlBool>`(lower(${field.value}) LIKE ${like} ESCAPE '\\')`);
-    },
-    oneOf(def, values) {
-      const field = fieldSql(def.name, now);
-      return present(field, sql<SqlBool>`(${field.compared} IN (${sql.join([...values])}))`);
-    },
-  };
-}
-
-/** The WHERE condition for a checked filter at `now`; `null` matches every row. */
-export function compileFilter(filter: CheckedFilter | null, now: number): Condition {
-  return filter === null ? TRUE : walkFilter(filter, visitorAt(now));
-}
-
 export interface OrderKey {
   direction: "asc" | "desc";
   expr: Expr;
@@ -216,7 +189,7 @@ export function orderKeys(sort: readonly SortKey[], now: number): OrderKey[] {
   for (const key of sort) {
     const field = fieldSql(key.field, now);
     keys.push({
-      direction: key.direction,
+      direction: key.direction === "desc" ? "desc" : "asc",
       expr: field.sortKey,
       nullable: field.nullable,
       numeric: field.comparison === "time",
@@ -227,6 +200,7 @@ export function orderKeys(sort: readonly SortKey[], now: number): OrderKey[] {
   return keys;
 }
 
+/** A keyset position's values, one per order key; a cursor that does not fit is refused. */
 function positionValues(
   keys: readonly OrderKey[],
   sort: readonly SortKey[],
@@ -255,57 +229,115 @@ function positionValues(
   });
 }
 
-const isAt = (key: OrderKey, value: SortValue): Condition =>
-  value === null
-    ? sql<SqlBool>`(${key.expr} IS NULL)`
-    : key.nullable
-      ? sql<SqlBool>`(${key.expr} IS ${value})`
-      : sql<SqlBool>`(${key.expr} = ${value})`;
-
-/** Rows after `value` on one key, NULL being the lowest value. */
-function isPast(key: OrderKey, value: SortValue): Condition {
-  if (key.direction === "asc") {
-    if (value === null) return key.nullable ? sql<SqlBool>`(${key.expr} IS NOT NULL)` : TRUE;
-    return sql<SqlBool>`(${key.expr} > ${value})`;
-  }
-  if (value === null) return FALSE;
-  return key.nullable
-    ? sql<SqlBool>`(${key.expr} < ${value} OR ${key.expr} IS NULL)`
-    : sql<SqlBool>`(${key.expr} < ${value})`;
+/** The compiler for one dialect. */
+export interface SqlCompiler {
+  /** The WHERE condition for a checked filter at `now`; `null` matches every row. */
+  compileFilter(filter: CheckedFilter | null, now: number): Condition;
+  /** The rows strictly after a keyset position, in the order of `keys`. */
+  compileAfter(
+    keys: readonly OrderKey[],
+    sort: readonly SortKey[],
+    position: KeysetPosition,
+  ): Condition;
+  /** The ORDER BY items of `keys`, NULL lowest. */
+  orderBy(keys: readonly OrderKey[]): Expr[];
+  /** Joins conditions with AND. */
+  all(conditions: readonly Condition[]): Condition;
 }
 
-/** Rows at or after `value` on the first key: a range the planner can take from an index. */
-function fromLeading(key: OrderKey, value: SortValue): Condition {
-  if (key.direction === "asc")
-    return value === null ? TRUE : sql<SqlBool>`(${key.expr} >= ${value})`;
-  if (value === null) return sql<SqlBool>`(${key.expr} IS NULL)`;
-  return key.nullable
-    ? sql<SqlBool>`(${key.expr} <= ${value} OR ${key.expr} IS NULL)`
-    : sql<SqlBool>`(${key.expr} <= ${value})`;
-}
-
-/**
- * The rows strictly after a keyset position. One direction and no NULLs: a row-value
- * comparison `(k1, k2, id) > (?, ?, ?)`. Otherwise the expansion
- * `k1 past v1 OR (k1 = v1 AND k2 past v2) OR …`, under a leading range on `k1`.
- */
-export function compileAfter(
-  keys: readonly OrderKey[],
-  sort: readonly SortKey[],
-  position: KeysetPosition,
-): Condition {
-  const values = positionValues(keys, sort, position);
-  const at = (i: number) => values[i] as SortValue;
-  const first = keys[0]!;
-  const oneDirection = keys.every((key) => key.direction === first.direction);
-  const noNulls = keys.every((key, i) => !key.nullable && values[i] !== null);
-  if (oneDirection && noNulls) {
-    const symbol = sql.raw(first.direction === "asc" ? ">" : "<");
-    if (keys.length === 1) return sql<SqlBool>`(${first.expr} ${symbol} ${values[0]})`;
-    return sql<SqlBool>`((${sql.join(keys.map((key) => key.expr))}) ${symbol} (${sql.join(values)}))`;
+export function createSqlCompiler(dialect: SqlDialect): SqlCompiler {
+  /** Joins conditions as a balanced tree, so depth grows with log n, not n. */
+  function balanced(conditions: readonly Condition[], joiner: "AND" | "OR"): Condition {
+    if (conditions.length === 0) return joiner === "AND" ? dialect.true : dialect.false;
+    if (conditions.length === 1) return conditions[0]!;
+    const middle = Math.ceil(conditions.length / 2);
+    const left = balanced(conditions.slice(0, middle), joiner);
+    const right = balanced(conditions.slice(middle), joiner);
+    return sql<SqlBool>`(${left} ${sql.raw(joiner)} ${right})`;
   }
-  const branches = keys.map((key, i) =>
-    balanced([...keys.slice(0, i).map((k, j) => isAt(k, at(j))), isPast(key, at(i))], "AND"),
-  );
-  return balanced([fromLeading(first, at(0)), balanced(branches, "OR")], "AND");
+
+  /** The SQL for each part of a checked filter: the translation of the core's walk. */
+  const visitorAt = (now: number): FilterVisitor<Condition> => ({
+    and: (items) => balanced(items, "AND"),
+    or: (items) => balanced(items, "OR"),
+    not: (item) => sql<SqlBool>`(NOT ${item})`,
+    compare(def, op, value) {
+      if (def.name === "status" && op === "EQ") return statusIs(value, now);
+      const field = fieldSql(def.name, now);
+      return present(field, sql<SqlBool>`(${field.compared} ${sql.raw(OPERATORS[op])} ${value})`);
+    },
+    isNull: (def) => sql<SqlBool>`(${fieldSql(def.name, now).value} IS NULL)`,
+    matches(def, parts) {
+      const field = fieldSql(def.name, now);
+      const like = parts.map(escapeLike).join("%");
+      return present(field, sql<SqlBool>`(lower(${field.value}) LIKE ${like} ESCAPE '\\')`);
+    },
+    oneOf(def, values) {
+      const field = fieldSql(def.name, now);
+      return present(field, sql<SqlBool>`(${field.compared} IN (${sql.join([...values])}))`);
+    },
+  });
+
+  const isAt = (key: OrderKey, value: SortValue): Condition =>
+    value === null
+      ? sql<SqlBool>`(${key.expr} IS NULL)`
+      : key.nullable
+        ? dialect.same(key.expr, value)
+        : sql<SqlBool>`(${key.expr} = ${value})`;
+
+  /** Rows after `value` on one key, NULL being the lowest value. */
+  function isPast(key: OrderKey, value: SortValue): Condition {
+    if (key.direction === "asc") {
+      if (value === null) {
+        return key.nullable ? sql<SqlBool>`(${key.expr} IS NOT NULL)` : dialect.true;
+      }
+      return sql<SqlBool>`(${key.expr} > ${value})`;
+    }
+    if (value === null) return dialect.false;
+    return key.nullable
+      ? sql<SqlBool>`(${key.expr} < ${value} OR ${key.expr} IS NULL)`
+      : sql<SqlBool>`(${key.expr} < ${value})`;
+  }
+
+  /** Rows at or after `value` on the first key: a range the planner can take from an index. */
+  function fromLeading(key: OrderKey, value: SortValue): Condition {
+    if (key.direction === "asc") {
+      return value === null ? dialect.true : sql<SqlBool>`(${key.expr} >= ${value})`;
+    }
+    if (value === null) return sql<SqlBool>`(${key.expr} IS NULL)`;
+    return key.nullable
+      ? sql<SqlBool>`(${key.expr} <= ${value} OR ${key.expr} IS NULL)`
+      : sql<SqlBool>`(${key.expr} <= ${value})`;
+  }
+
+  return {
+    compileFilter: (filter, now) =>
+      filter === null ? dialect.true : walkFilter(filter, visitorAt(now)),
+
+    /**
+     * One direction and no NULLs: a row-value comparison `(k1, k2, id) > (?, ?, ?)`. Otherwise
+     * the expansion `k1 past v1 OR (k1 = v1 AND k2 past v2) OR …`, under a leading range on
+     * `k1` that an index can seek to.
+     */
+    compileAfter(keys, sort, position) {
+      const values = positionValues(keys, sort, position);
+      const at = (i: number) => values[i] as SortValue;
+      const first = keys[0]!;
+      const oneDirection = keys.every((key) => key.direction === first.direction);
+      const noNulls = keys.every((key, i) => !key.nullable && values[i] !== null);
+      if (oneDirection && noNulls) {
+        const symbol = sql.raw(first.direction === "asc" ? ">" : "<");
+        if (keys.length === 1) return sql<SqlBool>`(${first.expr} ${symbol} ${values[0]})`;
+        return sql<SqlBool>`((${sql.join(keys.map((key) => key.expr))}) ${symbol} (${sql.join(values)}))`;
+      }
+      const branches = keys.map((key, i) =>
+        balanced([...keys.slice(0, i).map((k, j) => isAt(k, at(j))), isPast(key, at(i))], "AND"),
+      );
+      return balanced([fromLeading(first, at(0)), balanced(branches, "OR")], "AND");
+    },
+
+    orderBy: (keys) => keys.map((key) => dialect.orderItem(key.expr, key.direction, key.nullable)),
+
+    all: (conditions) => balanced(conditions, "AND"),
+  };
 }
