@@ -30,10 +30,13 @@ const ADMIN_STATUS: Record<AdminErrorCode, number> = {
 export class AdminError extends Error {
   override name = "AdminError";
   readonly code: AdminErrorCode;
+  /** The parameter or header at fault (`body`, `Content-Type`), when there is one. */
+  readonly target: string | undefined;
 
-  constructor(code: AdminErrorCode, message: string) {
+  constructor(code: AdminErrorCode, message: string, options: { target?: string } = {}) {
     super(message);
     this.code = code;
+    this.target = options.target;
   }
 
   get status(): number {
@@ -66,13 +69,15 @@ export interface ErrorDescription {
  */
 export function describeError(error: unknown): ErrorDescription {
   if (error instanceof AdminError) {
-    return {
+    const described: ErrorDescription = {
       status: error.status,
       code: error.code,
       message: error.message,
       syntax: false,
       expose: true,
     };
+    if (error.target !== undefined) described.target = error.target;
+    return described;
   }
   if (error instanceof SessionLedgerError) {
     const status = httpStatusForError(error);

@@ -13,6 +13,7 @@ import express, { type Request, type Router } from "express";
 import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
 import { integerParam, optionalParam, readJsonBody, searchParamsOf } from "../admin/params.js";
 import type { Authenticate } from "../admin/principal.js";
+import { quote, requireId } from "../admin/text.js";
 import { cogniteErrorBody } from "./errors.js";
 import { loginSession } from "./mapping.js";
 import { idsFromRevokeBody } from "./revoke.js";
@@ -44,9 +45,8 @@ const MAX_BODY_BYTES = 16 * 1024;
 function orgOf(req: Request): string {
   const org = req.params.org;
   if (typeof org !== "string" || !COGNITE_ORG_PATTERN.test(org)) {
-    const shown = typeof org === "string" && org.length > 64 ? `${org.slice(0, 64)}…` : org;
     throw new ValidationError(
-      `org '${shown}' is not an organization id: 3 to 64 characters matching ${COGNITE_ORG_PATTERN.source}`,
+      `org ${quote(org)} is not an organization id: 3 to 64 characters matching ${COGNITE_ORG_PATTERN.source}`,
       { target: "org" },
     );
   }
@@ -54,13 +54,8 @@ function orgOf(req: Request): string {
 }
 
 /** The `:principal` path parameter: the user whose login sessions the route acts on. */
-function userIdOf(req: Request): string {
-  const principal = req.params.principal;
-  if (typeof principal !== "string" || principal.length === 0 || principal.length > 256) {
-    throw new ValidationError("principal must be 1 to 256 characters", { target: "principal" });
-  }
-  return principal;
-}
+const userIdOf = (req: Request): string =>
+  requireId(req.params.principal, "principal", { noun: "a user id" });
 
 const sessionsOfUser = (userId: string): Filter => ({
   kind: "user",
@@ -138,9 +133,8 @@ export function createCogniteRouter(options: CogniteRouterOptions): Router {
         const found = new Set(owned.items.map((session) => session.id));
         const missing = ids.filter((id) => !found.has(id));
         if (missing.length > 0) {
-          const list = missing.map((id) => `'${id.slice(0, 64)}'`).join(", ");
           throw new NotFoundError(
-            `no login session ${list} of principal '${userId.slice(0, 64)}' in this organization; nothing was revoked`,
+            `no login session ${missing.map(quote).join(", ")} of principal ${quote(userId)} in this organization; nothing was revoked`,
           );
         }
         await ledger.terminateSessions(tenantId, ids);

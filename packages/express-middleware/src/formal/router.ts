@@ -9,6 +9,7 @@ import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
 import { readJsonBody } from "../admin/params.js";
 import type { Authenticate } from "../admin/principal.js";
 import { defaultTenant, type TenantResolver } from "../admin/tenant.js";
+import { quote } from "../admin/text.js";
 import { formalErrorBody } from "./errors.js";
 import { formalSession } from "./mapping.js";
 import {
@@ -89,7 +90,7 @@ export function createFormalRouter(options: FormalRouterOptions): Router {
     context.route({ anyOf: ["sessions:read"], tenant }, async (req, res, { tenantId }) => {
       const { sessionId } = parseGetSessionRequest(await readBody(req));
       const session = await ledger.get(tenantId, sessionId);
-      if (!session) throw new NotFoundError(`session '${sessionId}' not found`);
+      if (!session) throw new NotFoundError(`session ${quote(sessionId)} not found`);
       res.json({ session: formalSession(session, ledger.now()) });
     }),
   );
@@ -99,7 +100,7 @@ export function createFormalRouter(options: FormalRouterOptions): Router {
     context.route({ anyOf: ["sessions:terminate"], tenant }, async (req, res, { tenantId }) => {
       const { sessionId, connectorId } = parseTerminationRequest(await readBody(req));
       const session = await ledger.get(tenantId, sessionId);
-      if (!session) throw new NotFoundError(`session '${sessionId}' not found`);
+      if (!session) throw new NotFoundError(`session ${quote(sessionId)} not found`);
       // Ending an ended session is a no-op, so a retried termination succeeds again.
       await ledger.terminate(tenantId, sessionId);
       res.json({

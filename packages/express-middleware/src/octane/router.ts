@@ -18,6 +18,7 @@ import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
 import { sendCsv, sendXlsx } from "../admin/exports.js";
 import { integerParam, optionalParam, readJsonBody, searchParamsOf } from "../admin/params.js";
 import type { Authenticate } from "../admin/principal.js";
+import { quote, requireId } from "../admin/text.js";
 import { parseTimeZone, UTC } from "../admin/timezone.js";
 import { isWithinCreationRange } from "./creation-range.js";
 import { octaneErrorBody } from "./errors.js";
@@ -64,15 +65,8 @@ export interface OctaneRouterOptions {
 const BASE = "/api/shared_spaces/:space";
 const SPACE = "shared space";
 
-function spaceOf(req: Request): string {
-  const space = req.params.space;
-  if (typeof space !== "string" || space.length === 0 || space.length > 256) {
-    throw new ValidationError("the shared space id must be 1 to 256 characters", {
-      target: "space",
-    });
-  }
-  return space;
-}
+const spaceOf = (req: Request): string =>
+  requireId(req.params.space, "space", { noun: "a shared space id" });
 
 function taskFields(text: string | undefined): readonly TaskField[] {
   if (text === undefined || text.trim() === "") return TASK_FIELDS;
@@ -81,7 +75,7 @@ function taskFields(text: string | undefined): readonly TaskField[] {
     const field = TASK_FIELDS.find((known) => known === name);
     if (field === undefined) {
       throw new ValidationError(
-        `fields: unknown background task field '${name.slice(0, 40)}'; expected ${TASK_FIELDS.join(", ")}`,
+        `fields: unknown background task field ${quote(name)}; expected ${TASK_FIELDS.join(", ")}`,
         { target: "fields" },
       );
     }
@@ -239,11 +233,12 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
         // A terminate query is the URL form of the body's id list, so the body's bound applies.
         const filter = parseQuery(queryText, { maxLength: maxBodyBytes });
         const queryIds = filter === null ? null : idsFromFilter(filter);
-        const bodyIds = idsFromBody(
-          await readJsonBody(req, { limit: maxBodyBytes }),
-          queryIds !== null,
-          maxTerminateIds,
-        );
+        const body = await readJsonBody(req, {
+          limit: maxBodyBytes,
+          // {"data":[{"id":"…","is_closed":true}, …]}: three values an entry, and two around them.
+          maxValues: 3 * maxTerminateIds + 2,
+        });
+        const bodyIds = await idsFromBody(body, queryIds !== null, maxTerminateIds);
         const ids = queryIds ?? bodyIds ?? [];
         if (ids.length > maxTerminateIds) {
           throw new ValidationError(
