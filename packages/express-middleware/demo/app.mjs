@@ -9,6 +9,7 @@ import {
   createLogScaleRouter,
   createOctaneRouter,
   createSaymonRouter,
+  defaultTenant,
   endSession,
   issueSession,
   sessionTracking,
@@ -93,8 +94,9 @@ export async function createDemo({
   app.use(createCogniteRouter({ ledger, authenticate, tenantForOrg }));
 
   // LogScale, Formal and SAYMON do not name a tenant in the request: space 1001, unless the
-  // X-Tenant-Id header names another.
-  const space = (req) => req.get(TENANT_HEADER)?.trim() || SPACES[0];
+  // X-Tenant-Id header names another (read and checked by the library's default resolver).
+  const space = (req, principal) =>
+    req.get(TENANT_HEADER) === undefined ? SPACES[0] : defaultTenant(req, principal);
   app.use(createFormalRouter({ ledger, authenticate, tenant: space }));
   app.use(createSaymonRouter({ ledger, authenticate, tenant: space }));
 

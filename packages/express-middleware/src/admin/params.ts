@@ -1,7 +1,7 @@
 /**
- * Request validation shared by the dialects: query-string parameters read the same way under
- * Express 4 and 5 whatever the app's `query parser` setting, and JSON bodies read with a size
- * limit whether or not the host mounted a body parser.
+ * Request validation shared by the dialects: query-string parameters (strictly decoded by
+ * `url.ts`, so the same under Express 4 and 5 whatever the app's `query parser` setting), and
+ * JSON bodies read with a size limit whether or not the host mounted a body parser.
  */
 
 import { ValidationError } from "@session-ledger/core";
@@ -11,27 +11,11 @@ import { parseJsonSliced } from "./json.js";
 import { quote } from "./text.js";
 
 /**
- * The request's query string as `URLSearchParams`. Read from the URL rather than `req.query`,
- * whose shape depends on the Express version and the app's `query parser` setting.
- */
-export function searchParamsOf(req: Request): URLSearchParams {
-  const at = req.url.indexOf("?");
-  return new URLSearchParams(at < 0 ? "" : req.url.slice(at + 1));
-}
-
-/**
- * One optional parameter. Given twice it is an error rather than a silent pick, so a client
- * never gets an answer to a question it did not ask.
- * @throws ValidationError naming the parameter
+ * One optional parameter. The door (`checkUrl`) has refused a parameter given twice, so a
+ * client never gets an answer to a question it did not ask.
  */
 export function optionalParam(params: URLSearchParams, name: string): string | undefined {
-  const values = params.getAll(name);
-  if (values.length > 1) {
-    throw new ValidationError(`${name} must be given at most once, got ${values.length} values`, {
-      target: name,
-    });
-  }
-  return values[0];
+  return params.get(name) ?? undefined;
 }
 
 /** Bounds of an integer parameter. */
@@ -65,6 +49,13 @@ export function integerParam(
   }
   return value;
 }
+
+/**
+ * A paging offset (`offset`, `skip`): a whole number, 0 when absent.
+ * @throws ValidationError naming the parameter
+ */
+export const offsetParam = (params: URLSearchParams, name: string): number =>
+  integerParam(params, name, { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
 
 /** Options of {@link readJsonBody}. */
 export interface ReadJsonBodyOptions {

@@ -9,9 +9,9 @@ import {
   type SortKey,
   ValidationError,
 } from "@session-ledger/core";
-import express, { type Request, type Router } from "express";
+import type { Request, Router } from "express";
 import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
-import { integerParam, optionalParam, readJsonBody, searchParamsOf } from "../admin/params.js";
+import { integerParam, optionalParam, readJsonBody } from "../admin/params.js";
 import type { Authenticate } from "../admin/principal.js";
 import { quote, requireId } from "../admin/text.js";
 import { cogniteErrorBody } from "./errors.js";
@@ -81,15 +81,17 @@ export function createCogniteRouter(options: CogniteRouterOptions): Router {
     onError: options.onError,
   });
   const tenant = (req: Request) => tenantForOrg(orgOf(req));
-  const router = express.Router();
 
-  router.get(
-    BASE,
-    context.route(
-      { anyOf: ["sessions:read"], tenant, tenantNoun: "organization" },
-      async (req, res, { tenantId }) => {
+  return context.router([
+    {
+      method: "GET",
+      path: BASE,
+      params: ["cursor", "limit"],
+      anyOf: ["sessions:read"],
+      tenant,
+      tenantNoun: "organization",
+      async handler(req, res, { tenantId, params }) {
         const userId = userIdOf(req);
-        const params = searchParamsOf(req);
         const limit = integerParam(params, "limit", {
           min: 1,
           max: MAX_LIMIT,
@@ -109,14 +111,14 @@ export function createCogniteRouter(options: CogniteRouterOptions): Router {
           page.nextCursor === null ? { items } : { items, nextCursor: { cursor: page.nextCursor } },
         );
       },
-    ),
-  );
-
-  router.post(
-    `${BASE}/revoke`,
-    context.route(
-      { anyOf: ["sessions:terminate"], tenant, tenantNoun: "organization" },
-      async (req, res, { tenantId }) => {
+    },
+    {
+      method: "POST",
+      path: `${BASE}/revoke`,
+      anyOf: ["sessions:terminate"],
+      tenant,
+      tenantNoun: "organization",
+      async handler(req, res, { tenantId }) {
         const userId = userIdOf(req);
         const ids = idsFromRevokeBody(await readJsonBody(req, { limit: MAX_BODY_BYTES }));
         const named: Filter = {
@@ -147,9 +149,6 @@ export function createCogniteRouter(options: CogniteRouterOptions): Router {
           }),
         });
       },
-    ),
-  );
-
-  router.use(context.errorHandler);
-  return router;
+    },
+  ]);
 }

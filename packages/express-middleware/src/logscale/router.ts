@@ -179,24 +179,14 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
   }
 
   const router = express.Router();
+  // The URL's door: other methods are a 405, and no query parameter is taken (the document
+  // comes in the body).
+  router.use(admin.guard([{ method: "POST", path }]));
   router.post(path, (req, res, next) => {
     void prepare(req, res).then(
       () => execute(req, res, next),
       (error: unknown) => admin.sendError(req, res, error),
     );
-  });
-  router.all(path, (req, res) => {
-    res
-      .status(405)
-      .setHeader("Allow", "POST")
-      .json({
-        errors: [
-          {
-            message: `${req.method} is not supported: send the query with POST`,
-            extensions: { code: "METHOD_NOT_ALLOWED" },
-          },
-        ],
-      });
   });
   router.use(admin.errorHandler);
   return router;
