@@ -14,7 +14,7 @@ import { AdminError, describeError, type ErrorDescription } from "../admin/error
 import { readJsonBody } from "../admin/params.js";
 import { type Authenticate, hasPermission, requireTenantAccess } from "../admin/principal.js";
 import { defaultTenant, type TenantResolver } from "../admin/tenant.js";
-import { requestParams } from "./request.js";
+import { parseDocument, requestParams } from "./request.js";
 import { createLogScaleSchema, GRAPHQL_ERROR_CODES, type LogScaleContext } from "./schema.js";
 
 /** Options of {@link createLogScaleRouter}. */
@@ -133,6 +133,7 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
     // The body was read and checked in `prepare`; graphql-http would read it again, with
     // rules of its own about the media type and answers outside LogScale's error shape.
     parseRequestParams: (req) => req.context.res.locals[PARAMS_KEY] as RequestParams,
+    parse: parseDocument,
     context: (req) => req.context.res.locals[CONTEXT_KEY] as OperationContext,
     validationRules: [limitSessionFields(MAX_SESSION_FIELDS_PER_REQUEST)],
     onOperation(req, _args, result) {
