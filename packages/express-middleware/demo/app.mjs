@@ -84,6 +84,8 @@ export async function createDemo({
 
   const app = express();
   app.set("trust proxy", "loopback");
+  // Nothing tells a client which framework answers.
+  app.disable("x-powered-by");
   // The admin routers read their own bodies, so a malformed one gets the dialect's own error
   // body; only /login below needs express.json().
   app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
