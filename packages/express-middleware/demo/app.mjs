@@ -9,6 +9,7 @@ import {
   createLogScaleRouter,
   createOctaneRouter,
   createSaymonRouter,
+  defaultTenant,
   endSession,
   issueSession,
   sessionTracking,
@@ -83,6 +84,8 @@ export async function createDemo({
 
   const app = express();
   app.set("trust proxy", "loopback");
+  // Nothing tells a client which framework answers.
+  app.disable("x-powered-by");
   // The admin routers read their own bodies, so a malformed one gets the dialect's own error
   // body; only /login below needs express.json().
   app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
@@ -93,8 +96,9 @@ export async function createDemo({
   app.use(createCogniteRouter({ ledger, authenticate, tenantForOrg }));
 
   // LogScale, Formal and SAYMON do not name a tenant in the request: space 1001, unless the
-  // X-Tenant-Id header names another.
-  const space = (req) => req.get(TENANT_HEADER)?.trim() || SPACES[0];
+  // X-Tenant-Id header names another (read and checked by the library's default resolver).
+  const space = (req, principal) =>
+    req.get(TENANT_HEADER) === undefined ? SPACES[0] : defaultTenant(req, principal);
   app.use(createFormalRouter({ ledger, authenticate, tenant: space }));
   app.use(createSaymonRouter({ ledger, authenticate, tenant: space }));
 

@@ -7,7 +7,7 @@ export { type ApiKeyAuthenticatorOptions, apiKeyAuthenticator } from "./admin/ap
 export type { AdminErrorLogger } from "./admin/context.js";
 export { CORRELATION_HEADER } from "./admin/correlation.js";
 export type { Authenticate, Permission, Principal } from "./admin/principal.js";
-export { TENANT_HEADER, type TenantResolver } from "./admin/tenant.js";
+export { defaultTenant, TENANT_HEADER, type TenantResolver } from "./admin/tenant.js";
 export type { CogniteErrorBody } from "./cognite/errors.js";
 export type { CogniteLoginSession } from "./cognite/mapping.js";
 export { type CogniteRouterOptions, createCogniteRouter } from "./cognite/router.js";

@@ -1,9 +1,16 @@
 /**
- * The request pipeline every admin route shares, whatever its dialect: a correlation id,
+ * The request pipeline every admin route shares, whatever its dialect: the URL checked at the
+ * router's door (strict decoding, known parameters, 405 for other methods), a correlation id,
  * authentication, the tenant and permission checks of SPEC §7, and one way to turn any
- * failure into the dialect's error body. A dialect supplies only its envelope.
+ * failure into the dialect's error body. A dialect supplies only its routes and its envelope.
  */
-import type { ErrorRequestHandler, Request, RequestHandler, Response } from "express";
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from "express";
 import { correlationIdFor } from "./correlation.js";
 import { AdminError, describeError, type ErrorDescription } from "./errors.js";
 import {
@@ -13,6 +20,7 @@ import {
   requirePermission,
   requireTenantAccess,
 } from "./principal.js";
+import { checkUrl, type RouteShape } from "./url.js";
 
 /** Renders an error in a dialect's own body shape. */
 export type ErrorEnvelope = (error: ErrorDescription, correlationId: string) => unknown;
@@ -39,6 +47,8 @@ export interface AdminCall {
   correlationId: string;
   /** The tenant the route acts in, as checked against the principal. */
   tenantId: string;
+  /** The query string, strictly decoded: only the route's parameters, each at most once. */
+  params: URLSearchParams;
 }
 
 /** The checks a route needs before its handler runs. */
@@ -56,14 +66,27 @@ export interface AdminRouteOptions {
 
 export type AdminHandler = (req: Request, res: Response, call: AdminCall) => Promise<void> | void;
 
+/** One route of a dialect: where it is, what it reads, who may call it, and its handler. */
+export interface AdminRoute extends RouteShape, AdminRouteOptions {
+  handler: AdminHandler;
+}
+
 /** Shared route plumbing for one dialect; see {@link createAdminContext}. */
 export interface AdminContext {
   /**
-   * Wraps a handler with the correlation id, authentication (401), tenant access and
-   * permission checks (403), and error rendering. Async errors are caught here, so routes
-   * behave the same on Express 4, which does not catch them itself, and Express 5.
+   * The dialect's router. Its door ({@link AdminContext.guard}) checks every request's URL
+   * first; each handler then runs after the correlation id, authentication (401), tenant
+   * access and permission checks (403); every failure gets the dialect's envelope. Async
+   * errors are caught here, so routes behave the same on Express 4, which does not catch
+   * them itself, and Express 5.
    */
-  route(options: AdminRouteOptions, handler: AdminHandler): RequestHandler;
+  router(routes: readonly AdminRoute[]): Router;
+  /**
+   * Middleware that checks the URL of a request to one of `routes` before Express decodes it
+   * (`checkUrl`): another method is a 405 with `Allow`, a malformed or unknown parameter a
+   * 400 naming it. Requests to other paths pass untouched.
+   */
+  guard(routes: readonly RouteShape[]): RequestHandler;
   /**
    * Answers with the error in the dialect's envelope. A response already under way (a
    * download) is cut off instead, so the client sees a failed transfer, not a short file.
@@ -87,6 +110,10 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
   const onError = options.onError ?? logToConsole;
   const challenge = options.challenge ?? 'Bearer realm="session-ledger"';
 
+  const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+    sendError(req, res, error);
+  };
+
   function sendError(req: Request, res: Response, error: unknown): void {
     const correlationId = correlationIdFor(req, res);
     const described = describeError(error);
@@ -99,6 +126,7 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
     }
     try {
       if (described.status === 401) res.setHeader("WWW-Authenticate", challenge);
+      if (described.allow !== undefined) res.setHeader("Allow", described.allow.join(", "));
       res.status(described.status).json(envelope(described, correlationId));
     } catch (failure) {
       // The envelope itself failed: nothing sensible is left to send.
@@ -108,12 +136,14 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
   }
 
   async function run(
-    route: AdminRouteOptions,
-    handler: AdminHandler,
+    route: AdminRoute,
     req: Request,
     res: Response,
     correlationId: string,
   ): Promise<void> {
+    // The door checked the URL already; reading it again here keeps the two independent.
+    const url = checkUrl(req, [route]);
+    if (url === null) throw new Error(`${req.url} does not match ${route.path}`);
     const principal = await authenticate(req);
     if (!principal) {
       throw new AdminError(
@@ -124,21 +154,41 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
     const tenantId = await route.tenant(req, principal);
     requireTenantAccess(principal, tenantId, route.tenantNoun);
     requirePermission(principal, ...route.anyOf);
-    await handler(req, res, { principal, correlationId, tenantId });
+    await route.handler(req, res, { principal, correlationId, tenantId, params: url.params });
+  }
+
+  function guard(routes: readonly RouteShape[]): RequestHandler {
+    return (req, res, next) => {
+      try {
+        checkUrl(req, routes);
+      } catch (error) {
+        sendError(req, res, error);
+        return;
+      }
+      next();
+    };
   }
 
   return {
-    route(route, handler) {
-      return (req, res) => {
-        const correlationId = correlationIdFor(req, res);
-        void run(route, handler, req, res, correlationId).catch((error: unknown) =>
-          sendError(req, res, error),
-        );
-      };
+    router(routes) {
+      const router = express.Router();
+      router.use(guard(routes));
+      for (const route of routes) {
+        const handle: RequestHandler = (req, res) => {
+          const correlationId = correlationIdFor(req, res);
+          void run(route, req, res, correlationId).catch((error: unknown) =>
+            sendError(req, res, error),
+          );
+        };
+        if (route.method === "GET") router.get(route.path, handle);
+        else if (route.method === "PUT") router.put(route.path, handle);
+        else router.post(route.path, handle);
+      }
+      router.use(errorHandler);
+      return router;
     },
+    guard,
     sendError,
-    errorHandler(error, req, res, _next) {
-      sendError(req, res, error);
-    },
+    errorHandler,
   };
 }

@@ -27,24 +27,39 @@ const CORE_STATUS: Record<SessionLedgerErrorCode, number> = {
 export type AdminErrorCode =
   | "UNAUTHENTICATED"
   | "FORBIDDEN"
+  | "METHOD_NOT_ALLOWED"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE";
 
 const ADMIN_STATUS: Record<AdminErrorCode, number> = {
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  METHOD_NOT_ALLOWED: 405,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
 };
 
-/** An HTTP-layer failure: no or unknown credentials, a missing permission, an unusable body. */
+/**
+ * An HTTP-layer failure: no or unknown credentials, a missing permission, a method the route
+ * does not answer, an unusable body.
+ */
 export class AdminError extends Error {
   override name = "AdminError";
   readonly code: AdminErrorCode;
+  /** The parameter or header at fault (`body`, `Content-Type`), when there is one. */
+  readonly target: string | undefined;
+  /** With `METHOD_NOT_ALLOWED`: the methods the route answers, for the `Allow` header. */
+  readonly allow: readonly string[] | undefined;
 
-  constructor(code: AdminErrorCode, message: string) {
+  constructor(
+    code: AdminErrorCode,
+    message: string,
+    options: { target?: string; allow?: readonly string[] } = {},
+  ) {
     super(message);
     this.code = code;
+    this.target = options.target;
+    this.allow = options.allow;
   }
 
   get status(): number {
@@ -69,6 +84,8 @@ export interface ErrorDescription {
   syntax: boolean;
   /** False for 5xx: the server, not the request, failed, and the details stay in the log. */
   expose: boolean;
+  /** With a 405: the methods the route answers, sent as `Allow`. */
+  allow?: readonly string[];
 }
 
 /**
@@ -77,13 +94,16 @@ export interface ErrorDescription {
  */
 export function describeError(error: unknown): ErrorDescription {
   if (error instanceof AdminError) {
-    return {
+    const described: ErrorDescription = {
       status: error.status,
       code: error.code,
       message: error.message,
       syntax: false,
       expose: true,
     };
+    if (error.target !== undefined) described.target = error.target;
+    if (error.allow !== undefined) described.allow = error.allow;
+    return described;
   }
   if (error instanceof SessionLedgerError) {
     const status = CORE_STATUS[error.code];

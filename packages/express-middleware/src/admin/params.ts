@@ -1,35 +1,21 @@
 /**
- * Request validation shared by the dialects: query-string parameters read the same way under
- * Express 4 and 5 whatever the app's `query parser` setting, and JSON bodies read with a size
- * limit whether or not the host mounted a body parser.
+ * Request validation shared by the dialects: query-string parameters (strictly decoded by
+ * `url.ts`, so the same under Express 4 and 5 whatever the app's `query parser` setting), and
+ * JSON bodies read with a size limit whether or not the host mounted a body parser.
  */
 
 import { ValidationError } from "@session-ledger/core";
 import type { Request } from "express";
 import { AdminError } from "./errors.js";
+import { parseJsonSliced } from "./json.js";
+import { quote } from "./text.js";
 
 /**
- * The request's query string as `URLSearchParams`. Read from the URL rather than `req.query`,
- * whose shape depends on the Express version and the app's `query parser` setting.
- */
-export function searchParamsOf(req: Request): URLSearchParams {
-  const at = req.url.indexOf("?");
-  return new URLSearchParams(at < 0 ? "" : req.url.slice(at + 1));
-}
-
-/**
- * One optional parameter. Given twice it is an error rather than a silent pick, so a client
- * never gets an answer to a question it did not ask.
- * @throws ValidationError naming the parameter
+ * One optional parameter. The door (`checkUrl`) has refused a parameter given twice, so a
+ * client never gets an answer to a question it did not ask.
  */
 export function optionalParam(params: URLSearchParams, name: string): string | undefined {
-  const values = params.getAll(name);
-  if (values.length > 1) {
-    throw new ValidationError(`${name} must be given at most once, got ${values.length} values`, {
-      target: name,
-    });
-  }
-  return values[0];
+  return params.get(name) ?? undefined;
 }
 
 /** Bounds of an integer parameter. */
@@ -54,63 +40,105 @@ export function integerParam(
   // Digits only: Number() would also take "1e3", "0x10", " 7 " and "".
   const value = /^-?\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
-    const shown = text.length > 20 ? `${text.slice(0, 20)}…` : text;
-    throw new ValidationError(`${name} must be an integer from ${min} to ${max}, got '${shown}'`, {
-      target: name,
-    });
+    throw new ValidationError(
+      `${name} must be an integer from ${min} to ${max}, got ${quote(text)}`,
+      {
+        target: name,
+      },
+    );
   }
   return value;
 }
+
+/**
+ * A paging offset (`offset`, `skip`): a whole number, 0 when absent.
+ * @throws ValidationError naming the parameter
+ */
+export const offsetParam = (params: URLSearchParams, name: string): number =>
+  integerParam(params, name, { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
 
 /** Options of {@link readJsonBody}. */
 export interface ReadJsonBodyOptions {
   /** The largest body accepted, in bytes. */
   limit: number;
-  /** Parses the text; a throw is reported as invalid JSON. @default JSON.parse */
-  parse?: (text: string) => unknown;
+  /**
+   * The most values (objects, arrays, strings, numbers…) the body may hold; bounds the work
+   * of the largest bodies. @default 10000
+   */
+  maxValues?: number;
+  /** Reads raw line breaks and tabs inside strings as escapes (LogScale). @default false */
+  rawBreaksInStrings?: boolean;
 }
 
+/** The deepest nesting of arrays and objects in a body; no dialect's body needs more than 4. */
+export const MAX_BODY_DEPTH = 32;
+
+const tooLarge = (limit: number) =>
+  new AdminError("PAYLOAD_TOO_LARGE", `the body must be at most ${limit} bytes`, {
+    target: "body",
+  });
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
 
 /**
- * The request's JSON body. When a host body parser already consumed the stream, its result
- * is used; otherwise the body is read here, so routers work with or without `express.json()`.
+ * The request's JSON body, read strictly: valid UTF-8, at most `MAX_BODY_DEPTH` deep, no
+ * control characters (but tab and line breaks) or lone surrogates in strings, and parsed in
+ * slices so that a large body does not hold up the host's other requests (`json.ts`). When a
+ * host body parser already consumed the stream, its result is held to the same rules.
  * @throws AdminError `UNSUPPORTED_MEDIA_TYPE` when the body is not declared as JSON,
  *   `PAYLOAD_TOO_LARGE` over the limit
- * @throws ValidationError (target `body`) when it is empty or not valid JSON
+ * @throws ValidationError (target `body`, or the field at fault) when it is empty, not valid
+ *   UTF-8 or JSON, or breaks a rule above
  */
-export async function readJsonBody(
-  req: Request,
-  { limit, parse = JSON.parse }: ReadJsonBodyOptions,
-): Promise<unknown> {
+export async function readJsonBody(req: Request, options: ReadJsonBodyOptions): Promise<unknown> {
+  const parse = (text: string) =>
+    parseJsonSliced(text, {
+      maxDepth: MAX_BODY_DEPTH,
+      maxValues: options.maxValues ?? 10_000,
+      rawBreaksInStrings: options.rawBreaksInStrings ?? false,
+    });
   if (req.readableEnded) {
     const parsed: unknown = req.body;
     if (parsed === undefined)
       throw new ValidationError("a JSON body is required", { target: "body" });
-    return parsed;
+    return parse(serialized(parsed));
   }
   const type = req.headers["content-type"];
-  if (typeof type !== "string" || !JSON_TYPE.test(type)) {
+  const charset = typeof type === "string" ? CHARSET.exec(type)?.[1]?.toLowerCase() : undefined;
+  const utf8 = charset === undefined || charset === "utf-8" || charset === "utf8";
+  if (typeof type !== "string" || !JSON_TYPE.test(type) || !utf8) {
     // Drain what was sent so the connection stays usable for the error response.
     req.resume();
     throw new AdminError(
       "UNSUPPORTED_MEDIA_TYPE",
-      "the body must be JSON, sent with Content-Type: application/json",
+      "the body must be JSON in UTF-8, sent with Content-Type: application/json",
+      { target: "Content-Type" },
     );
   }
+  const { limit } = options;
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    throw new AdminError("PAYLOAD_TOO_LARGE", `the body must be at most ${limit} bytes`);
+    throw tooLarge(limit);
   }
   const text = await readText(req, limit);
   if (text.trim().length === 0) {
     throw new ValidationError("a JSON body is required", { target: "body" });
   }
+  return parse(text);
+}
+
+/**
+ * A body a host parser produced, as JSON text again, so that it is checked by the same parser
+ * as a body read here. Offsets in errors then refer to this text.
+ */
+function serialized(body: unknown): string {
   try {
-    return parse(text);
+    return JSON.stringify(body) ?? "";
   } catch (error) {
-    throw new ValidationError(`body: not valid JSON (${(error as Error).message})`, {
+    // A cycle cannot come from JSON; nesting too deep for the stack can.
+    throw new ValidationError(`body: nested deeper than ${MAX_BODY_DEPTH} levels`, {
       target: "body",
       cause: error,
     });
@@ -118,38 +146,54 @@ export async function readJsonBody(
 }
 
 /**
- * Reads the body as UTF-8 text. Listens to events rather than async-iterating, because leaving
- * an iterator early destroys the socket, and the caller still has to send its 413.
+ * Reads the body as UTF-8 text, decoding each chunk as it arrives with a fatal decoder: bytes
+ * that are not UTF-8 are refused, never replaced with U+FFFD. Listens to events rather than
+ * async-iterating, because leaving an iterator early destroys the socket, and the caller still
+ * has to send its 413.
  */
 function readText(req: Request, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    const pieces: string[] = [];
     let size = 0;
-    let tooLarge = false;
+    let failed = false;
+    const fail = (error: Error) => {
+      failed = true;
+      pieces.length = 0;
+      reject(error);
+    };
+    const decode = (chunk?: Buffer) => {
+      try {
+        pieces.push(
+          chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true }),
+        );
+      } catch {
+        fail(new ValidationError("body: not valid UTF-8", { target: "body" }));
+      }
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (tooLarge) return;
+      if (failed) return;
       if (size > limit) {
-        tooLarge = true;
-        chunks.length = 0;
-        reject(new AdminError("PAYLOAD_TOO_LARGE", `the body must be at most ${limit} bytes`));
+        fail(tooLarge(limit));
         return;
       }
-      chunks.push(chunk);
+      decode(chunk);
     };
     const cleanup = () => {
+      req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", onError);
       req.off("aborted", onError);
     };
     const onEnd = () => {
       cleanup();
-      req.off("data", onData);
-      if (!tooLarge) resolve(Buffer.concat(chunks).toString("utf8"));
+      if (failed) return;
+      decode();
+      if (!failed) resolve(pieces.join(""));
     };
     const onError = (error?: unknown) => {
       cleanup();
-      req.off("data", onData);
       reject(error instanceof Error ? error : new Error("the request was aborted"));
     };
     req.on("data", onData);

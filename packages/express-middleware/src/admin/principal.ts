@@ -4,6 +4,7 @@
  */
 import type { Request } from "express";
 import { AdminError } from "./errors.js";
+import { quote } from "./text.js";
 
 /** The permissions the admin routers check. Hosts may grant names of their own as well. */
 export type Permission =
@@ -63,6 +64,5 @@ export function requirePermission(
  */
 export function requireTenantAccess(principal: Principal, tenantId: string, noun = "tenant"): void {
   if (canAccessTenant(principal, tenantId)) return;
-  const shown = tenantId.length > 64 ? `${tenantId.slice(0, 64)}…` : tenantId;
-  throw new AdminError("FORBIDDEN", `no access to ${noun} '${shown}'`);
+  throw new AdminError("FORBIDDEN", `no access to ${noun} ${quote(tenantId)}`);
 }

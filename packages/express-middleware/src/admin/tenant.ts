@@ -5,6 +5,8 @@
 import { ValidationError } from "@session-ledger/core";
 import type { Request } from "express";
 import type { Principal } from "./principal.js";
+import { requireId } from "./text.js";
+import { decodeUtf8 } from "./url.js";
 
 /** The header a caller may name its tenant in, when its credential spans several. */
 export const TENANT_HEADER = "X-Tenant-Id";
@@ -17,18 +19,15 @@ export type TenantResolver = (req: Request, principal: Principal) => string | Pr
 
 /**
  * The default resolver: the `X-Tenant-Id` header when sent, else the principal's only tenant.
- * @throws ValidationError (target `X-Tenant-Id`) when neither names exactly one tenant
+ * The header's bytes are read as UTF-8 (Node hands them over as latin1), strictly.
+ * @throws ValidationError (target `X-Tenant-Id`) when neither names exactly one tenant, or
+ *   the header is not a tenant id (1 to 256 characters, no control characters)
  */
 export const defaultTenant: TenantResolver = (req, principal) => {
   const header = req.headers[TENANT_HEADER.toLowerCase()];
   if (typeof header === "string") {
-    const tenant = header.trim();
-    if (tenant.length === 0 || tenant.length > 256) {
-      throw new ValidationError(`${TENANT_HEADER} must be 1 to 256 characters`, {
-        target: TENANT_HEADER,
-      });
-    }
-    return tenant;
+    const text = decodeUtf8(Buffer.from(header, "latin1"), TENANT_HEADER);
+    return requireId(text.trim(), TENANT_HEADER, { noun: "a tenant id" });
   }
   if (principal.tenants !== "*" && principal.tenants.length === 1) return principal.tenants[0]!;
   throw new ValidationError(

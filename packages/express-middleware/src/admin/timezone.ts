@@ -3,6 +3,7 @@
  * (`Europe/Berlin`), and the formatting of instants in it.
  */
 import { ValidationError } from "@session-ledger/core";
+import { quote } from "./text.js";
 
 /** A validated time zone. */
 export interface TimeZone {
@@ -44,9 +45,8 @@ export function parseTimeZone(text: string, target = "timezone"): TimeZone {
 }
 
 function invalid(text: string, target: string): ValidationError {
-  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
   return new ValidationError(
-    `${target} must be UTC, UTC±HH:MM (e.g. UTC+03:00) or an IANA zone name such as Europe/Berlin, got '${shown}'`,
+    `${target} must be UTC, UTC±HH:MM (e.g. UTC+03:00) or an IANA zone name such as Europe/Berlin, got ${quote(text)}`,
     { target },
   );
 }

@@ -3,6 +3,7 @@
  * misspelt key is an error, not a silently smaller revocation.
  */
 import { ValidationError } from "@session-ledger/core";
+import { quote, requireId } from "../admin/text.js";
 
 /** Cognite revokes at most this many login sessions per request; larger sets go in batches. */
 export const MAX_REVOKE_ITEMS = 10;
@@ -23,7 +24,7 @@ function bodyError(message: string): ValidationError {
 export function idsFromRevokeBody(body: unknown): string[] {
   if (!isRecord(body)) throw bodyError("must be a JSON object");
   const extra = Object.keys(body).find((key) => key !== "items");
-  if (extra !== undefined) throw bodyError(`unexpected property '${extra.slice(0, 40)}'`);
+  if (extra !== undefined) throw bodyError(`unexpected property ${quote(extra)}`);
   const { items } = body;
   if (!Array.isArray(items)) throw bodyError("items must be an array");
   if (items.length < 1 || items.length > MAX_REVOKE_ITEMS) {
@@ -36,13 +37,8 @@ export function idsFromRevokeBody(body: unknown): string[] {
     const at = `items[${index}]`;
     if (!isRecord(item)) throw bodyError(`${at} must be an object`);
     const key = Object.keys(item).find((name) => name !== "id");
-    if (key !== undefined)
-      throw bodyError(`${at} has an unexpected property '${key.slice(0, 40)}'`);
-    const { id } = item;
-    if (typeof id !== "string" || id.length === 0 || id.length > 256) {
-      throw bodyError(`${at}.id must be a session id (1 to 256 characters)`);
-    }
-    ids.push(id);
+    if (key !== undefined) throw bodyError(`${at} has an unexpected property ${quote(key)}`);
+    ids.push(requireId(item.id, `body: ${at}.id`, { target: "body", noun: "a session id" }));
   }
   return [...new Set(ids)];
 }

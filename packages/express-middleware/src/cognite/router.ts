@@ -9,10 +9,11 @@ import {
   type SortKey,
   ValidationError,
 } from "@session-ledger/core";
-import express, { type Request, type Router } from "express";
+import type { Request, Router } from "express";
 import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
-import { integerParam, optionalParam, readJsonBody, searchParamsOf } from "../admin/params.js";
+import { integerParam, optionalParam, readJsonBody } from "../admin/params.js";
 import type { Authenticate } from "../admin/principal.js";
+import { quote, requireId } from "../admin/text.js";
 import { cogniteErrorBody } from "./errors.js";
 import { loginSession } from "./mapping.js";
 import { idsFromRevokeBody } from "./revoke.js";
@@ -44,9 +45,8 @@ const MAX_BODY_BYTES = 16 * 1024;
 function orgOf(req: Request): string {
   const org = req.params.org;
   if (typeof org !== "string" || !COGNITE_ORG_PATTERN.test(org)) {
-    const shown = typeof org === "string" && org.length > 64 ? `${org.slice(0, 64)}…` : org;
     throw new ValidationError(
-      `org '${shown}' is not an organization id: 3 to 64 characters matching ${COGNITE_ORG_PATTERN.source}`,
+      `org ${quote(org)} is not an organization id: 3 to 64 characters matching ${COGNITE_ORG_PATTERN.source}`,
       { target: "org" },
     );
   }
@@ -54,13 +54,8 @@ function orgOf(req: Request): string {
 }
 
 /** The `:principal` path parameter: the user whose login sessions the route acts on. */
-function userIdOf(req: Request): string {
-  const principal = req.params.principal;
-  if (typeof principal !== "string" || principal.length === 0 || principal.length > 256) {
-    throw new ValidationError("principal must be 1 to 256 characters", { target: "principal" });
-  }
-  return principal;
-}
+const userIdOf = (req: Request): string =>
+  requireId(req.params.principal, "principal", { noun: "a user id" });
 
 const sessionsOfUser = (userId: string): Filter => ({
   kind: "user",
@@ -86,15 +81,17 @@ export function createCogniteRouter(options: CogniteRouterOptions): Router {
     onError: options.onError,
   });
   const tenant = (req: Request) => tenantForOrg(orgOf(req));
-  const router = express.Router();
 
-  router.get(
-    BASE,
-    context.route(
-      { anyOf: ["sessions:read"], tenant, tenantNoun: "organization" },
-      async (req, res, { tenantId }) => {
+  return context.router([
+    {
+      method: "GET",
+      path: BASE,
+      params: ["cursor", "limit"],
+      anyOf: ["sessions:read"],
+      tenant,
+      tenantNoun: "organization",
+      async handler(req, res, { tenantId, params }) {
         const userId = userIdOf(req);
-        const params = searchParamsOf(req);
         const limit = integerParam(params, "limit", {
           min: 1,
           max: MAX_LIMIT,
@@ -114,14 +111,14 @@ export function createCogniteRouter(options: CogniteRouterOptions): Router {
           page.nextCursor === null ? { items } : { items, nextCursor: { cursor: page.nextCursor } },
         );
       },
-    ),
-  );
-
-  router.post(
-    `${BASE}/revoke`,
-    context.route(
-      { anyOf: ["sessions:terminate"], tenant, tenantNoun: "organization" },
-      async (req, res, { tenantId }) => {
+    },
+    {
+      method: "POST",
+      path: `${BASE}/revoke`,
+      anyOf: ["sessions:terminate"],
+      tenant,
+      tenantNoun: "organization",
+      async handler(req, res, { tenantId }) {
         const userId = userIdOf(req);
         const ids = idsFromRevokeBody(await readJsonBody(req, { limit: MAX_BODY_BYTES }));
         const named: Filter = {
@@ -138,9 +135,8 @@ export function createCogniteRouter(options: CogniteRouterOptions): Router {
         const found = new Set(owned.items.map((session) => session.id));
         const missing = ids.filter((id) => !found.has(id));
         if (missing.length > 0) {
-          const list = missing.map((id) => `'${id.slice(0, 64)}'`).join(", ");
           throw new NotFoundError(
-            `no login session ${list} of principal '${userId.slice(0, 64)}' in this organization; nothing was revoked`,
+            `no login session ${missing.map(quote).join(", ")} of principal ${quote(userId)} in this organization; nothing was revoked`,
           );
         }
         await ledger.terminateSessions(tenantId, ids);
@@ -153,9 +149,6 @@ export function createCogniteRouter(options: CogniteRouterOptions): Router {
           }),
         });
       },
-    ),
-  );
-
-  router.use(context.errorHandler);
-  return router;
+    },
+  ]);
 }

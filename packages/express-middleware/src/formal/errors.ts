@@ -18,8 +18,8 @@ export interface FormalErrorBody {
   message: string;
 }
 
-// Formal documents no code for conflicts, oversized or non-JSON bodies: they are requests it
-// cannot serve as sent, so `invalid_request`, with the status telling them apart.
+// Formal documents no code for conflicts, other methods, oversized or non-JSON bodies: they are
+// requests it cannot serve as sent, so `invalid_request`, with the status telling them apart.
 const CODES: Record<ErrorCode, FormalErrorCode> = {
   INVALID_ARGUMENT: "invalid_request",
   INVALID_QUERY: "invalid_request",
@@ -31,6 +31,7 @@ const CODES: Record<ErrorCode, FormalErrorCode> = {
   STORAGE_ERROR: "internal_error",
   UNAUTHENTICATED: "unauthorized",
   FORBIDDEN: "forbidden",
+  METHOD_NOT_ALLOWED: "invalid_request",
   PAYLOAD_TOO_LARGE: "invalid_request",
   UNSUPPORTED_MEDIA_TYPE: "invalid_request",
   INTERNAL: "internal_error",

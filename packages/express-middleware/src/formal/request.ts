@@ -12,6 +12,7 @@ import {
   type SortKey,
   ValidationError,
 } from "@session-ledger/core";
+import { quote, requireId } from "../admin/text.js";
 
 /** What `ListSessionsV2` asks the ledger. */
 export interface ListSessionsRequest {
@@ -56,10 +57,7 @@ function fieldsOf(body: unknown, allowed: readonly string[]): Map<string, unknow
   const fields = new Map<string, unknown>();
   for (const [key, value] of Object.entries(body)) {
     if (!allowed.includes(key)) {
-      throw invalid(
-        "body",
-        `unknown field '${key.slice(0, 40)}'; the fields are ${allowed.join(", ")}`,
-      );
+      throw invalid("body", `unknown field ${quote(key)}; the fields are ${allowed.join(", ")}`);
     }
     if (value !== null && value !== "") fields.set(key, value);
   }
@@ -75,10 +73,11 @@ function stringField(fields: Map<string, unknown>, name: string, maxLength = 256
   return value;
 }
 
-function requiredString(fields: Map<string, unknown>, name: string): string {
-  const value = stringField(fields, name);
-  if (value === null) throw invalid(name, "is required (a non-empty string)");
-  return value;
+/** An id field: required, 1 to 256 characters, no control characters. */
+function requiredId(fields: Map<string, unknown>, name: string, noun: string): string {
+  const value = fields.get(name);
+  if (value === undefined) throw invalid(name, "is required (a non-empty string)");
+  return requireId(value, name, { noun });
 }
 
 /** An int32 as protobuf's JSON form writes it: a number, or decimal digits in a string. */
@@ -92,10 +91,7 @@ function limitField(fields: Map<string, unknown>, limits: ListSessionsLimits): n
         ? Number(value)
         : Number.NaN;
   if (!Number.isInteger(number) || number < 1 || number > limits.maxLimit) {
-    throw invalid(
-      "limit",
-      `must be an integer from 1 to ${limits.maxLimit}, got ${JSON.stringify(value)?.slice(0, 20)}`,
-    );
+    throw invalid("limit", `must be an integer from 1 to ${limits.maxLimit}, got ${quote(value)}`);
   }
   return number;
 }
@@ -126,10 +122,7 @@ export function parseRfc3339(name: string, text: string): number {
     offsetMinutes < 60;
   const ms = valid ? Date.parse(text.toUpperCase()) : Number.NaN;
   if (!Number.isFinite(ms)) {
-    throw invalid(
-      name,
-      `'${text.slice(0, 40)}' is not an RFC 3339 timestamp like 2026-01-01T00:00:00Z`,
-    );
+    throw invalid(name, `${quote(text)} is not an RFC 3339 timestamp like 2026-01-01T00:00:00Z`);
   }
   return ms;
 }
@@ -145,11 +138,11 @@ function parseSortBy(text: string | null): SortKey[] {
     if (field === undefined) {
       throw invalid(
         "sortBy",
-        `unknown sort key '${name.slice(0, 40)}'; use ${Object.keys(SORT_FIELDS).join(", ")}, with '-' first for descending`,
+        `unknown sort key ${quote(name)}; use ${Object.keys(SORT_FIELDS).join(", ")}, with '-' first for descending`,
       );
     }
     if (sort.some((key) => key.field === field))
-      throw invalid("sortBy", `'${name}' is given twice`);
+      throw invalid("sortBy", `${quote(name)} is given twice`);
     sort.push({ field, direction: descending ? "desc" : "asc" });
   }
   return sort;
@@ -207,7 +200,7 @@ export function parseListSessionsRequest(
  */
 export function parseGetSessionRequest(body: unknown): { sessionId: string } {
   const fields = fieldsOf(body, ["sessionId"]);
-  return { sessionId: requiredString(fields, "sessionId") };
+  return { sessionId: requiredId(fields, "sessionId", "a session id") };
 }
 
 /**
@@ -217,7 +210,7 @@ export function parseGetSessionRequest(body: unknown): { sessionId: string } {
 export function parseTerminationRequest(body: unknown): { sessionId: string; connectorId: string } {
   const fields = fieldsOf(body, ["sessionId", "connectorId"]);
   return {
-    sessionId: requiredString(fields, "sessionId"),
-    connectorId: requiredString(fields, "connectorId"),
+    sessionId: requiredId(fields, "sessionId", "a session id"),
+    connectorId: requiredId(fields, "connectorId", "a connector id"),
   };
 }

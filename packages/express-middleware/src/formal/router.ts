@@ -4,11 +4,12 @@
  * `ListSessionsV2`, `GetSession` and `CreateSessionTermination`.
  */
 import { NotFoundError, type SessionLedger } from "@session-ledger/core";
-import express, { type Router } from "express";
+import type { Request, Router } from "express";
 import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
 import { readJsonBody } from "../admin/params.js";
 import type { Authenticate } from "../admin/principal.js";
 import { defaultTenant, type TenantResolver } from "../admin/tenant.js";
+import { quote } from "../admin/text.js";
 import { formalErrorBody } from "./errors.js";
 import { formalSession } from "./mapping.js";
 import {
@@ -63,55 +64,58 @@ export function createFormalRouter(options: FormalRouterOptions): Router {
     envelope: formalErrorBody,
     onError: options.onError,
   });
-  const readBody = (req: express.Request) => readJsonBody(req, { limit: MAX_BODY_BYTES });
-  const router = express.Router();
+  const readBody = (req: Request) => readJsonBody(req, { limit: MAX_BODY_BYTES });
+  const reading = { method: "POST", anyOf: ["sessions:read"], tenant } as const;
 
-  router.post(
-    `${SERVICE}/ListSessionsV2`,
-    context.route({ anyOf: ["sessions:read"], tenant }, async (req, res, { tenantId }) => {
-      const { limit, filter, sort, cursor } = parseListSessionsRequest(await readBody(req), limits);
-      const page = await ledger.list(tenantId, { filter, sort, limit, cursor, withTotal: true });
-      const now = ledger.now();
-      res.json({
-        sessions: page.items.map((session) => formalSession(session, now)),
-        // No backward paging, so `before` (and `after`) stay unset, which protobuf's JSON
-        // form writes by leaving them out; so is `nextCursor` on the last page.
-        listMetadata: {
-          count: page.total ?? 0,
-          ...(page.nextCursor !== null && { nextCursor: page.nextCursor }),
-        },
-      });
-    }),
-  );
-
-  router.post(
-    `${SERVICE}/GetSession`,
-    context.route({ anyOf: ["sessions:read"], tenant }, async (req, res, { tenantId }) => {
-      const { sessionId } = parseGetSessionRequest(await readBody(req));
-      const session = await ledger.get(tenantId, sessionId);
-      if (!session) throw new NotFoundError(`session '${sessionId}' not found`);
-      res.json({ session: formalSession(session, ledger.now()) });
-    }),
-  );
-
-  router.post(
-    `${SERVICE}/CreateSessionTermination`,
-    context.route({ anyOf: ["sessions:terminate"], tenant }, async (req, res, { tenantId }) => {
-      const { sessionId, connectorId } = parseTerminationRequest(await readBody(req));
-      const session = await ledger.get(tenantId, sessionId);
-      if (!session) throw new NotFoundError(`session '${sessionId}' not found`);
-      // Ending an ended session is a no-op, so a retried termination succeeds again.
-      await ledger.terminate(tenantId, sessionId);
-      res.json({
-        sessionShutdown: {
-          sessionId,
-          connectorId,
-          createdAt: new Date(ledger.now()).toISOString(),
-        },
-      });
-    }),
-  );
-
-  router.use(context.errorHandler);
-  return router;
+  return context.router([
+    {
+      path: `${SERVICE}/ListSessionsV2`,
+      ...reading,
+      async handler(req, res, { tenantId }) {
+        const request = parseListSessionsRequest(await readBody(req), limits);
+        const { limit, filter, sort, cursor } = request;
+        const page = await ledger.list(tenantId, { filter, sort, limit, cursor, withTotal: true });
+        const now = ledger.now();
+        res.json({
+          sessions: page.items.map((session) => formalSession(session, now)),
+          // No backward paging, so `before` (and `after`) stay unset, which protobuf's JSON
+          // form writes by leaving them out; so is `nextCursor` on the last page.
+          listMetadata: {
+            count: page.total ?? 0,
+            ...(page.nextCursor !== null && { nextCursor: page.nextCursor }),
+          },
+        });
+      },
+    },
+    {
+      path: `${SERVICE}/GetSession`,
+      ...reading,
+      async handler(req, res, { tenantId }) {
+        const { sessionId } = parseGetSessionRequest(await readBody(req));
+        const session = await ledger.get(tenantId, sessionId);
+        if (!session) throw new NotFoundError(`session ${quote(sessionId)} not found`);
+        res.json({ session: formalSession(session, ledger.now()) });
+      },
+    },
+    {
+      method: "POST",
+      path: `${SERVICE}/CreateSessionTermination`,
+      anyOf: ["sessions:terminate"],
+      tenant,
+      async handler(req, res, { tenantId }) {
+        const { sessionId, connectorId } = parseTerminationRequest(await readBody(req));
+        const session = await ledger.get(tenantId, sessionId);
+        if (!session) throw new NotFoundError(`session ${quote(sessionId)} not found`);
+        // Ending an ended session is a no-op, so a retried termination succeeds again.
+        await ledger.terminate(tenantId, sessionId);
+        res.json({
+          sessionShutdown: {
+            sessionId,
+            connectorId,
+            createdAt: new Date(ledger.now()).toISOString(),
+          },
+        });
+      },
+    },
+  ]);
 }

@@ -3,9 +3,10 @@
  * reference GraphQL-over-HTTP server, over the schema in `schema.ts`. This file only decides
  * who is calling and in which organization; the schema maps GraphQL to ledger calls.
  */
-import { type SessionLedger, ValidationError } from "@session-ledger/core";
+import type { SessionLedger } from "@session-ledger/core";
 import express, { type Request, type Response, type Router } from "express";
 import { GraphQLError, type ValidationRule } from "graphql";
+import type { RequestParams } from "graphql-http";
 import { createHandler } from "graphql-http/lib/use/express";
 import { type AdminErrorLogger, createAdminContext, logToConsole } from "../admin/context.js";
 import { correlationIdFor } from "../admin/correlation.js";
@@ -13,6 +14,7 @@ import { AdminError, describeError, type ErrorDescription } from "../admin/error
 import { readJsonBody } from "../admin/params.js";
 import { type Authenticate, hasPermission, requireTenantAccess } from "../admin/principal.js";
 import { defaultTenant, type TenantResolver } from "../admin/tenant.js";
+import { parseDocument, requestParams } from "./request.js";
 import { createLogScaleSchema, GRAPHQL_ERROR_CODES, type LogScaleContext } from "./schema.js";
 
 /** Options of {@link createLogScaleRouter}. */
@@ -71,40 +73,6 @@ function limitSessionFields(max: number): ValidationRule {
 }
 
 /**
- * `JSON.parse`, except that raw line breaks and tabs inside strings are read as `\n`, `\r`,
- * `\t`. LogScale's own examples (Python, PowerShell) send the multi-line document inside the
- * JSON string as it is, which strict JSON forbids; a strict parser would refuse them.
- */
-export function parseGraphQLBody(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const escaped = escapeRawBreaksInStrings(text);
-    if (escaped === text) throw error;
-    return JSON.parse(escaped);
-  }
-}
-
-const RAW_BREAKS: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
-
-function escapeRawBreaksInStrings(text: string): string {
-  let out = "";
-  let inString = false;
-  let escaping = false;
-  for (const char of text) {
-    if (inString && !escaping && char in RAW_BREAKS) {
-      out += RAW_BREAKS[char];
-      continue;
-    }
-    if (escaping) escaping = false;
-    else if (inString && char === "\\") escaping = true;
-    else if (char === '"') inString = !inString;
-    out += char;
-  }
-  return out;
-}
-
-/**
  * What a resolver threw, under the GraphQL errors that wrap it; null for the GraphQL errors
  * the schema raises on purpose (a missing permission, an unknown session), which have none.
  */
@@ -116,9 +84,6 @@ function causeOf(error: GraphQLError): unknown {
   }
   return cause;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A failure before execution, as a GraphQL-over-HTTP error response. */
 function graphQLErrorBody(error: ErrorDescription) {
@@ -132,6 +97,8 @@ type OperationContext = LogScaleContext & Record<PropertyKey, unknown>;
 
 /** Where `prepare` leaves the resolver context for graphql-http's `context` callback. */
 const CONTEXT_KEY = "sessionLedgerLogScale";
+/** Where `prepare` leaves the checked request parameters for graphql-http. */
+const PARAMS_KEY = "sessionLedgerLogScaleParams";
 
 /**
  * The LogScale router. Mount it at the application root (or under a prefix):
@@ -163,6 +130,10 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
 
   const execute = createHandler<OperationContext>({
     schema: createLogScaleSchema(),
+    // The body was read and checked in `prepare`; graphql-http would read it again, with
+    // rules of its own about the media type and answers outside LogScale's error shape.
+    parseRequestParams: (req) => req.context.res.locals[PARAMS_KEY] as RequestParams,
+    parse: parseDocument,
     context: (req) => req.context.res.locals[CONTEXT_KEY] as OperationContext,
     validationRules: [limitSessionFields(MAX_SESSION_FIELDS_PER_REQUEST)],
     onOperation(req, _args, result) {
@@ -194,14 +165,10 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
     }
     const tenantId = await organization(req, principal);
     requireTenantAccess(principal, tenantId, "organization");
-    const body = await readJsonBody(req, { limit: maxBodyBytes, parse: parseGraphQLBody });
-    if (!isRecord(body)) {
-      throw new ValidationError('the body must be a JSON object: {"query": "…"}', {
-        target: "body",
-      });
-    }
-    // graphql-http takes a parsed body from `req.body`, as it would from express.json().
-    req.body = body;
+    // LogScale's own examples (Python, PowerShell) send the multi-line document inside the JSON
+    // string as it is, which strict JSON forbids: raw line breaks and tabs are read as escapes.
+    const body = await readJsonBody(req, { limit: maxBodyBytes, rawBreaksInStrings: true });
+    res.locals[PARAMS_KEY] = requestParams(body);
     const context: LogScaleContext = {
       ledger,
       tenantId,
@@ -213,24 +180,14 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
   }
 
   const router = express.Router();
+  // The URL's door: other methods are a 405, and no query parameter is taken (the document
+  // comes in the body).
+  router.use(admin.guard([{ method: "POST", path }]));
   router.post(path, (req, res, next) => {
     void prepare(req, res).then(
       () => execute(req, res, next),
       (error: unknown) => admin.sendError(req, res, error),
     );
-  });
-  router.all(path, (req, res) => {
-    res
-      .status(405)
-      .setHeader("Allow", "POST")
-      .json({
-        errors: [
-          {
-            message: `${req.method} is not supported: send the query with POST`,
-            extensions: { code: "METHOD_NOT_ALLOWED" },
-          },
-        ],
-      });
   });
   router.use(admin.errorHandler);
   return router;

@@ -21,6 +21,7 @@ import {
   Kind,
 } from "graphql";
 import { describeError, type ErrorCode } from "../admin/errors.js";
+import { quote, requireId } from "../admin/text.js";
 
 const SDL = /* GraphQL */ `
   "Epoch milliseconds, outside GraphQL's 32-bit Int range."
@@ -131,7 +132,7 @@ const Long = new GraphQLScalarType<number, number>({
   serialize: (value) => value as number,
   parseValue(value) {
     if (typeof value !== "number" || !Number.isSafeInteger(value)) {
-      throw new GraphQLError(`Long cannot represent ${JSON.stringify(value)}`);
+      throw new GraphQLError(`Long cannot represent ${quote(value)}`);
     }
     return value;
   },
@@ -155,6 +156,7 @@ export const GRAPHQL_ERROR_CODES: Record<ErrorCode, string> = {
   STORAGE_ERROR: "INTERNAL_SERVER_ERROR",
   UNAUTHENTICATED: "UNAUTHENTICATED",
   FORBIDDEN: "FORBIDDEN",
+  METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
   PAYLOAD_TOO_LARGE: "BAD_REQUEST",
   UNSUPPORTED_MEDIA_TYPE: "BAD_REQUEST",
   INTERNAL: "INTERNAL_SERVER_ERROR",
@@ -270,11 +272,12 @@ async function revokeSession(
 ): Promise<boolean> {
   demand(context, "sessions:terminate");
   const { ledger, tenantId } = context;
+  requireId(input.id, "id");
   switch (input.revocationType) {
     case "Session": {
       const session = await ledger.get(tenantId, input.id);
       if (!session)
-        throw new GraphQLError(`no session '${input.id}' in this organization`, {
+        throw new GraphQLError(`no session ${quote(input.id)} in this organization`, {
           extensions: { code: "NOT_FOUND" },
         });
       await ledger.terminate(tenantId, input.id);
@@ -285,7 +288,7 @@ async function revokeSession(
       return true;
     default:
       if (input.id !== tenantId) {
-        throw new GraphQLError(`no organization '${input.id}' for this caller`, {
+        throw new GraphQLError(`no organization ${quote(input.id)} for this caller`, {
           extensions: { code: "NOT_FOUND" },
         });
       }

@@ -13,7 +13,6 @@ import {
   startDemo,
   type TestDemo,
 } from "../test-support/demo.js";
-import { parseGraphQLBody } from "./router.js";
 
 /** The seed's GraphQL document, character for character (note the space after `false`). */
 const SEED_DOCUMENT = `query{
@@ -312,15 +311,5 @@ describe("seed 001: errors", () => {
     const get = await request(demo.app).get("/graphql").set("Authorization", `Bearer ${DEMO_KEY}`);
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe("POST");
-  });
-});
-
-describe("parseGraphQLBody", () => {
-  it("should read raw line breaks and tabs inside strings as escapes, and nothing else", () => {
-    expect(parseGraphQLBody('{"query": "a\n\tb"}')).toEqual({ query: "a\n\tb" });
-    expect(parseGraphQLBody('{"query":\n"a \\"q\\"\r\nb"}')).toEqual({ query: 'a "q"\r\nb' });
-    expect(parseGraphQLBody('{"a":"\\\\"}')).toEqual({ a: "\\" });
-    expect(() => parseGraphQLBody('{"query": "a\u0001"}')).toThrow(SyntaxError);
-    expect(() => parseGraphQLBody('{"query": "open\n')).toThrow(SyntaxError);
   });
 });

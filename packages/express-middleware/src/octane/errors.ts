@@ -28,6 +28,7 @@ const CODES: Record<ErrorCode, string> = {
   STORAGE_ERROR: "platform.service_unavailable",
   UNAUTHENTICATED: "platform.unauthorized",
   FORBIDDEN: "platform.forbidden",
+  METHOD_NOT_ALLOWED: "platform.method_not_allowed",
   PAYLOAD_TOO_LARGE: "platform.payload_too_large",
   UNSUPPORTED_MEDIA_TYPE: "platform.unsupported_media_type",
   INTERNAL: "platform.general_error",

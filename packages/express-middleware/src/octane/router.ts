@@ -14,11 +14,12 @@ import {
   type TaskRunner,
   ValidationError,
 } from "@session-ledger/core";
-import express, { type Request, type Router } from "express";
+import type { Request, Router } from "express";
 import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
 import { sendCsv, sendXlsx } from "../admin/exports.js";
-import { integerParam, optionalParam, readJsonBody, searchParamsOf } from "../admin/params.js";
+import { integerParam, offsetParam, optionalParam, readJsonBody } from "../admin/params.js";
 import type { Authenticate } from "../admin/principal.js";
+import { quote, requireId } from "../admin/text.js";
 import { parseTimeZone, UTC } from "../admin/timezone.js";
 import { isWithinCreationRange } from "./creation-range.js";
 import { octaneErrorBody } from "./errors.js";
@@ -65,15 +66,14 @@ export interface OctaneRouterOptions {
 const BASE = "/api/shared_spaces/:space";
 const SPACE = "shared space";
 
-function spaceOf(req: Request): string {
-  const space = req.params.space;
-  if (typeof space !== "string" || space.length === 0 || space.length > 256) {
-    throw new ValidationError("the shared space id must be 1 to 256 characters", {
-      target: "space",
-    });
-  }
-  return space;
-}
+const spaceOf = (req: Request): string =>
+  requireId(req.params.space, "space", { noun: "a shared space id" });
+
+// The query parameters of each route; any other is a 400 naming it. Exports take (and ignore)
+// limit and offset, so that a list's URL works for its export.
+const LIST_PARAMS = ["fields", "query", "order_by", "limit", "offset"] as const;
+const GROUP_PARAMS = ["group_by", "query", "limit", "offset"] as const;
+const EXPORT_PARAMS = [...LIST_PARAMS, "timezone"] as const;
 
 function taskFields(text: string | undefined): readonly TaskField[] {
   if (text === undefined || text.trim() === "") return TASK_FIELDS;
@@ -82,7 +82,7 @@ function taskFields(text: string | undefined): readonly TaskField[] {
     const field = TASK_FIELDS.find((known) => known === name);
     if (field === undefined) {
       throw new ValidationError(
-        `fields: unknown background task field '${name.slice(0, 40)}'; expected ${TASK_FIELDS.join(", ")}`,
+        `fields: unknown background task field ${quote(name)}; expected ${TASK_FIELDS.join(", ")}`,
         { target: "fields" },
       );
     }
@@ -147,8 +147,7 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
     return text === undefined ? UTC : parseTimeZone(text);
   };
   // Everything is read and validated before the ledger is asked anything.
-  const exportRequest = (req: Request, space: string) => {
-    const params = searchParamsOf(req);
+  const exportRequest = (params: URLSearchParams, space: string) => {
     const projection = readProjection(params);
     const sort = readSort(params);
     const timeZone = readTimeZone(params);
@@ -163,93 +162,94 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
 
   const read = { anyOf: ["sessions:read"], tenant: spaceOf, tenantNoun: SPACE } as const;
   const exporting = { anyOf: ["sessions:export"], tenant: spaceOf, tenantNoun: SPACE } as const;
-  const router = express.Router();
 
-  router.get(
-    `${BASE}/sessions`,
-    context.route(read, async (req, res, { tenantId }) => {
-      const params = searchParamsOf(req);
-      const projection = readProjection(params);
-      const sort = readSort(params);
-      const limit = integerParam(params, "limit", {
-        min: 1,
-        max: maxLimit,
-        fallback: defaultLimit,
-      });
-      const offset = integerParam(params, "offset", {
-        min: 0,
-        max: Number.MAX_SAFE_INTEGER,
-        fallback: 0,
-      });
-      const filter = readFilter(params);
-      const page = await ledger.list(tenantId, { filter, sort, limit, offset, withTotal: true });
-      const total = page.total ?? 0;
-      res.json({
-        total_count: total,
-        data: page.items.map((session) => sessionEntity(session, projection, mapping)),
-        exceeds_total_count: offset + page.items.length < total,
-      });
-    }),
-  );
-
-  router.get(
-    `${BASE}/sessions/groups`,
-    context.route(read, async (req, res, { tenantId }) => {
-      const params = searchParamsOf(req);
-      const groupBy = optionalParam(params, "group_by");
-      if (groupBy === undefined || groupBy.trim() === "") {
-        throw new ValidationError("group_by is required, e.g. group_by=license_edition", {
-          target: "group_by",
+  return context.router([
+    {
+      method: "GET",
+      path: `${BASE}/sessions`,
+      params: LIST_PARAMS,
+      ...read,
+      async handler(_req, res, { tenantId, params }) {
+        const projection = readProjection(params);
+        const sort = readSort(params);
+        const limit = integerParam(params, "limit", {
+          min: 1,
+          max: maxLimit,
+          fallback: defaultLimit,
         });
-      }
-      const field = parseGroupBy(groupBy);
-      const limit = integerParam(params, "limit", { min: 1, max: maxLimit, fallback: maxLimit });
-      const offset = integerParam(params, "offset", {
-        min: 0,
-        max: Number.MAX_SAFE_INTEGER,
-        fallback: 0,
-      });
-      const filter = readFilter(params);
-      const result = await ledger.group(tenantId, { field, filter, limit, offset });
-      res.json({
-        groupsTotalCount: result.totalGroups,
-        groups: result.groups.map((group) => groupEntry(group, mapping)),
-      });
-    }),
-  );
-
-  router.get(
-    `${BASE}/sessions/csv_exports`,
-    context.route(exporting, async (req, res, { tenantId }) => {
-      await sendCsv(res, { ...exportRequest(req, tenantId), filename: "sessions.csv" });
-    }),
-  );
-
-  router.get(
-    `${BASE}/sessions/exports/file.xlsx`,
-    context.route(exporting, async (req, res, { tenantId }) => {
-      await sendXlsx(res, {
-        ...exportRequest(req, tenantId),
-        filename: "sessions.xlsx",
-        sheetName: "Sessions",
-      });
-    }),
-  );
-
-  router.put(
-    `${BASE}/sessions`,
-    context.route(
-      { anyOf: ["sessions:terminate"], tenant: spaceOf, tenantNoun: SPACE },
-      async (req, res, { tenantId }) => {
-        const params = searchParamsOf(req);
+        const offset = offsetParam(params, "offset");
+        const filter = readFilter(params);
+        const page = await ledger.list(tenantId, { filter, sort, limit, offset, withTotal: true });
+        const total = page.total ?? 0;
+        res.json({
+          total_count: total,
+          data: page.items.map((session) => sessionEntity(session, projection, mapping)),
+          exceeds_total_count: offset + page.items.length < total,
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: `${BASE}/sessions/groups`,
+      params: GROUP_PARAMS,
+      ...read,
+      async handler(_req, res, { tenantId, params }) {
+        const groupBy = optionalParam(params, "group_by");
+        if (groupBy === undefined || groupBy.trim() === "") {
+          throw new ValidationError("group_by is required, e.g. group_by=license_edition", {
+            target: "group_by",
+          });
+        }
+        const field = parseGroupBy(groupBy);
+        const limit = integerParam(params, "limit", { min: 1, max: maxLimit, fallback: maxLimit });
+        const offset = offsetParam(params, "offset");
+        const filter = readFilter(params);
+        const result = await ledger.group(tenantId, { field, filter, limit, offset });
+        res.json({
+          groupsTotalCount: result.totalGroups,
+          groups: result.groups.map((group) => groupEntry(group, mapping)),
+        });
+      },
+    },
+    {
+      method: "GET",
+      path: `${BASE}/sessions/csv_exports`,
+      params: EXPORT_PARAMS,
+      ...exporting,
+      async handler(_req, res, { tenantId, params }) {
+        await sendCsv(res, { ...exportRequest(params, tenantId), filename: "sessions.csv" });
+      },
+    },
+    {
+      method: "GET",
+      path: `${BASE}/sessions/exports/file.xlsx`,
+      params: EXPORT_PARAMS,
+      ...exporting,
+      async handler(_req, res, { tenantId, params }) {
+        await sendXlsx(res, {
+          ...exportRequest(params, tenantId),
+          filename: "sessions.xlsx",
+          sheetName: "Sessions",
+        });
+      },
+    },
+    {
+      method: "PUT",
+      path: `${BASE}/sessions`,
+      params: ["query"],
+      anyOf: ["sessions:terminate"],
+      tenant: spaceOf,
+      tenantNoun: SPACE,
+      async handler(req, res, { tenantId, params }) {
         const queryText = optionalParam(params, "query") ?? "";
         const filter = parseQuery(queryText, { limits: terminateQueryLimits });
         const queryIds = filter === null ? null : idsFromFilter(filter);
-        const bodyIds = idsFromBody(
-          await readJsonBody(req, { limit: maxBodyBytes }),
-          queryIds !== null,
-          maxTerminateIds,
-        );
+        const body = await readJsonBody(req, {
+          limit: maxBodyBytes,
+          // {"data":[{"id":"…","is_closed":true}, …]}: three values an entry, and two around them.
+          maxValues: 3 * maxTerminateIds + 2,
+        });
+        const bodyIds = await idsFromBody(body, queryIds !== null, maxTerminateIds);
         const ids = queryIds ?? bodyIds ?? [];
         if (ids.length > maxTerminateIds) {
           throw new ValidationError(
@@ -271,15 +271,15 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
             exceeds_total_count: false,
           });
       },
-    ),
-  );
-
-  router.get(
-    `${BASE}/background_tasks`,
-    context.route(
-      { anyOf: ["sessions:terminate", "sessions:read"], tenant: spaceOf, tenantNoun: SPACE },
-      async (req, res, { tenantId }) => {
-        const params = searchParamsOf(req);
+    },
+    {
+      method: "GET",
+      path: `${BASE}/background_tasks`,
+      params: ["fields", "query"],
+      anyOf: ["sessions:terminate", "sessions:read"],
+      tenant: spaceOf,
+      tenantNoun: SPACE,
+      async handler(_req, res, { tenantId, params }) {
         const fields = taskFields(optionalParam(params, "fields"));
         const query = optionalParam(params, "query");
         if (query === undefined || query.trim() === "") {
@@ -296,9 +296,6 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
           exceeds_total_count: false,
         });
       },
-    ),
-  );
-
-  router.use(context.errorHandler);
-  return router;
+    },
+  ]);
 }

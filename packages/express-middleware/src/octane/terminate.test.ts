@@ -254,10 +254,10 @@ describe("the id lists of a terminate request", () => {
     }
   });
 
-  it("should validate both body forms", () => {
-    expect(idsFromBody({ data: [{ is_closed: true }] }, true, 10)).toBeNull();
+  it("should validate both body forms", async () => {
+    expect(await idsFromBody({ data: [{ is_closed: true }] }, true, 10)).toBeNull();
     expect(
-      idsFromBody(
+      await idsFromBody(
         {
           data: [
             { id: "a", is_closed: true },
@@ -282,7 +282,7 @@ describe("the id lists of a terminate request", () => {
         /at most 10/,
       ],
     ] as const) {
-      expect(() => idsFromBody(body, hasQuery, 10), JSON.stringify(body)).toThrow(message);
+      await expect(idsFromBody(body, hasQuery, 10), JSON.stringify(body)).rejects.toThrow(message);
     }
   });
 

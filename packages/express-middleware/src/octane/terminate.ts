@@ -5,16 +5,37 @@
  * long for a URL.
  */
 import { type Filter, ValidationError } from "@session-ledger/core";
+import { forEachInSlices } from "../admin/slices.js";
+import { quote, requireId } from "../admin/text.js";
 
 const EXAMPLE = `query="(id='a';id='b')" with {"data":[{"is_closed":true}]}, or {"data":[{"id":"a","is_closed":true}]}`;
+
+/** What {@link idsFromFilter} reads ids for, as its errors say it. */
+interface IdQueryWording {
+  /** `a session id` */
+  noun: string;
+  /** The message for a condition that is not a list of ids. */
+  misfit: string;
+}
+
+const SESSION_IDS: IdQueryWording = {
+  noun: "a session id",
+  misfit: `query: to terminate sessions, the query may only list session ids, e.g. (id='a';id='b')`,
+};
+const TASK_IDS: IdQueryWording = {
+  noun: "a task id",
+  misfit: `query may only name task ids, e.g. query="id=<task id>"`,
+};
 
 /**
  * The session ids a query names. Only `id` equalities and `id IN …` joined by `;` or `||`
  * qualify: the seed writes a list as `(id='a';id='b')`, which read literally as AND would
  * match nothing, so here both joins mean "each of these".
- * @throws ValidationError (target `query`) for any other condition
+ * @throws ValidationError (target `query`) for any other condition, or an id with control
+ *   characters
  */
-export function idsFromFilter(filter: Filter): string[] {
+export function idsFromFilter(filter: Filter, wording = SESSION_IDS): string[] {
+  const id = (value: string) => requireId(value, "query", { noun: wording.noun });
   const ids: string[] = [];
   const visit = (node: Filter): void => {
     switch (node.kind) {
@@ -24,21 +45,20 @@ export function idsFromFilter(filter: Filter): string[] {
         return;
       case "compare":
         if (node.field === "id" && node.op === "EQ" && node.value.kind === "text") {
-          ids.push(node.value.value);
+          ids.push(id(node.value.value));
           return;
         }
         break;
       case "in":
         if (node.field === "id" && node.values.every((v) => v.kind === "text")) {
-          for (const value of node.values) if (value.kind === "text") ids.push(value.value);
+          for (const value of node.values) {
+            if (value.kind === "text") ids.push(id(value.value));
+          }
           return;
         }
         break;
     }
-    throw new ValidationError(
-      `query: to terminate sessions, the query may only list session ids, e.g. (id='a';id='b')`,
-      { target: "query" },
-    );
+    throw new ValidationError(wording.misfit, { target: "query" });
   };
   visit(filter);
   return [...new Set(ids)];
@@ -54,21 +74,27 @@ function bodyError(message: string): ValidationError {
 /**
  * Validates a terminate body. With a query, the body must be exactly
  * `{"data":[{"is_closed":true}]}` and null is returned; without one, every entry must be
- * `{"id":"…","is_closed":true}` and their ids are returned.
+ * `{"id":"…","is_closed":true}` and their ids are returned. Up to 100,000 entries take tens
+ * of milliseconds, so they are checked in slices that let the host's requests through.
  * @throws ValidationError (target `body`) naming the entry at fault
  */
-export function idsFromBody(body: unknown, hasQuery: boolean, maxIds: number): string[] | null {
+export async function idsFromBody(
+  body: unknown,
+  hasQuery: boolean,
+  maxIds: number,
+): Promise<string[] | null> {
   if (!isRecord(body)) throw bodyError("must be a JSON object");
-  const extra = Object.keys(body).filter((key) => key !== "data");
-  if (extra.length > 0) throw bodyError(`unexpected property '${extra[0]}'`);
+  const extra = Object.keys(body).find((key) => key !== "data");
+  if (extra !== undefined) throw bodyError(`unexpected property ${quote(extra)}`);
   const { data } = body;
   if (!Array.isArray(data) || data.length === 0) throw bodyError("data must be a non-empty array");
   if (hasQuery && data.length !== 1) {
     throw bodyError("with a query, data must hold exactly one entry");
   }
   if (data.length > maxIds) throw bodyError(`data may hold at most ${maxIds} entries`);
-  const ids: string[] = [];
-  for (const [index, entry] of data.entries()) {
+  // Without duplicates, in the order given; built as the entries are checked, in slices.
+  const ids = new Set<string>();
+  await forEachInSlices(data, (entry: unknown, index) => {
     const at = `data[${index}]`;
     if (!isRecord(entry)) throw bodyError(`${at} must be an object`);
     if (entry.is_closed !== true) throw bodyError(`${at}.is_closed must be true`);
@@ -77,17 +103,14 @@ export function idsFromBody(body: unknown, hasQuery: boolean, maxIds: number): s
       throw bodyError(
         key === "id"
           ? `${at}.id: name the sessions either in the query or in the body, not both`
-          : `${at} has an unexpected property '${key}'`,
+          : `${at} has an unexpected property ${quote(key)}`,
       );
     }
-    if (hasQuery) return null;
-    const { id } = entry;
-    if (typeof id !== "string" || id.length === 0 || id.length > 256) {
-      throw bodyError(`${at}.id must be a session id (a non-empty string)`);
+    if (!hasQuery) {
+      ids.add(requireId(entry.id, `body: ${at}.id`, { target: "body", noun: "a session id" }));
     }
-    ids.push(id);
-  }
-  return [...new Set(ids)];
+  });
+  return hasQuery ? null : Array.from(ids);
 }
 
 // The seed writes `query="id=<background_task_ID>"` with the id bare; task ids are not numbers,
@@ -108,11 +131,5 @@ export function taskIdsFromQuery(text: string, parse: (text: string) => Filter |
       target: "query",
     });
   }
-  try {
-    return idsFromFilter(filter);
-  } catch {
-    throw new ValidationError(`query may only name task ids, e.g. query="id=<task id>"`, {
-      target: "query",
-    });
-  }
+  return idsFromFilter(filter, TASK_IDS);
 }

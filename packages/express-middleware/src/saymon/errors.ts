@@ -30,6 +30,7 @@ const CODES: Record<ErrorCode, string> = {
   STORAGE_ERROR: "ServiceUnavailable",
   UNAUTHENTICATED: "Unauthorized",
   FORBIDDEN: "Forbidden",
+  METHOD_NOT_ALLOWED: "MethodNotAllowed",
   PAYLOAD_TOO_LARGE: "InvalidContent",
   UNSUPPORTED_MEDIA_TYPE: "InvalidContent",
   INTERNAL: "InternalServerError",

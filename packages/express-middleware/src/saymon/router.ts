@@ -10,10 +10,10 @@ import {
   type SortKey,
   ValidationError,
 } from "@session-ledger/core";
-import express, { type Request, type Router } from "express";
+import type { Request, Router } from "express";
 import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
 import { AdminError } from "../admin/errors.js";
-import { integerParam, searchParamsOf } from "../admin/params.js";
+import { integerParam, offsetParam } from "../admin/params.js";
 import type { Authenticate } from "../admin/principal.js";
 import { defaultTenant, type TenantResolver } from "../admin/tenant.js";
 import {
@@ -105,46 +105,47 @@ export function createSaymonRouter(options: SaymonRouterOptions): Router {
     onError: options.onError,
     challenge: 'Basic realm="session-ledger", charset="UTF-8"',
   });
-  const router = express.Router();
-
-  router.get(
-    PATH,
-    context.route({ anyOf: [permission], tenant }, async (req, res, { tenantId }) => {
-      const params = searchParamsOf(req);
-      const time = (name: string) =>
-        params.has(name)
-          ? integerParam(params, name, { min: 0, max: MAX_TIME, fallback: 0 })
-          : null;
-      const from = time("from");
-      const to = time("to");
-      if (from !== null && to !== null && from > to) {
-        throw new ValidationError(`from (${from}) must not be later than to (${to})`, {
-          target: "from",
+  return context.router([
+    {
+      method: "GET",
+      path: PATH,
+      params: ["from", "to", "limit", "skip"],
+      anyOf: [permission],
+      tenant,
+      async handler(_req, res, { tenantId, params }) {
+        const time = (name: string) =>
+          params.has(name)
+            ? integerParam(params, name, { min: 0, max: MAX_TIME, fallback: 0 })
+            : null;
+        const from = time("from");
+        const to = time("to");
+        if (from !== null && to !== null && from > to) {
+          throw new ValidationError(`from (${from}) must not be later than to (${to})`, {
+            target: "from",
+          });
+        }
+        const limit = integerParam(params, "limit", {
+          min: 1,
+          max: maxLimit,
+          fallback: defaultLimit,
         });
-      }
-      const limit = integerParam(params, "limit", {
-        min: 1,
-        max: maxLimit,
-        fallback: defaultLimit,
-      });
-      const skip = integerParam(params, "skip", {
-        min: 0,
-        max: Number.MAX_SAFE_INTEGER,
-        fallback: 0,
-      });
-      // Both bounds are inclusive and apply to the start of the session.
-      const bounds: Filter[] = [];
-      if (from !== null) bounds.push(startTime("GE", from));
-      if (to !== null) bounds.push(startTime("LE", to));
-      const filter = allOf(bounds);
-      // Newest first, so `skip` counts from the last record, as SAYMON documents it.
-      const page = await ledger.list(tenantId, { filter, sort: NEWEST_FIRST, limit, offset: skip });
-      res.json(page.items.map(sessionRecord));
-    }),
-  );
-
-  router.use(context.errorHandler);
-  return router;
+        const skip = offsetParam(params, "skip");
+        // Both bounds are inclusive and apply to the start of the session.
+        const bounds: Filter[] = [];
+        if (from !== null) bounds.push(startTime("GE", from));
+        if (to !== null) bounds.push(startTime("LE", to));
+        const filter = allOf(bounds);
+        // Newest first, so `skip` counts from the last record, as SAYMON documents it.
+        const page = await ledger.list(tenantId, {
+          filter,
+          sort: NEWEST_FIRST,
+          limit,
+          offset: skip,
+        });
+        res.json(page.items.map(sessionRecord));
+      },
+    },
+  ]);
 }
 
 const startTime = (op: "GE" | "LE", at: number): Filter => ({
