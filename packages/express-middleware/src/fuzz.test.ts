@@ -35,8 +35,7 @@ const SPACES = ["1001", "1002", "2001", "3001"];
 /** Every session and task as the store holds them, to compare before and after. */
 async function snapshot(): Promise<{ sessions: Session[]; tasks: string[] }> {
   const sessions = (await Promise.all(SPACES.map((space) => demo.all(space)))).flat();
-  const tasks = await demo.store.findTasks(["QUEUED", "RUNNING", "SUCCESS", "FAILED"], 10_000);
-  return { sessions, tasks: tasks.map((task) => task.id) };
+  return { sessions, tasks: demo.taskIds() };
 }
 
 // ---- What a hostile part is made of ------------------------------------------------------
@@ -67,6 +66,8 @@ const hostileCore = fc.oneof(malformed, notUtf8, control);
 /** A URL component holding something hostile somewhere. */
 const hostileValue = fc
   .tuple(encoded, hostileCore, encoded)
+  // Text starting with a hex digit would complete a broken escape (`%E0%A4%A` + `0…`).
+  .filter(([, , after]) => !/^[0-9A-Fa-f]/.test(after))
   .map(([before, core, after]) => before + core + after);
 /** In a path segment tab and line breaks are hostile too. */
 const hostileSegment = fc.oneof(

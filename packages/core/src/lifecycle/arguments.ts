@@ -41,9 +41,18 @@ export function requireIdList(name: string, value: unknown, maxCount: number): s
   return [...unique];
 }
 
+/**
+ * A client value as an error message may quote it: strings cut at 40 characters, and never a
+ * serialisation of an object or array (which could be arbitrarily large or deep).
+ */
 export function describe(value: unknown): string {
-  if (typeof value === "string")
+  if (typeof value === "string") {
     return value.length > 40 ? `'${value.slice(0, 40)}…'` : `'${value}'`;
+  }
   if (value === undefined) return "nothing";
-  return JSON.stringify(value) ?? String(value);
+  if (value === null || typeof value === "number" || typeof value === "boolean") {
+    return String(value);
+  }
+  if (Array.isArray(value)) return "a list";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Session } from "@session-ledger/core";
 import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
+import Database from "better-sqlite3";
 import { createDemo, type Demo } from "../../demo/app.mjs";
 
 /** The demo's clock starts here; its generated sessions lie in the year before. */
@@ -23,6 +24,8 @@ export interface TestDemo extends Demo {
   all(tenantId: string): Promise<Session[]>;
   /** Stores a session as given (fixed id and times), for the seeds' literal examples. */
   insert(record: Partial<SessionRecord> & Pick<SessionRecord, "id" | "tenantId">): Promise<void>;
+  /** The ids of every task the store holds, whatever its status, read from the file. */
+  taskIds(): string[];
 }
 
 /** Starts the demo with `sessions` generated sessions (3000 unless told). */
@@ -42,6 +45,17 @@ export async function startDemo(sessions = 3000): Promise<TestDemo> {
     },
     async insert(record) {
       await demo.store.insertSession(sessionRecord({ createdAt: now, ...record }));
+    },
+    taskIds() {
+      const file = new Database(join(dir, "demo.db"), { readonly: true });
+      try {
+        return file
+          .prepare("SELECT id FROM session_ledger_tasks ORDER BY created_at, id")
+          .pluck()
+          .all() as string[];
+      } finally {
+        file.close();
+      }
     },
     async close() {
       await demo.close();
