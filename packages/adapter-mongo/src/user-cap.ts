@@ -1,0 +1,82 @@
+/** The per-user cap on open sessions, settled without a multi-document transaction. */
+
+import { randomUUID } from "node:crypto";
+import {
+  compareCodePoints,
+  EndReason,
+  type InsertOutcome,
+  type SessionRecord,
+  SessionStatus,
+  type UserSessionCap,
+  ValidationError,
+} from "@session-ledger/core";
+import { requireCount, requireTime } from "./boundary.js";
+import { openAt } from "./compile-filter.js";
+import { toSessionRecord } from "./documents.js";
+import { COLLATION, driver, endFields, type StoreCollections } from "./store-context.js";
+
+export function checkCap(cap: UserSessionCap): UserSessionCap {
+  if (cap.policy !== "evict-oldest" && cap.policy !== "reject") {
+    throw new ValidationError("mongo store: cap.policy must be evict-oldest or reject", {
+      target: "cap.policy",
+    });
+  }
+  return {
+    maxOpen: requireCount("cap.maxOpen", cap.maxOpen, 1),
+    policy: cap.policy,
+    now: requireTime("cap.now", cap.now),
+  };
+}
+
+/**
+ * The per-user cap without a transaction: insert first, then look at the user's open
+ * sessions. For `evict-oldest`, every login ends whatever is outside the newest `maxOpen` by
+ * (createdAt, _id); since every login looks only after its own insert, the last one to look
+ * sees every insert, and a session among the newest `maxOpen` overall is among the newest
+ * of any subset, so concurrent logins converge on exactly `maxOpen` open sessions. `_id`
+ * (an ObjectId, increasing per client process) breaks creation-time ties so a login never
+ * evicts itself in favour of an equally old session. For `reject`, a login that finds more
+ * than `maxOpen` open deletes its own insert: racing logins at the boundary may all be
+ * refused, but the cap is never exceeded once they return.
+ */
+export async function applyCap(
+  { sessions }: StoreCollections,
+  record: SessionRecord,
+  cap: UserSessionCap,
+): Promise<InsertOutcome> {
+  const userOpen = { tenantId: record.tenantId, "user.id": record.user.id, ...openAt(cap.now) };
+  if (cap.policy === "reject") {
+    const open = await driver("count a user's open sessions", () =>
+      sessions.countDocuments(userOpen, { ...COLLATION, limit: cap.maxOpen + 1 }),
+    );
+    if (open <= cap.maxOpen) return { inserted: true, evicted: [] };
+    await driver("withdraw a session over the cap", () =>
+      sessions.deleteOne({ tenantId: record.tenantId, id: record.id }, COLLATION),
+    );
+    return { inserted: false };
+  }
+  const excess = await driver("find sessions over the cap", () =>
+    sessions
+      .find(userOpen, {
+        ...COLLATION,
+        projection: { id: 1 },
+        sort: { createdAt: -1, _id: -1 },
+        skip: cap.maxOpen,
+      })
+      .toArray(),
+  );
+  const by = randomUUID();
+  const evicted: SessionRecord[] = [];
+  for (const { id } of excess) {
+    const ended = await driver("evict a session", () =>
+      sessions.findOneAndUpdate(
+        { tenantId: record.tenantId, id, ...openAt(cap.now) },
+        { $set: endFields(SessionStatus.Revoked, EndReason.Replaced, cap.now, by) },
+        { ...COLLATION, returnDocument: "after" },
+      ),
+    );
+    if (ended) evicted.push(toSessionRecord(ended));
+  }
+  evicted.sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id));
+  return { inserted: true, evicted };
+}
