@@ -225,9 +225,12 @@ function keysOf(value: unknown, into: string[] = []): string[] {
 describe("documents sent to the driver (mingo-evaluated in-process collection)", () => {
   it("should use only the compiler's operators and field paths as keys, whatever the values", async () => {
     const sent: Document[] = [];
-    const db = createMingoDb((_collection, method, args) => {
-      // Inserted documents are data; every other argument is a filter, update or pipeline.
-      if (method !== "insertOne") sent.push(...(args as Document[]));
+    const db = createMingoDb({
+      observe: (_collection, method, args) => {
+        // Inserted documents are data; every other argument is a filter, update, pipeline or
+        // options document.
+        if (method !== "insertOne") sent.push(...(args as Document[]));
+      },
     });
     const store = createMongoStore({ db });
     await store.ensureIndexes();
