@@ -22,6 +22,7 @@ const CHARS = [
   "-",
   "/",
   "|",
+  "\0",
 ];
 const text = fc.array(fc.constantFrom(...CHARS), { maxLength: 6 }).map((c) => c.join(""));
 
@@ -44,6 +45,14 @@ describe("patternSource", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("should spell NUL as an escape, never as the byte the server refuses in a pattern", () => {
+    for (const folded of [true, false]) {
+      const source = patternSource(["a\0b", "\0"], folded);
+      expect(source).not.toContain("\0");
+      expect(new RegExp(source).test("a\0b-\0")).toBe(true);
+    }
   });
 
   it("should anchor at the very end, not before a trailing newline", () => {

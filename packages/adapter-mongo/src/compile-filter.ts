@@ -222,13 +222,16 @@ function fieldTest(def: FieldDef, test: Test, now: number): Condition {
  * escaped so that no metacharacter of the user's survives. Over folded shadow text the folded
  * literal is enough; over raw text each ASCII letter becomes a two-case class, which is exactly
  * the reference's ASCII-only case-insensitivity (regex `i` would also fold non-ASCII letters).
- * The end anchor is `(?![\s\S])`, not `$`: PCRE's `$` also matches before a final newline.
+ * The end anchor is `(?![\s\S])`, not `$`: PCRE's `$` also matches before a final newline. NUL
+ * is written as `\x00`: the server refuses a pattern that holds the byte itself.
  */
 export function patternSource(parts: readonly string[], foldedPath: boolean): string {
   const literal = (part: string) =>
     [...foldCase(part)]
       .map((char) => {
         if (!foldedPath && char >= "a" && char <= "z") return `[${char}${char.toUpperCase()}]`;
+        // mongod refuses a pattern with an embedded NUL byte; the escape matches it the same.
+        if (char === "\0") return "\\x00";
         return /[\\^$.*+?()[\]{}|/-]/.test(char) ? `\\${char}` : char;
       })
       .join("");

@@ -21,7 +21,19 @@ import { createMingoDb } from "./mingo-db.js";
 const NOW = Date.UTC(2026, 0, 15, 12);
 const TENANT = "t1";
 const GT_EMPTY = { $gt: "" } as never;
-const HOSTILE = ["$where", "$gt", "a.b", '{"$gt":""}', ".*", "^a$", "\\", "(?i)a", "[a-z]+"];
+const HOSTILE = [
+  "$where",
+  "$gt",
+  "a.b",
+  '{"$gt":""}',
+  ".*",
+  "^a$",
+  "\\",
+  "(?i)a",
+  "[a-z]+",
+  // mongod refuses a regular expression with an embedded NUL: a pattern must spell it `\x00`.
+  "a\0b",
+];
 
 const session = (
   id: string,
@@ -168,6 +180,8 @@ describe(`operator injection: ${backendLabel}`, () => {
     expect((await list(store, pattern(["", "a$"]))).map((s) => s.id)).toEqual(["s5"]);
     expect((await list(store, pattern(["[", "]+"]))).map((s) => s.id)).toEqual(["s8"]);
     expect((await list(store, pattern(["$", ""]))).map((s) => s.id).sort()).toEqual(["s0", "s1"]);
+    expect((await list(store, pattern(["a\0", ""]))).map((s) => s.id)).toEqual(["s9"]);
+    expect((await list(store, pattern(["", "\0b"]))).map((s) => s.id)).toEqual(["s9"]);
   });
 
   it("attributes with operator-like and dotted keys should round-trip as plain data", async () => {
