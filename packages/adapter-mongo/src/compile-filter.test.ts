@@ -1,3 +1,4 @@
+import { Worker } from "node:worker_threads";
 import { foldCase, matchesPattern } from "@session-ledger/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -26,10 +27,37 @@ const CHARS = [
 ];
 const text = fc.array(fc.constantFrom(...CHARS), { maxLength: 6 }).map((c) => c.join(""));
 
+/**
+ * How long one `RegExp#test` takes, run on a worker so that a pattern that backtracks
+ * exponentially is stopped at `limitMs` instead of hanging the test run.
+ */
+async function timeMatch(source: string, value: string, limitMs: number): Promise<number> {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require("node:worker_threads");
+     const regex = new RegExp(workerData.source);
+     const start = performance.now();
+     regex.test(workerData.value);
+     parentPort.postMessage(performance.now() - start);`,
+    { eval: true, workerData: { source, value } },
+  );
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(() => resolve(Number.POSITIVE_INFINITY), limitMs);
+      worker.once("message", (ms: number) => {
+        clearTimeout(timer);
+        resolve(ms);
+      });
+      worker.once("error", reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
 describe("patternSource", () => {
   it("should match exactly what the reference pattern matcher matches, on raw text", () => {
     fc.assert(
-      fc.property(text, fc.array(text, { minLength: 2, maxLength: 4 }), (value, parts) => {
+      fc.property(text, fc.array(text, { minLength: 2, maxLength: 6 }), (value, parts) => {
         const regex = new RegExp(patternSource(parts, false));
         expect(regex.test(value)).toBe(matchesPattern(value, parts));
       }),
@@ -39,12 +67,22 @@ describe("patternSource", () => {
 
   it("should match exactly what the reference matcher matches, on folded shadow text", () => {
     fc.assert(
-      fc.property(text, fc.array(text, { minLength: 2, maxLength: 4 }), (value, parts) => {
+      fc.property(text, fc.array(text, { minLength: 2, maxLength: 6 }), (value, parts) => {
         const regex = new RegExp(patternSource(parts, true));
         expect(regex.test(foldCase(value))).toBe(matchesPattern(value, parts));
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it("should fail in linear time on a long near miss, however many wildcards the pattern has", async () => {
+    // `*a*a*a*a*a*b` against a run of `a`s: each `*` tried at every split is O(n^k) backtracking.
+    const parts = ["", "a", "a", "a", "a", "a", "b"];
+    const value = "a".repeat(20_000);
+    for (const folded of [true, false]) {
+      const ms = await timeMatch(patternSource(parts, folded), value, 5_000);
+      expect(ms, "matching time in ms").toBeLessThan(100);
+    }
   });
 
   it("should spell NUL as an escape, never as the byte the server refuses in a pattern", () => {

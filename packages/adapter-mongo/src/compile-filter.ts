@@ -224,6 +224,13 @@ function fieldTest(def: FieldDef, test: Test, now: number): Condition {
  * the reference's ASCII-only case-insensitivity (regex `i` would also fold non-ASCII letters).
  * The end anchor is `(?![\s\S])`, not `$`: PCRE's `$` also matches before a final newline. NUL
  * is written as `\x00`: the server refuses a pattern that holds the byte itself.
+ *
+ * It runs in linear time. `a*b*c` as `^a[\s\S]*b[\s\S]*c` backtracks through every split of
+ * the text on a near miss (O(n^k) for k wildcards). But a middle part may as well match at its
+ * first occurrence (anything a later occurrence leaves room for, an earlier one does too), so each
+ * one is found by a lookahead and consumed by a back-reference to what it captured: a lookahead is
+ * atomic in PCRE and in JavaScript alike, so a failure never retries another split. Only the
+ * last part, which must end the text, is left to a plain `[\s\S]*`.
  */
 export function patternSource(parts: readonly string[], foldedPath: boolean): string {
   const literal = (part: string) =>
@@ -235,7 +242,17 @@ export function patternSource(parts: readonly string[], foldedPath: boolean): st
         return /[\\^$.*+?()[\]{}|/-]/.test(char) ? `\\${char}` : char;
       })
       .join("");
-  return `^${parts.map(literal).join("[\\s\\S]*")}(?![\\s\\S])`;
+  const first = parts[0] ?? "";
+  const last = parts.length > 1 ? parts[parts.length - 1]! : "";
+  let source = `^${literal(first)}`;
+  let group = 0;
+  for (const middle of parts.slice(1, -1)) {
+    if (middle === "") continue;
+    group += 1;
+    // What follows `\N` is always `(`, `[` or the end, never a digit that would extend it.
+    source += `(?=([\\s\\S]*?${literal(middle)}))\\${group}`;
+  }
+  return last === "" ? source : `${source}[\\s\\S]*${literal(last)}(?![\\s\\S])`;
 }
 
 /** A filter literal in compare space for `def`, rejecting values of the wrong kind. */
