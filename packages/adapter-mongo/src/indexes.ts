@@ -9,6 +9,9 @@ import type { Db, IndexDescription } from "mongodb";
 
 export const SIMPLE_COLLATION = { locale: "simple" } as const;
 
+/** The largest `expireAfterSeconds` the server accepts on a TTL index (a 32-bit signed integer). */
+const MAX_TTL_SECONDS = 2_147_483_647;
+
 /** Name of the TTL index that purges long-ended sessions. */
 export const RETENTION_INDEX = "purge_ended";
 
@@ -57,7 +60,8 @@ export interface EnsureIndexesOptions {
   /**
    * Keep ended sessions this long after they ended, then let MongoDB's TTL monitor delete them.
    * Only ended sessions carry the date the TTL index reads, so an open session is never purged.
-   * Omit to create no TTL index (and leave an existing one as it is). Whole seconds; at least 1 s.
+   * Omit to create no TTL index (and leave an existing one as it is). Whole seconds, from 1 s to
+   * 2^31 - 1 s (the server's bound on a TTL index, about 68 years).
    */
   retentionMs?: number;
 }
@@ -72,11 +76,15 @@ export async function ensureIndexes(
   const { retentionMs } = options;
   if (
     retentionMs !== undefined &&
-    (typeof retentionMs !== "number" || !Number.isInteger(retentionMs) || retentionMs < 1000)
+    (typeof retentionMs !== "number" ||
+      !Number.isInteger(retentionMs) ||
+      retentionMs < 1000 ||
+      Math.floor(retentionMs / 1000) > MAX_TTL_SECONDS)
   ) {
-    throw new ValidationError("retentionMs must be an integer number of ms, at least 1000", {
-      target: "retentionMs",
-    });
+    throw new ValidationError(
+      `retentionMs must be an integer number of ms from 1000 to ${MAX_TTL_SECONDS * 1000 + 999} (a TTL index holds at most 2^31 - 1 seconds, about 68 years)`,
+      { target: "retentionMs" },
+    );
   }
   await sessions.createIndexes([...SESSION_INDEXES]);
   await tasks.createIndexes([...TASK_INDEXES]);
