@@ -520,17 +520,26 @@ function checkSortValue(def: FieldDef, value: unknown): void {
 
 // ---------------------------------------------------------------- grouping
 
+/** The two pipelines of a group query, each to follow the same `$match`. */
+export interface GroupPipelines {
+  /** The page of groups, one small document per group, streamed by the cursor. */
+  page: Document[];
+  /** The number of groups, as one `{ groups }` document (none on an empty input). */
+  total: Document[];
+}
+
 /**
  * The stages that count matching sessions per exact stored value of `field` (user id for
- * `user`), largest count first, ties by value with null first, with the total number of
- * groups counted in the same pass through `$facet`.
+ * `user`), largest count first, ties by value with null first, and the stages that count the
+ * groups. They are two pipelines, not one `$facet`: a facet's output is a single document, capped
+ * at 16 MiB and never spilled, which a page of up to 100,000 groups can exceed.
  */
 export function groupStages(
   field: unknown,
   now: number,
   offset: number,
   limit: number,
-): Document[] {
+): GroupPipelines {
   const def = catalogField(field, "group field");
   if (!def.groupable) {
     throw new ValidationError(`mongo store: cannot group by ${def.name}`, { target: "group_by" });
@@ -549,12 +558,12 @@ export function groupStages(
       },
     };
   }
-  const page: Document[] = [{ $sort: { count: -1, _id: 1 } }];
+  const computed = effective ? [effectiveStage(now)] : [];
+  const page: Document[] = [...computed, { $group: group }, { $sort: { count: -1, _id: 1 } }];
   if (offset > 0) page.push({ $skip: offset });
   page.push({ $limit: limit });
-  return [
-    ...(effective ? [effectiveStage(now)] : []),
-    { $group: group },
-    { $facet: { total: [{ $count: "groups" }], page } },
-  ];
+  return {
+    page,
+    total: [...computed, { $group: { _id: groupKey } }, { $count: "groups" }],
+  };
 }

@@ -109,16 +109,21 @@ export function sessionListing({ sessions }: StoreCollections): SessionListing {
       const match = matchDocument(requireId("tenantId", tenantId), query.filter, now);
       const offset = query.offset === undefined ? 0 : requireCount("offset", query.offset, 0);
       const limit = requireCount("limit", query.limit, 1);
-      const pipeline = [{ $match: match }, ...groupStages(query.field, now, offset, limit)];
-      const [result] = await driver("group sessions", () =>
-        sessions
-          .aggregate<{ total: { groups: number }[]; page: GroupRow[] }>(pipeline, COLLATION)
-          .toArray(),
-      );
+      const stages = groupStages(query.field, now, offset, limit);
+      const [page, total] = await Promise.all([
+        driver("group sessions", () =>
+          sessions.aggregate<GroupRow>([{ $match: match }, ...stages.page], COLLATION).toArray(),
+        ),
+        driver("count groups", () =>
+          sessions
+            .aggregate<{ groups: number }>([{ $match: match }, ...stages.total], COLLATION)
+            .toArray(),
+        ),
+      ]);
       return {
         // On an empty input `$count` yields no document on MongoDB (mingo yields 0).
-        totalGroups: result?.total[0]?.groups ?? 0,
-        groups: (result?.page ?? []).map((row) => toGroup(row, query.field === "user")),
+        totalGroups: total[0]?.groups ?? 0,
+        groups: page.map((row) => toGroup(row, query.field === "user")),
       };
     },
 

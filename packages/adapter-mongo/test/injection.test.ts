@@ -212,7 +212,6 @@ const OPERATORS = new Set([
   "$skip",
   "$limit",
   "$group",
-  "$facet",
   "$count",
   "$sum",
   "$topN",
