@@ -175,7 +175,13 @@ export interface TaskDocument {
   id: string;
   kind: string;
   status: TaskStatus;
+  /** The payload as JSON text, or null when it is stored in `payloadParts`. */
   payloadJson: string | null;
+  /**
+   * The `_id`s of the parts (`<prefix>task_payloads`) a payload too large to keep here is cut
+   * into, in order; empty when `payloadJson` holds it.
+   */
+  payloadParts: string[];
   /** Items done, in payload order; advanced only with `parts`. */
   progress: number;
   /**
@@ -191,7 +197,16 @@ export interface TaskDocument {
   leaseExpiresAt: number | null;
 }
 
-/** One recorded batch of a termination task: the outcome of its ids, each list in task order. */
+/** One piece of a large task payload's JSON text. */
+export interface TaskPayloadDocument {
+  _id: string;
+  tenantId: string;
+  taskId: string;
+  seq: number;
+  text: string;
+}
+
+/** One recorded part of a termination task's batch: the outcome of some of its ids, in order. */
 export interface TaskOutcomeDocument {
   _id: string;
   tenantId: string;
@@ -203,13 +218,18 @@ export interface TaskOutcomeDocument {
   notFound: string[];
 }
 
-export function toTaskDocument(task: BackgroundTask): TaskDocument {
+/** The task document, with its payload inline (`json`) or in the parts named by `parts`. */
+export function toTaskDocument(
+  task: BackgroundTask,
+  payload: { json: string | null; parts: string[] },
+): TaskDocument {
   return {
     tenantId: task.tenantId,
     id: task.id,
     kind: task.kind,
     status: task.status,
-    payloadJson: encodeJson(task.payload),
+    payloadJson: payload.json,
+    payloadParts: payload.parts,
     progress: task.progress,
     parts: [],
     error: task.error,
@@ -220,13 +240,14 @@ export function toTaskDocument(task: BackgroundTask): TaskDocument {
   };
 }
 
-export function toBackgroundTask(doc: TaskDocument): BackgroundTask {
+/** The task a document holds, given its payload's JSON text (read from its parts if need be). */
+export function toBackgroundTask(doc: TaskDocument, payloadJson: string | null): BackgroundTask {
   return {
     id: doc.id,
     tenantId: doc.tenantId,
     kind: doc.kind,
     status: doc.status,
-    payload: decodeJson(doc.payloadJson),
+    payload: decodeJson(payloadJson),
     progress: doc.progress ?? 0,
     error: doc.error ?? null,
     createdAt: doc.createdAt,

@@ -51,6 +51,11 @@ export const TASK_INDEXES = simple([
   { name: "status_created", key: { status: 1, createdAt: 1, id: 1 } },
 ]);
 
+/** A task's recorded batch outcomes, read together. (Payload parts are read by `_id`.) */
+export const TASK_OUTCOME_INDEXES = simple([
+  { name: "tenant_task", key: { tenantId: 1, taskId: 1 } },
+]);
+
 /** The part of a collection index management needs. */
 interface IndexedCollection {
   createIndexes(indexes: IndexDescription[]): Promise<string[]>;
@@ -69,10 +74,15 @@ export interface EnsureIndexesOptions {
 /** Creates the store's indexes, and creates or adjusts the retention TTL index when asked. */
 export async function ensureIndexes(
   db: Db,
-  collections: { sessions: IndexedCollection; sessionsName: string; tasks: IndexedCollection },
+  collections: {
+    sessions: IndexedCollection;
+    sessionsName: string;
+    tasks: IndexedCollection;
+    taskOutcomes: IndexedCollection;
+  },
   options: EnsureIndexesOptions,
 ): Promise<void> {
-  const { sessions, tasks } = collections;
+  const { sessions, tasks, taskOutcomes } = collections;
   const { retentionMs } = options;
   if (
     retentionMs !== undefined &&
@@ -88,6 +98,7 @@ export async function ensureIndexes(
   }
   await sessions.createIndexes([...SESSION_INDEXES]);
   await tasks.createIndexes([...TASK_INDEXES]);
+  await taskOutcomes.createIndexes([...TASK_OUTCOME_INDEXES]);
   if (retentionMs === undefined) return;
   const expireAfterSeconds = Math.floor(retentionMs / 1000);
   try {

@@ -5,6 +5,7 @@ import type {
   SessionDocument,
   TaskDocument,
   TaskOutcomeDocument,
+  TaskPayloadDocument,
 } from "./documents.js";
 import { type EnsureIndexesOptions, ensureIndexes } from "./indexes.js";
 import { sessionLifecycle } from "./session-lifecycle.js";
@@ -17,7 +18,7 @@ export interface MongoStoreOptions {
   db: Db;
   /**
    * Prefix of the collection names (`<prefix>sessions`, `<prefix>policies`, `<prefix>tasks`,
-   * `<prefix>task_outcomes`). @default "session_ledger_"
+   * `<prefix>task_outcomes`, `<prefix>task_payloads`). @default "session_ledger_"
    */
   collectionPrefix?: string;
 }
@@ -35,6 +36,7 @@ export interface MongoSessionStore extends SessionStore {
     policies: string;
     tasks: string;
     taskOutcomes: string;
+    taskPayloads: string;
   };
 }
 
@@ -62,12 +64,14 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     policies: `${prefix}policies`,
     tasks: `${prefix}tasks`,
     taskOutcomes: `${prefix}task_outcomes`,
+    taskPayloads: `${prefix}task_payloads`,
   };
   const collections: StoreCollections = {
     sessions: db.collection<SessionDocument>(collectionNames.sessions, CONSISTENCY),
     policies: db.collection<PolicyDocument>(collectionNames.policies, CONSISTENCY),
     tasks: db.collection<TaskDocument>(collectionNames.tasks, CONSISTENCY),
     taskOutcomes: db.collection<TaskOutcomeDocument>(collectionNames.taskOutcomes, CONSISTENCY),
+    taskPayloads: db.collection<TaskPayloadDocument>(collectionNames.taskPayloads, CONSISTENCY),
   };
 
   return {
@@ -75,15 +79,7 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
 
     ensureIndexes(indexOptions: EnsureIndexesOptions = {}) {
       return driver("ensure indexes", () =>
-        ensureIndexes(
-          db,
-          {
-            sessions: collections.sessions,
-            sessionsName: collectionNames.sessions,
-            tasks: collections.tasks,
-          },
-          indexOptions,
-        ),
+        ensureIndexes(db, { ...collections, sessionsName: collectionNames.sessions }, indexOptions),
       );
     },
     ...sessionLifecycle(collections),

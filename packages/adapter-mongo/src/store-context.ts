@@ -9,6 +9,7 @@ import type {
   SessionDocument,
   TaskDocument,
   TaskOutcomeDocument,
+  TaskPayloadDocument,
 } from "./documents.js";
 import { storageError } from "./driver-errors.js";
 import { SIMPLE_COLLATION } from "./indexes.js";
@@ -18,6 +19,7 @@ export interface StoreCollections {
   policies: Collection<PolicyDocument>;
   tasks: Collection<TaskDocument>;
   taskOutcomes: Collection<TaskOutcomeDocument>;
+  taskPayloads: Collection<TaskPayloadDocument>;
 }
 
 /**

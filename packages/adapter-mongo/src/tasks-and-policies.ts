@@ -1,13 +1,12 @@
 /** Tenant policies and persisted background tasks: small collections, plain conditional writes. */
-import { randomUUID } from "node:crypto";
 import {
   type BackgroundTask,
   ConflictError,
   type EndChange,
   type SessionStore,
+  StorageError,
   type TaskBatch,
   type TaskCondition,
-  type TaskOutcome,
   type TaskPatch,
   TaskStatus,
   type TenantPolicy,
@@ -18,13 +17,14 @@ import {
   checkPolicy,
   checkTask,
   checkTaskCondition,
+  encodeJson,
   requireCount,
   requireId,
   requireTime,
   taskPatchFields,
 } from "./boundary.js";
 import {
-  type TaskOutcomeDocument,
+  type TaskDocument,
   toBackgroundTask,
   toTaskDocument,
   toTenantPolicy,
@@ -32,6 +32,7 @@ import {
 import { isDuplicateKey, storageError } from "./driver-errors.js";
 import { endByIds } from "./session-lifecycle.js";
 import { COLLATION, driver, type StoreCollections } from "./store-context.js";
+import { joinOutcome, outcomeParts, PAYLOAD_PART_CHARS, payloadParts } from "./task-parts.js";
 
 type TasksAndPolicies = Pick<
   SessionStore,
@@ -46,7 +47,22 @@ type TasksAndPolicies = Pick<
 >;
 
 export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicies {
-  const { policies, tasks, taskOutcomes } = collections;
+  const { policies, tasks, taskOutcomes, taskPayloads } = collections;
+
+  /** The task a document holds, its payload read back from its parts when it has them. */
+  async function readTask(doc: TaskDocument): Promise<BackgroundTask> {
+    const partIds = doc.payloadParts ?? [];
+    if (partIds.length === 0) return toBackgroundTask(doc, doc.payloadJson);
+    const parts = await driver("read a task payload", () =>
+      taskPayloads.find({ _id: { $in: partIds } }, COLLATION).toArray(),
+    );
+    if (parts.length !== partIds.length) {
+      throw new StorageError(`mongo store: task '${doc.id}' is missing parts of its payload`);
+    }
+    parts.sort((a, b) => a.seq - b.seq);
+    return toBackgroundTask(doc, parts.map((part) => part.text).join(""));
+  }
+
   return {
     async getPolicy(tenantId) {
       const _id = requireId("tenantId", tenantId);
@@ -64,9 +80,26 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
 
     async insertTask(task: BackgroundTask) {
       const checked = checkTask(task);
+      const json = encodeJson(checked.payload);
+      // A large payload goes first, in parts; the task document that names them makes it count.
+      const parts =
+        json !== null && json.length > PAYLOAD_PART_CHARS
+          ? payloadParts(checked.tenantId, checked.id, json)
+          : [];
+      for (const part of parts) {
+        await driver("store a task payload", () => taskPayloads.insertOne(part));
+      }
+      const partIds = parts.map((part) => part._id);
       try {
-        await tasks.insertOne(toTaskDocument(checked));
+        await tasks.insertOne(
+          toTaskDocument(checked, { json: parts.length > 0 ? null : json, parts: partIds }),
+        );
       } catch (error) {
+        if (partIds.length > 0) {
+          await driver("drop an unused task payload", () =>
+            taskPayloads.deleteMany({ _id: { $in: partIds } }, COLLATION),
+          );
+        }
         if (!isDuplicateKey(error)) throw storageError("insert a task", error);
         throw new ConflictError(`task '${checked.id}' already exists in this tenant`);
       }
@@ -75,7 +108,7 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
     async getTask(tenantId, id) {
       const filter = { tenantId: requireId("tenantId", tenantId), id: requireId("id", id) };
       const doc = await driver("read a task", () => tasks.findOne(filter, COLLATION));
-      return doc && toBackgroundTask(doc);
+      return doc && readTask(doc);
     },
 
     async updateTask(tenantId, id, patch: TaskPatch, condition?: TaskCondition) {
@@ -98,7 +131,7 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
       const doc = await driver("update a task", () =>
         tasks.findOneAndUpdate(filter, { $set: set }, { ...COLLATION, returnDocument: "after" }),
       );
-      return doc && toBackgroundTask(doc);
+      return doc && readTask(doc);
     },
 
     async endTaskBatch(tenantId, taskId, batch: TaskBatch, change: EndChange) {
@@ -123,23 +156,26 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
       // No transaction spans these writes; instead each step is exact when repeated. The ends
       // carry the task's id, so a retry of this batch counts the sessions it ended as ended.
       const outcome = await endByIds(collections, tenantId, ids, checked, taskId);
-      const part: TaskOutcomeDocument = {
-        _id: randomUUID(),
-        tenantId,
-        taskId,
-        start: from,
+      const parts = outcomeParts(tenantId, taskId, from, {
         ended: outcome.ended.map((ended) => ended.id),
         alreadyEnded: outcome.alreadyEnded,
         notFound: outcome.notFound,
-      };
-      await driver("record a task batch", () => taskOutcomes.insertOne(part));
+      });
+      for (const part of parts) {
+        await driver("record a task batch", () => taskOutcomes.insertOne(part));
+      }
+      const partIds = parts.map((part) => part._id);
       // The outcome counts only once the task names it, in the write that advances progress.
       const advanced = await driver("advance a task", () =>
-        tasks.findOneAndUpdate(held, { $set: set, $push: { parts: part._id } }, COLLATION),
+        tasks.findOneAndUpdate(
+          held,
+          { $set: set, $push: { parts: { $each: partIds } } },
+          COLLATION,
+        ),
       );
       if (advanced) return outcome;
       await driver("drop an unrecorded batch", () =>
-        taskOutcomes.deleteOne({ _id: part._id }, COLLATION),
+        taskOutcomes.deleteMany({ _id: { $in: partIds } }, COLLATION),
       );
       return null;
     },
@@ -149,21 +185,14 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
       const task = await driver("read a task", () =>
         tasks.findOne(filter, { ...COLLATION, projection: { _id: 0, parts: 1 } }),
       );
-      const outcome: TaskOutcome = { ended: [], alreadyEnded: [], notFound: [] };
       const partIds: string[] = task?.parts ?? [];
-      if (partIds.length === 0) return outcome;
+      if (partIds.length === 0) return { ended: [], alreadyEnded: [], notFound: [] };
+      // By task rather than by a list of up to 100,000 part ids; parts the task does not name
+      // (left by a runner that lost its lease) are skipped.
       const docs = await driver("read task outcomes", () =>
-        taskOutcomes.find({ _id: { $in: partIds } }, COLLATION).toArray(),
+        taskOutcomes.find({ tenantId: filter.tenantId, taskId: filter.id }, COLLATION).toArray(),
       );
-      const byId = new Map(docs.map((doc) => [doc._id, doc]));
-      for (const id of partIds) {
-        const part = byId.get(id);
-        if (!part) continue;
-        outcome.ended.push(...part.ended);
-        outcome.alreadyEnded.push(...part.alreadyEnded);
-        outcome.notFound.push(...part.notFound);
-      }
-      return outcome;
+      return joinOutcome(partIds, docs);
     },
 
     async findClaimableTasks(now, limit) {
@@ -185,7 +214,7 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
           })
           .toArray(),
       );
-      return docs.map(toBackgroundTask);
+      return Promise.all(docs.map(readTask));
     },
   };
 }

@@ -14,9 +14,10 @@
  *   compares strings by UTF-16 code unit, which equals the simple collation's code point order
  *   except between astral characters and U+E000–U+FFFF. TTL deletion is not emulated.
  * - Pipelines run one stage at a time, so the size of what each stage builds can be checked.
+ * - Stored documents go through BSON, so only what BSON can hold is read back.
  */
 import { Aggregator, update as applyUpdate, Query } from "mingo";
-import { type Db, type Document, type IndexDescription, ObjectId } from "mongodb";
+import { BSON, type Db, type Document, type IndexDescription, ObjectId } from "mongodb";
 import {
   checkDocumentSize,
   checkTtl,
@@ -38,6 +39,15 @@ function clone<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clone(v)])) as T;
   }
   return value;
+}
+
+/**
+ * What the server stores of a document: its size checked, then the document as BSON holds it
+ * (a string with half a surrogate pair, say, comes back with U+FFFD in its place).
+ */
+function stored(doc: Document, what: "insert" | "update"): Document {
+  checkDocumentSize(doc, what);
+  return BSON.deserialize(BSON.serialize(doc, { ignoreUndefined: false }));
 }
 
 const valueAt = (doc: Document, path: string): unknown =>
@@ -128,10 +138,9 @@ class MingoCollection {
     await nextTurn();
     // Like the driver, assign a client-side ObjectId to the caller's document.
     doc._id ??= new ObjectId();
-    const stored = clone(doc);
-    checkDocumentSize(stored, "insert");
-    this.#checkUnique(stored, -1);
-    this.#docs.push(stored);
+    const copy = stored(doc, "insert");
+    this.#checkUnique(copy, -1);
+    this.#docs.push(copy);
     return { acknowledged: true, insertedId: doc._id };
   }
 
@@ -174,8 +183,7 @@ class MingoCollection {
     await nextTurn();
     const index = this.#indexOf(filter);
     if (index < 0) return { acknowledged: true, matchedCount: 0, modifiedCount: 0 };
-    const next = { ...clone(replacement), _id: this.#docs[index]!._id };
-    checkDocumentSize(next, "update");
+    const next = stored({ ...replacement, _id: this.#docs[index]!._id }, "update");
     this.#checkUnique(next, index);
     this.#docs[index] = next;
     return { acknowledged: true, matchedCount: 1, modifiedCount: 1 };
@@ -300,11 +308,7 @@ class MingoCollection {
 
   /** Stores documents as they are, bypassing the driver surface: for tests that need volume. */
   seed(docs: readonly Document[]): void {
-    for (const doc of docs) {
-      const stored = { _id: new ObjectId(), ...clone(doc) };
-      checkDocumentSize(stored, "insert");
-      this.#docs.push(stored);
-    }
+    for (const doc of docs) this.#docs.push(stored({ _id: new ObjectId(), ...doc }, "insert"));
   }
 
   #indexOf(filter: Document): number {
@@ -349,9 +353,9 @@ class MingoCollection {
   #updated(doc: Document, update: Document, index: number): Document {
     const next = clone(doc);
     applyUpdate(next, update);
-    checkDocumentSize(next, "update");
-    this.#checkUnique(next, index);
-    return next;
+    const copy = stored(next, "update");
+    this.#checkUnique(copy, index);
+    return copy;
   }
 
   #checkUnique(doc: Document, replacing: number): void {
