@@ -1,0 +1,173 @@
+/**
+ * The store's hot paths, each with the index every driver call it makes must read through. The
+ * plan-shape suite checks them on the in-process collection; the real-server lane runs the same
+ * paths and asks MongoDB's `explain` for a COLLSCAN or an in-memory SORT.
+ */
+import type { Filter, SessionRecord, SortKey } from "@session-ledger/core";
+import { sessionRecord } from "@session-ledger/core/testing";
+import type { MongoSessionStore } from "../src/index.js";
+
+export const T0 = Date.UTC(2026, 0, 1);
+/** When the hot paths run: some seeded sessions are open, some lapsed, some ended. */
+export const NOW = T0 + 3_000_000;
+export const TENANT = "tenant-3";
+const DAY = 86_400_000;
+
+export type CollectionKey = keyof MongoSessionStore["collectionNames"];
+
+/** A driver call a path makes: which collection and method, and the index it must fit. */
+export interface PlannedCall {
+  collection: CollectionKey;
+  method: string;
+  index: string;
+  /** The index keys that must bound the scan (all of them, in order), when it matters. */
+  bounds?: string[];
+}
+
+export interface HotPath {
+  name: string;
+  calls: PlannedCall[];
+  run(store: MongoSessionStore): Promise<unknown>;
+}
+
+/** One seeded session: 20 tenants, 300 users, one in four ended, one in five lapsed. */
+export function seededSession(i: number): SessionRecord {
+  const createdAt = T0 + i * 1000;
+  const ended = i % 4 === 0;
+  return sessionRecord({
+    id: `s${String(i).padStart(6, "0")}`,
+    tenantId: `tenant-${i % 20}`,
+    sessionIdentifier: `corr-${i}`,
+    user: { id: `u${i % 300}`, login: `User${i % 300}`, fullName: null, email: null },
+    clientType: i % 3 ? "UI" : "Integration",
+    clientIp: `10.0.${i % 256}.${(i * 7) % 256}`,
+    country: ["PT", "US", "DE"][i % 3]!,
+    status: ended ? "REVOKED" : "ACTIVE",
+    endReason: ended ? "REVOKED" : null,
+    createdAt,
+    lastActivityAt: createdAt + (i % 7) * 1000,
+    expiresAt: i % 5 === 0 ? NOW - 1 : createdAt + DAY,
+    absoluteExpiresAt: createdAt + 10 * DAY,
+    endedAt: ended ? createdAt + 60_000 : null,
+  });
+}
+
+export async function seedSessions(store: MongoSessionStore, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await store.insertSession(seededSession(i));
+}
+
+const time = (field: "creation_time", op: "GE" | "LE" | "LT", value: number): Filter => ({
+  kind: "compare",
+  field,
+  op,
+  value: { kind: "time", value },
+});
+const creationRange = (from: number, to: number): Filter => ({
+  kind: "between",
+  field: "creation_time",
+  low: { kind: "time", value: from },
+  high: { kind: "time", value: to },
+});
+const ofUser = (id: string): Filter => ({
+  kind: "user",
+  filter: { kind: "compare", field: "user.id", op: "EQ", value: { kind: "text", value: id } },
+});
+const openOnly: Filter = {
+  kind: "compare",
+  field: "status",
+  op: "EQ",
+  value: { kind: "text", value: "ACTIVE" },
+};
+const NEWEST_FIRST: SortKey[] = [{ field: "creation_time", direction: "desc" }];
+const BY_ACTIVITY: SortKey[] = [{ field: "last_activity_time", direction: "asc" }];
+const end = { status: "REVOKED", endReason: "REVOKED", endedAt: NOW, now: NOW } as const;
+const page = (store: MongoSessionStore, filter: Filter | null, sort: SortKey[], more = {}) =>
+  store.listSessions(TENANT, { filter, sort, now: NOW, limit: 100, ...more });
+/** The position of a page's last row, as the ledger's cursor carries it. */
+const after = (createdAt: number, id: string) => ({ after: { values: [createdAt], id } });
+
+const tenantCreated = (bounds = ["tenantId", "createdAt"]): PlannedCall => ({
+  collection: "sessions",
+  method: "find",
+  index: "tenant_created",
+  bounds,
+});
+
+export const HOT_PATHS: HotPath[] = [
+  {
+    name: "validate and touch: find by id, then the conditional touch",
+    calls: [
+      { collection: "sessions", method: "findOne", index: "tenant_id", bounds: ["tenantId", "id"] },
+      {
+        collection: "sessions",
+        method: "findOneAndUpdate",
+        index: "tenant_id",
+        bounds: ["tenantId", "id"],
+      },
+    ],
+    run: async (store) => {
+      await store.findSession(TENANT, "s000003");
+      await store.updateOpenSession(TENANT, "s000003", NOW, { lastActivityAt: NOW });
+    },
+  },
+  {
+    name: "end by id: conditional updates, then the read-back",
+    calls: [
+      {
+        collection: "sessions",
+        method: "bulkWrite",
+        index: "tenant_id",
+        bounds: ["tenantId", "id"],
+      },
+      { collection: "sessions", method: "find", index: "tenant_id", bounds: ["tenantId", "id"] },
+    ],
+    run: (store) => store.endSessions(TENANT, { ids: ["s000023", "s000043", "missing"] }, end),
+  },
+  {
+    name: "Octane default listing: a creation range, newest first",
+    calls: [tenantCreated()],
+    run: (store) => page(store, creationRange(T0, T0 + 30 * DAY), NEWEST_FIRST),
+  },
+  {
+    name: "count: the Octane listing's total",
+    calls: [{ ...tenantCreated(), method: "countDocuments" }],
+    run: (store) => store.countSessions(TENANT, creationRange(T0, T0 + 30 * DAY), NOW),
+  },
+  {
+    name: "group: countries in a creation range (page and number of groups)",
+    calls: [
+      { ...tenantCreated(), method: "aggregate" },
+      { ...tenantCreated(), method: "aggregate" },
+    ],
+    run: (store) =>
+      store.groupSessions(TENANT, {
+        filter: creationRange(T0, T0 + 30 * DAY),
+        field: "country",
+        now: NOW,
+        limit: 10,
+      }),
+  },
+  {
+    name: "Formal default listing: creation range [start, end), newest first",
+    calls: [tenantCreated()],
+    run: (store) =>
+      page(
+        store,
+        { kind: "and", items: [time("creation_time", "GE", T0), time("creation_time", "LT", NOW)] },
+        NEWEST_FIRST,
+      ),
+  },
+  {
+    name: "SAYMON default listing: creation window, newest first, skipping",
+    calls: [tenantCreated()],
+    run: (store) =>
+      page(
+        store,
+        { kind: "and", items: [time("creation_time", "GE", T0), time("creation_time", "LE", NOW)] },
+        NEWEST_FIRST,
+        { offset: 20 },
+      ),
+  },
+];
+
+export { after, BY_ACTIVITY, creationRange, end, NEWEST_FIRST, ofUser, openOnly, page };
