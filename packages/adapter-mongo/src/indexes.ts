@@ -15,6 +15,21 @@ const MAX_TTL_SECONDS = 2_147_483_647;
 /** Name of the TTL index that purges long-ended sessions. */
 export const RETENTION_INDEX = "purge_ended";
 
+/**
+ * The partial filter of the indexes over optional strings. The planner uses a partial index only
+ * for a query that implies its filter, and it implies `$type` from nothing but the very same
+ * condition, so every read through these indexes carries it (`identifierIs`, `endedByIs`).
+ */
+const IS_STRING = { $type: "string" } as const;
+
+/** The session identifier condition that `tenant_session_identifier` serves. */
+export const identifierIs = (sessionIdentifier: string) => ({
+  sessionIdentifier: { $eq: sessionIdentifier, ...IS_STRING },
+});
+
+/** The end-marker condition that `ended_by` serves. */
+export const endedByIs = (by: string) => ({ endedBy: { $eq: by, ...IS_STRING } });
+
 const simple = (indexes: IndexDescription[]): readonly IndexDescription[] =>
   indexes.map((index) => ({ ...index, collation: SIMPLE_COLLATION }));
 
@@ -26,7 +41,7 @@ export const SESSION_INDEXES = simple([
     name: "tenant_session_identifier",
     key: { tenantId: 1, sessionIdentifier: 1 },
     unique: true,
-    partialFilterExpression: { sessionIdentifier: { $type: "string" } },
+    partialFilterExpression: { sessionIdentifier: IS_STRING },
   },
   // Listings by tenant, newest first by default.
   { name: "tenant_created", key: { tenantId: 1, createdAt: -1, id: 1 } },
@@ -42,7 +57,7 @@ export const SESSION_INDEXES = simple([
   {
     name: "ended_by",
     key: { endedBy: 1 },
-    partialFilterExpression: { endedBy: { $type: "string" } },
+    partialFilterExpression: { endedBy: IS_STRING },
   },
 ]);
 

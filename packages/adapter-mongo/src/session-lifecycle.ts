@@ -40,6 +40,7 @@ import {
 } from "./compile-filter.js";
 import { type SessionDocument, toSessionDocument, toSessionRecord } from "./documents.js";
 import { isDuplicateKey, storageError } from "./driver-errors.js";
+import { endedByIs, identifierIs } from "./indexes.js";
 import { COLLATION, driver, endFields, type StoreCollections } from "./store-context.js";
 import { applyCap, checkCap } from "./user-cap.js";
 
@@ -158,7 +159,7 @@ export function sessionLifecycle(collections: StoreCollections): SessionLifecycl
     async findSessionByIdentifier(tenantId, sessionIdentifier) {
       const filter = {
         tenantId: requireId("tenantId", tenantId),
-        sessionIdentifier: requireId("sessionIdentifier", sessionIdentifier),
+        ...identifierIs(requireId("sessionIdentifier", sessionIdentifier)),
       };
       const doc = await driver("find a session", () => sessions.findOne(filter, COLLATION));
       return doc && toSessionRecord(doc);
@@ -219,7 +220,9 @@ export function sessionLifecycle(collections: StoreCollections): SessionLifecycl
         ),
       );
       const rows = await driver("read ended sessions", () =>
-        sessions.find({ tenantId, endedBy: by }, { ...COLLATION, ...ENDED_PROJECTION }).toArray(),
+        sessions
+          .find({ tenantId, ...endedByIs(by) }, { ...COLLATION, ...ENDED_PROJECTION })
+          .toArray(),
       );
       outcome.ended = (rows as EndedDocument[]).map(
         (row): EndedSession => ({
@@ -268,13 +271,10 @@ export function sessionLifecycle(collections: StoreCollections): SessionLifecycl
       );
       const expired = await driver("read expired sessions", () =>
         sessions
-          .find(
-            { endedBy: by },
-            {
-              ...COLLATION,
-              projection: { _id: 0, tenantId: 1, id: 1, "user.id": 1, endReason: 1, endedAt: 1 },
-            },
-          )
+          .find(endedByIs(by), {
+            ...COLLATION,
+            projection: { _id: 0, tenantId: 1, id: 1, "user.id": 1, endReason: 1, endedAt: 1 },
+          })
           .toArray(),
       );
       return expired.map((row) => ({

@@ -168,6 +168,40 @@ export const HOT_PATHS: HotPath[] = [
         { offset: 20 },
       ),
   },
+  {
+    name: "find by the host's session identifier",
+    calls: [
+      {
+        collection: "sessions",
+        method: "findOne",
+        index: "tenant_session_identifier",
+        bounds: ["tenantId", "sessionIdentifier"],
+      },
+    ],
+    run: (store) => store.findSessionByIdentifier(TENANT, "corr-3"),
+  },
+  {
+    name: "sweep: due sessions by deadline, the conditional ends, then the read-back",
+    calls: [
+      { collection: "sessions", method: "find", index: "open_by_deadline", bounds: ["expiresAt"] },
+      { collection: "sessions", method: "bulkWrite", index: "_id_", bounds: ["_id"] },
+      { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },
+    ],
+    run: (store) => store.expireDue(NOW, 50),
+  },
+  {
+    name: "bulk end by user: one conditional update, then the read-back by marker",
+    calls: [
+      {
+        collection: "sessions",
+        method: "updateMany",
+        index: "tenant_user",
+        bounds: ["tenantId", "user.id", "createdAt"],
+      },
+      { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },
+    ],
+    run: (store) => store.endSessions(TENANT, { userId: "u63" }, end),
+  },
 ];
 
 export { after, BY_ACTIVITY, creationRange, end, NEWEST_FIRST, ofUser, openOnly, page };
