@@ -2,7 +2,13 @@ import { Worker } from "node:worker_threads";
 import { foldCase, matchesPattern } from "@session-ledger/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileFilter, compileSort, groupStages, patternSource } from "./compile-filter.js";
+import {
+  compileAfter,
+  compileFilter,
+  compileSort,
+  groupStages,
+  patternSource,
+} from "./compile-filter.js";
 
 const NOW = 1_000;
 const CHARS = [
@@ -164,6 +170,46 @@ describe("compileSort", () => {
       sort: { "k.login": 1, id: -1 },
       needsEffective: false,
     });
+  });
+});
+
+describe("compileAfter", () => {
+  it("should bound the first sort key and keep no null branch for a field that is never null", () => {
+    const after = compileAfter(
+      [{ field: "creation_time", direction: "desc" }],
+      { values: [500], id: "x" },
+      NOW,
+    );
+    expect(after).toEqual({
+      $and: [
+        { createdAt: { $lte: 500 } },
+        {
+          $or: [
+            { createdAt: { $lt: 500 } },
+            { $and: [{ createdAt: { $eq: 500 } }, { id: { $gt: "x" } }] },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("should keep the null branch, and add no bound, after a value descending on a nullable field", () => {
+    const after = compileAfter(
+      [{ field: "city", direction: "desc" }],
+      { values: ["b"], id: "x" },
+      NOW,
+    );
+    expect(JSON.stringify(after)).toContain('{"k.city":{"$eq":null}}');
+    expect(JSON.stringify(after)).not.toContain("$lte");
+  });
+
+  it("should bound ascending keys from below, nullable or not", () => {
+    const after = compileAfter(
+      [{ field: "city", direction: "asc" }],
+      { values: ["b"], id: "x" },
+      NOW,
+    );
+    expect(after).toMatchObject({ $and: [{ "k.city": { $gte: "b" } }, expect.anything()] });
   });
 });
 

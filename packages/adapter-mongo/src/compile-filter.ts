@@ -453,8 +453,10 @@ export function effectiveStage(now: number): Document {
 
 /**
  * Keyset paging as a range filter: rows strictly after `position` in the order of `sort`
- * (then `id` ascending), as an `$or` over "equal on the earlier keys, beyond on this one".
- * Null sorts lowest: after null ascending is "not null"; after a value descending includes null.
+ * (then `id` ascending), as an `$or` over "equal on the earlier keys, beyond on this one", with
+ * the range on the first key stated on its own as well (see `firstKeyBound`). Null sorts
+ * lowest: after null ascending is "not null"; after a value descending includes null, on a
+ * field that can be null.
  */
 export function compileAfter(
   sort: readonly SortKey[],
@@ -496,13 +498,32 @@ export function compileAfter(
           ? false
           : anyOf([
               fieldTest(def, { op: "lt", value }, now),
-              fieldTest(def, { op: "eq", value: null }, now),
+              // Nulls sort lowest, so they follow a value descending, if the field has any.
+              def.nullable && fieldTest(def, { op: "eq", value: null }, now),
             ]);
     }
     terms.push(allOf([...equalSoFar, beyond]));
     equalSoFar.push(fieldTest(def, { op: "eq", value }, now));
   }
-  return anyOf(terms);
+  return allOf([firstKeyBound(keys, now), anyOf(terms)]);
+}
+
+/**
+ * The range every row after the position lies in on the first sort key, implied by the `$or`
+ * but stated on its own: the planner turns it into index bounds that start the scan at the
+ * position, where the `$or` alone would read the index from the top on every page. Descending on
+ * a nullable field, the nulls that follow lie outside any single range, so there is none.
+ */
+function firstKeyBound(
+  keys: readonly { def: FieldDef; direction: SortKey["direction"]; value: SortValue }[],
+  now: number,
+): Condition {
+  const [first] = keys;
+  if (keys.length < 2 || first === undefined || first.value === null) return true;
+  if (first.direction === "asc")
+    return fieldTest(first.def, { op: "gte", value: first.value }, now);
+  if (first.def.nullable) return true;
+  return fieldTest(first.def, { op: "lte", value: first.value }, now);
 }
 
 function checkSortValue(def: FieldDef, value: unknown): void {

@@ -129,6 +129,11 @@ export const HOT_PATHS: HotPath[] = [
     run: (store) => page(store, creationRange(T0, T0 + 30 * DAY), NEWEST_FIRST),
   },
   {
+    name: "cursor page: the next page of newest first starts at the cursor in the index",
+    calls: [tenantCreated()],
+    run: (store) => page(store, null, NEWEST_FIRST, after(T0 + 1_003_000, "s001003")),
+  },
+  {
     name: "count: the Octane listing's total",
     calls: [{ ...tenantCreated(), method: "countDocuments" }],
     run: (store) => store.countSessions(TENANT, creationRange(T0, T0 + 30 * DAY), NOW),
