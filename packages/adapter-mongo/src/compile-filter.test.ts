@@ -113,12 +113,14 @@ describe("compileFilter", () => {
       NOW,
     );
 
-  it("should compile status ACTIVE to the open-at-now range and nothing else", () => {
-    expect(status("ACTIVE")).toEqual({ endedAt: null, expiresAt: { $gt: NOW } });
+  it("should compile status ACTIVE to the open-at-now range on stored-open sessions", () => {
+    // `status: ACTIVE` adds no condition (stored ACTIVE exactly while endedAt is null); it lets
+    // the partial indexes on open sessions serve the query.
+    expect(status("ACTIVE")).toEqual({ status: "ACTIVE", endedAt: null, expiresAt: { $gt: NOW } });
     expect(status("EXPIRED")).toEqual({
       $or: [
         { $and: [{ endedAt: { $ne: null } }, { status: { $eq: "EXPIRED" } }] },
-        { endedAt: null, expiresAt: { $lte: NOW } },
+        { status: "ACTIVE", endedAt: null, expiresAt: { $lte: NOW } },
       ],
     });
   });

@@ -118,10 +118,22 @@ export function toFilterDocument(condition: Condition): Document {
 
 // ---------------------------------------------------------------- session states at `now`
 
-/** Open at `now`: not ended and the deadline not reached. */
-export const openAt = (now: number): Document => ({ endedAt: null, expiresAt: { $gt: now } });
+/**
+ * Open at `now`: not ended and the deadline not reached. A session is stored `ACTIVE` exactly
+ * while `endedAt` is null (`checkRecord`, and every end writes both), so `status: "ACTIVE"` says
+ * nothing more, but it lets the partial indexes on open sessions serve the query.
+ */
+export const openAt = (now: number): Document => ({
+  status: SessionStatus.Active,
+  endedAt: null,
+  expiresAt: { $gt: now },
+});
 /** Lapsed at `now`: never ended, but the deadline has passed; reads as EXPIRED. */
-export const lapsedAt = (now: number): Document => ({ endedAt: null, expiresAt: { $lte: now } });
+export const lapsedAt = (now: number): Document => ({
+  status: SessionStatus.Active,
+  endedAt: null,
+  expiresAt: { $lte: now },
+});
 const ENDED: Document = { endedAt: { $ne: null } };
 const ENDED_STATUSES = SESSION_STATUSES.filter((status) => status !== SessionStatus.Active);
 /** A lapse ends as MAX_LIFETIME when the absolute deadline bound it (see `lapseReason`). */

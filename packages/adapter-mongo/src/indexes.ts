@@ -34,7 +34,7 @@ const simple = (indexes: IndexDescription[]): readonly IndexDescription[] =>
   indexes.map((index) => ({ ...index, collation: SIMPLE_COLLATION }));
 
 export const SESSION_INDEXES = simple([
-  // Every read and write addresses a session by tenant and id.
+  // Every read and write addresses a session by tenant and id (and a shard key of the same).
   { name: "tenant_id", key: { tenantId: 1, id: 1 }, unique: true },
   // The host's correlation id is unique per tenant when present (null is not a value).
   {
@@ -43,10 +43,19 @@ export const SESSION_INDEXES = simple([
     unique: true,
     partialFilterExpression: { sessionIdentifier: IS_STRING },
   },
-  // Listings by tenant, newest first by default.
+  // Listings by tenant newest first: the default order of Octane, Formal and SAYMON, and
+  // creation-time ranges in any order.
   { name: "tenant_created", key: { tenantId: 1, createdAt: -1, id: 1 } },
-  // A user's sessions: the per-user cap, terminate-by-user, the user filter.
-  { name: "tenant_user", key: { tenantId: 1, "user.id": 1, createdAt: -1 } },
+  // A user's sessions newest first (Cognite's listing), terminate-by-user, the user filter.
+  { name: "tenant_user_created", key: { tenantId: 1, "user.id": 1, createdAt: -1, id: 1 } },
+  // LogScale's default listing: the open sessions by last activity, oldest first.
+  {
+    name: "open_tenant_activity",
+    key: { tenantId: 1, lastActivityAt: 1, id: 1 },
+    partialFilterExpression: { status: "ACTIVE" },
+  },
+  // LogScale's listing with onlyActiveSessions false: every session by last activity.
+  { name: "tenant_activity", key: { tenantId: 1, lastActivityAt: 1, id: 1 } },
   // The sweep: only stored-open sessions, by deadline, across tenants.
   {
     name: "open_by_deadline",
@@ -61,6 +70,13 @@ export const SESSION_INDEXES = simple([
   },
 ]);
 
+/**
+ * Indexes earlier versions created that these replace, dropped once their replacements exist:
+ * `tenant_user` (`tenantId, user.id, createdAt -1`) could not give Cognite's order, which ends
+ * in `id`.
+ */
+export const SUPERSEDED_SESSION_INDEXES = ["tenant_user"] as const;
+
 export const TASK_INDEXES = simple([
   { name: "tenant_id", key: { tenantId: 1, id: 1 }, unique: true },
   { name: "status_created", key: { status: 1, createdAt: 1, id: 1 } },
@@ -74,7 +90,11 @@ export const TASK_OUTCOME_INDEXES = simple([
 /** The part of a collection index management needs. */
 interface IndexedCollection {
   createIndexes(indexes: IndexDescription[]): Promise<string[]>;
+  dropIndex(name: string): Promise<unknown>;
 }
+
+/** MongoDB's IndexNotFound: dropping an index that is not there. */
+const INDEX_NOT_FOUND = 27;
 
 export interface EnsureIndexesOptions {
   /**
@@ -112,6 +132,13 @@ export async function ensureIndexes(
     );
   }
   await sessions.createIndexes([...SESSION_INDEXES]);
+  for (const name of SUPERSEDED_SESSION_INDEXES) {
+    try {
+      await sessions.dropIndex(name);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== INDEX_NOT_FOUND) throw error;
+    }
+  }
   await tasks.createIndexes([...TASK_INDEXES]);
   await taskOutcomes.createIndexes([...TASK_OUTCOME_INDEXES]);
   if (retentionMs === undefined) return;

@@ -237,18 +237,15 @@ export function sessionLifecycle(collections: StoreCollections): SessionLifecycl
       requireTime("now", now);
       // MongoDB reads a limit of 0 as "no limit"; the reference returns nothing.
       if (requireCount("limit", limit, 0) === 0) return [];
-      // `status: ACTIVE` selects the partial index on open sessions by deadline.
+      // Its `status: ACTIVE` selects the partial index on open sessions by deadline.
       const due = await driver("find lapsed sessions", () =>
         sessions
-          .find(
-            { status: SessionStatus.Active, ...lapsedAt(now) },
-            {
-              ...COLLATION,
-              projection: { _id: 1, expiresAt: 1, absoluteExpiresAt: 1 },
-              sort: { expiresAt: 1 },
-              limit,
-            },
-          )
+          .find(lapsedAt(now), {
+            ...COLLATION,
+            projection: { _id: 1, expiresAt: 1, absoluteExpiresAt: 1 },
+            sort: { expiresAt: 1 },
+            limit,
+          })
           .toArray(),
       );
       if (due.length === 0) return [];

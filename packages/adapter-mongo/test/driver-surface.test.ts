@@ -22,6 +22,7 @@ const ALLOWED: Record<Kind, readonly (string | symbol)[]> = {
     "createIndexes",
     "deleteMany",
     "deleteOne",
+    "dropIndex",
     "find",
     "findOne",
     "findOneAndUpdate",

@@ -174,6 +174,54 @@ export const HOT_PATHS: HotPath[] = [
       ),
   },
   {
+    name: "Cognite default listing: a user's sessions, newest first, and the next page",
+    calls: [
+      { ...tenantCreated(["tenantId", "user.id"]), index: "tenant_user_created" },
+      { ...tenantCreated(["tenantId", "user.id", "createdAt"]), index: "tenant_user_created" },
+    ],
+    run: async (store) => {
+      await page(store, ofUser("u63"), NEWEST_FIRST);
+      await page(store, ofUser("u63"), NEWEST_FIRST, after(T0 + 963_000, "s000963"));
+    },
+  },
+  {
+    name: "LogScale default listing: open sessions by last activity, ascending, with the total",
+    calls: [
+      {
+        collection: "sessions",
+        method: "find",
+        index: "open_tenant_activity",
+        bounds: ["tenantId"],
+      },
+      {
+        collection: "sessions",
+        method: "countDocuments",
+        index: "open_tenant_activity",
+        bounds: ["tenantId"],
+      },
+    ],
+    run: async (store) => {
+      await page(store, openOnly, BY_ACTIVITY);
+      await store.countSessions(TENANT, openOnly, NOW);
+    },
+  },
+  {
+    name: "LogScale with onlyActiveSessions false: every session by last activity, with the total",
+    calls: [
+      { collection: "sessions", method: "find", index: "tenant_activity", bounds: ["tenantId"] },
+      {
+        collection: "sessions",
+        method: "countDocuments",
+        index: "tenant_id",
+        bounds: ["tenantId"],
+      },
+    ],
+    run: async (store) => {
+      await page(store, null, BY_ACTIVITY);
+      await store.countSessions(TENANT, null, NOW);
+    },
+  },
+  {
     name: "find by the host's session identifier",
     calls: [
       {
@@ -200,7 +248,7 @@ export const HOT_PATHS: HotPath[] = [
       {
         collection: "sessions",
         method: "updateMany",
-        index: "tenant_user",
+        index: "tenant_user_created",
         bounds: ["tenantId", "user.id", "createdAt"],
       },
       { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },

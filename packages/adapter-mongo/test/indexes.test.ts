@@ -6,6 +6,20 @@ import { createMingoDb, mingoIndexSpecs } from "./mingo-db.js";
 import { MAX_TTL_SECONDS } from "./server-rules.js";
 
 describe("ensureIndexes (mingo-evaluated in-process collection)", () => {
+  it("upgrade - should replace an index an earlier version created and keep running when it is gone", async () => {
+    const db = createMingoDb();
+    const store = createMongoStore({ db });
+    const sessions = db.collection(store.collectionNames.sessions);
+    await sessions.createIndexes([
+      { name: "tenant_user", key: { tenantId: 1, "user.id": 1, createdAt: -1 } },
+    ]);
+    await store.ensureIndexes();
+    await store.ensureIndexes();
+    const names = mingoIndexSpecs(db, store.collectionNames.sessions).map((spec) => spec.name);
+    expect(names).toContain("tenant_user_created");
+    expect(names).not.toContain("tenant_user");
+  });
+
   it("retention - should refuse a retention the server's TTL cannot hold, before creating anything", async () => {
     const db = createMingoDb();
     const store = createMongoStore({ db });

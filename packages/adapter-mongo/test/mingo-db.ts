@@ -291,6 +291,17 @@ class MingoCollection {
     return specs.map((spec) => spec.name ?? "");
   }
 
+  async dropIndex(name: string, ...options: unknown[]) {
+    this.#received("dropIndex", [name, ...options]);
+    await nextTurn();
+    if (!this.#indexes.delete(name)) {
+      throw new FakeServerError(`index not found with name [${name}]`, 27, {
+        codeName: "IndexNotFound",
+      });
+    }
+    return { ok: 1 };
+  }
+
   /** What `collMod` changes on a TTL index. */
   setExpireAfterSeconds(name: string, seconds: number): void {
     checkTtl(seconds, "collMod");
