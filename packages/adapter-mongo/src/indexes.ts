@@ -106,6 +106,15 @@ export interface EnsureIndexesOptions {
   retentionMs?: number;
 }
 
+/**
+ * The session indexes for a collection sharded on `{ tenantId, id }` or not: a sharded
+ * collection keeps a unique index only when the shard key starts it.
+ */
+const sessionIndexes = (sharded: boolean): IndexDescription[] =>
+  SESSION_INDEXES.map((index) =>
+    sharded && index.name === "tenant_session_identifier" ? { ...index, unique: false } : index,
+  );
+
 /** Creates the store's indexes, and creates or adjusts the retention TTL index when asked. */
 export async function ensureIndexes(
   db: Db,
@@ -115,7 +124,7 @@ export async function ensureIndexes(
     tasks: IndexedCollection;
     taskOutcomes: IndexedCollection;
   },
-  options: EnsureIndexesOptions,
+  options: EnsureIndexesOptions & { sharded: boolean },
 ): Promise<void> {
   const { sessions, tasks, taskOutcomes } = collections;
   const { retentionMs } = options;
@@ -131,7 +140,7 @@ export async function ensureIndexes(
       { target: "retentionMs" },
     );
   }
-  await sessions.createIndexes([...SESSION_INDEXES]);
+  await sessions.createIndexes(sessionIndexes(options.sharded));
   for (const name of SUPERSEDED_SESSION_INDEXES) {
     try {
       await sessions.dropIndex(name);

@@ -21,6 +21,15 @@ export interface MongoStoreOptions {
    * `<prefix>task_outcomes`, `<prefix>task_payloads`). @default "session_ledger_"
    */
   collectionPrefix?: string;
+  /**
+   * The sessions collection is (or will be) sharded on `{ tenantId: 1, id: 1 }`. MongoDB keeps
+   * a unique index on a sharded collection only when it starts with the shard key, so
+   * `ensureIndexes` then creates `tenant_session_identifier` without `unique`, and an insert
+   * checks for another session with its identifier right after it lands (withdrawing itself and
+   * throwing `ConflictError` when there is one: two inserts racing with one identifier may both
+   * be refused). @default false
+   */
+  sharded?: boolean;
 }
 
 /** A `SessionStore` on MongoDB, plus the index set it owns. */
@@ -66,6 +75,10 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     taskOutcomes: `${prefix}task_outcomes`,
     taskPayloads: `${prefix}task_payloads`,
   };
+  if (options.sharded !== undefined && typeof options.sharded !== "boolean") {
+    throw new ValidationError("createMongoStore: sharded must be a boolean", { target: "sharded" });
+  }
+  const sharded = options.sharded === true;
   const collections: StoreCollections = {
     sessions: db.collection<SessionDocument>(collectionNames.sessions, CONSISTENCY),
     policies: db.collection<PolicyDocument>(collectionNames.policies, CONSISTENCY),
@@ -79,10 +92,14 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
 
     ensureIndexes(indexOptions: EnsureIndexesOptions = {}) {
       return driver("ensure indexes", () =>
-        ensureIndexes(db, { ...collections, sessionsName: collectionNames.sessions }, indexOptions),
+        ensureIndexes(
+          db,
+          { ...collections, sessionsName: collectionNames.sessions },
+          { ...indexOptions, sharded },
+        ),
       );
     },
-    ...sessionLifecycle(collections),
+    ...sessionLifecycle(collections, { sharded }),
     ...sessionListing(collections),
     ...tasksAndPolicies(collections),
   };

@@ -126,8 +126,41 @@ function targetCondition(target: EndTarget, now: number): Condition {
   throw new ValidationError("mongo store: unknown end target", { target: "target" });
 }
 
-export function sessionLifecycle(collections: StoreCollections): SessionLifecycle {
+const conflict = (record: SessionRecord, onIdentifier: boolean) =>
+  new ConflictError(
+    `${onIdentifier ? `session_identifier '${record.sessionIdentifier}'` : `session id '${record.id}'`} already exists in this tenant`,
+  );
+
+export function sessionLifecycle(
+  collections: StoreCollections,
+  options: { sharded: boolean },
+): SessionLifecycle {
   const { sessions } = collections;
+
+  /**
+   * On a sharded collection no index keeps the identifier unique, so an insert looks for
+   * another session with its identifier once it has landed and withdraws itself when there is
+   * one. Of two inserts racing with one identifier each sees the other: both are refused, and
+   * never do two stay.
+   */
+  async function withdrawDuplicateIdentifier(record: SessionRecord): Promise<void> {
+    if (!options.sharded || record.sessionIdentifier === null) return;
+    const { tenantId, sessionIdentifier } = record;
+    const holders = await driver("check the session identifier", () =>
+      sessions
+        .find(
+          { tenantId, ...identifierIs(sessionIdentifier) },
+          { ...COLLATION, projection: { _id: 0, id: 1 }, limit: 2 },
+        )
+        .toArray(),
+    );
+    if (holders.every((holder) => holder.id === record.id)) return;
+    await driver("withdraw a session with a duplicate identifier", () =>
+      sessions.deleteOne({ tenantId, id: record.id, "user.id": record.user.id }, COLLATION),
+    );
+    throw conflict(record, true);
+  }
+
   return {
     async insertSession(input: SessionRecord, cap?: UserSessionCap): Promise<InsertOutcome> {
       const record = checkRecord(input);
@@ -136,15 +169,13 @@ export function sessionLifecycle(collections: StoreCollections): SessionLifecycl
         await sessions.insertOne(toSessionDocument(record));
       } catch (error) {
         if (!isDuplicateKey(error)) throw storageError("insert a session", error);
-        const which =
-          record.sessionIdentifier !== null &&
-          JSON.stringify((error as { keyPattern?: unknown }).keyPattern ?? "").includes(
-            "sessionIdentifier",
-          )
-            ? `session_identifier '${record.sessionIdentifier}'`
-            : `session id '${record.id}'`;
-        throw new ConflictError(`${which} already exists in this tenant`);
+        const keyPattern = JSON.stringify((error as { keyPattern?: unknown }).keyPattern ?? "");
+        throw conflict(
+          record,
+          record.sessionIdentifier !== null && keyPattern.includes("sessionIdentifier"),
+        );
       }
+      await withdrawDuplicateIdentifier(record);
       return checkedCap
         ? applyCap(collections, record, checkedCap)
         : { inserted: true, evicted: [] };
@@ -242,7 +273,7 @@ export function sessionLifecycle(collections: StoreCollections): SessionLifecycl
         sessions
           .find(lapsedAt(now), {
             ...COLLATION,
-            projection: { _id: 1, expiresAt: 1, absoluteExpiresAt: 1 },
+            projection: { _id: 0, tenantId: 1, id: 1, expiresAt: 1, absoluteExpiresAt: 1 },
             sort: { expiresAt: 1 },
             limit,
           })
@@ -255,8 +286,13 @@ export function sessionLifecycle(collections: StoreCollections): SessionLifecycl
           due.map((row) => ({
             updateOne: {
               // Still unended with the same deadline: a lapsed session cannot be touched, so
-              // this only loses to a concurrent sweep.
-              filter: { _id: row._id, endedAt: null, expiresAt: row.expiresAt },
+              // this only loses to a concurrent sweep. By tenant and id: the shard key.
+              filter: {
+                tenantId: row.tenantId,
+                id: row.id,
+                endedAt: null,
+                expiresAt: row.expiresAt,
+              },
               update: {
                 $set: endFields(SessionStatus.Expired, lapseReason(row), row.expiresAt, by),
               },

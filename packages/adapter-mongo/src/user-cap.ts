@@ -51,7 +51,10 @@ export async function applyCap(
     );
     if (open <= cap.maxOpen) return { inserted: true, evicted: [] };
     await driver("withdraw a session over the cap", () =>
-      sessions.deleteOne({ tenantId: record.tenantId, id: record.id }, COLLATION),
+      sessions.deleteOne(
+        { tenantId: record.tenantId, id: record.id, "user.id": record.user.id },
+        COLLATION,
+      ),
     );
     return { inserted: false };
   }
@@ -70,7 +73,7 @@ export async function applyCap(
   for (const { id } of excess) {
     const ended = await driver("evict a session", () =>
       sessions.findOneAndUpdate(
-        { tenantId: record.tenantId, id, ...openAt(cap.now) },
+        { tenantId: record.tenantId, id, "user.id": record.user.id, ...openAt(cap.now) },
         { $set: endFields(SessionStatus.Revoked, EndReason.Replaced, cap.now, by) },
         { ...COLLATION, returnDocument: "after" },
       ),

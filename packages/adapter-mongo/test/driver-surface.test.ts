@@ -86,7 +86,7 @@ const SESSION = sessionRecord({
 
 runStoreConformance({
   name: `${backendLabel}, driver calls recorded`,
-  setup: storeFixture("driver surface check", recordingDb),
+  setup: storeFixture("driver surface check", { wrapDb: recordingDb }),
 });
 
 describe("driver surface", () => {

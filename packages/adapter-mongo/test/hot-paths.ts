@@ -237,7 +237,12 @@ export const HOT_PATHS: HotPath[] = [
     name: "sweep: due sessions by deadline, the conditional ends, then the read-back",
     calls: [
       { collection: "sessions", method: "find", index: "open_by_deadline", bounds: ["expiresAt"] },
-      { collection: "sessions", method: "bulkWrite", index: "_id_", bounds: ["_id"] },
+      {
+        collection: "sessions",
+        method: "bulkWrite",
+        index: "tenant_id",
+        bounds: ["tenantId", "id"],
+      },
       { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },
     ],
     run: (store) => store.expireDue(NOW, 50),
