@@ -62,13 +62,27 @@ export interface SessionDocument {
   endedOn: Date | null;
   /** The operation that ended the session, so a bulk end can report exactly what it ended. */
   endedBy: string | null;
+  /**
+   * The user's login sequence number (`<prefix>login_sequences`) when the session was created
+   * under a cap, else null: the order `evict-oldest` ranks a user's sessions by.
+   */
+  loginSeq: number | null;
   k: SortKeys;
+}
+
+/** One user's login counter, for the cap: `_id` is `JSON.stringify([tenantId, userId])`. */
+export interface LoginSequenceDocument {
+  _id: string;
+  seq: number;
 }
 
 const fold = (text: string | null) => (text === null ? null : foldCase(text));
 const ipKey = (ip: string | null) => (ip === null ? null : ipSortKey(ip));
 
-export function toSessionDocument(record: SessionRecord): SessionDocument {
+export function toSessionDocument(
+  record: SessionRecord,
+  loginSeq: number | null = null,
+): SessionDocument {
   const info = record.clientInfo;
   return {
     tenantId: record.tenantId,
@@ -100,6 +114,7 @@ export function toSessionDocument(record: SessionRecord): SessionDocument {
     secretHash: record.secretHash,
     endedOn: record.endedAt === null ? null : new Date(record.endedAt),
     endedBy: null,
+    loginSeq,
     k: {
       clientType: foldCase(record.clientType),
       accessType: foldCase(record.accessType),

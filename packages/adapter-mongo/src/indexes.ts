@@ -48,6 +48,12 @@ export const SESSION_INDEXES = simple([
   { name: "tenant_created", key: { tenantId: 1, createdAt: -1, id: 1 } },
   // A user's sessions newest first (Cognite's listing), terminate-by-user, the user filter.
   { name: "tenant_user_created", key: { tenantId: 1, "user.id": 1, createdAt: -1, id: 1 } },
+  // The cap: a user's open sessions, newest login first.
+  {
+    name: "open_user_logins",
+    key: { tenantId: 1, "user.id": 1, loginSeq: -1, createdAt: -1, id: -1 },
+    partialFilterExpression: { status: "ACTIVE" },
+  },
   // LogScale's default listing: the open sessions by last activity, oldest first.
   {
     name: "open_tenant_activity",

@@ -1,6 +1,7 @@
 import { type SessionStore, ValidationError } from "@session-ledger/core";
 import type { Db } from "mongodb";
 import type {
+  LoginSequenceDocument,
   PolicyDocument,
   SessionDocument,
   TaskDocument,
@@ -18,7 +19,8 @@ export interface MongoStoreOptions {
   db: Db;
   /**
    * Prefix of the collection names (`<prefix>sessions`, `<prefix>policies`, `<prefix>tasks`,
-   * `<prefix>task_outcomes`, `<prefix>task_payloads`). @default "session_ledger_"
+   * `<prefix>task_outcomes`, `<prefix>task_payloads`, `<prefix>login_sequences`).
+   * @default "session_ledger_"
    */
   collectionPrefix?: string;
   /**
@@ -46,6 +48,7 @@ export interface MongoSessionStore extends SessionStore {
     tasks: string;
     taskOutcomes: string;
     taskPayloads: string;
+    loginSequences: string;
   };
 }
 
@@ -74,6 +77,7 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     tasks: `${prefix}tasks`,
     taskOutcomes: `${prefix}task_outcomes`,
     taskPayloads: `${prefix}task_payloads`,
+    loginSequences: `${prefix}login_sequences`,
   };
   if (options.sharded !== undefined && typeof options.sharded !== "boolean") {
     throw new ValidationError("createMongoStore: sharded must be a boolean", { target: "sharded" });
@@ -85,6 +89,10 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     tasks: db.collection<TaskDocument>(collectionNames.tasks, CONSISTENCY),
     taskOutcomes: db.collection<TaskOutcomeDocument>(collectionNames.taskOutcomes, CONSISTENCY),
     taskPayloads: db.collection<TaskPayloadDocument>(collectionNames.taskPayloads, CONSISTENCY),
+    loginSequences: db.collection<LoginSequenceDocument>(
+      collectionNames.loginSequences,
+      CONSISTENCY,
+    ),
   };
 
   return {

@@ -42,7 +42,7 @@ import { type SessionDocument, toSessionDocument, toSessionRecord } from "./docu
 import { isDuplicateKey, storageError } from "./driver-errors.js";
 import { endedByIs, identifierIs } from "./indexes.js";
 import { COLLATION, driver, endFields, type StoreCollections } from "./store-context.js";
-import { applyCap, checkCap } from "./user-cap.js";
+import { applyCap, checkCap, takeLoginSeq } from "./user-cap.js";
 
 /** Ids per bulk write and per `$in` read-back when ending a list of sessions. */
 const ID_BATCH = 1000;
@@ -165,8 +165,9 @@ export function sessionLifecycle(
     async insertSession(input: SessionRecord, cap?: UserSessionCap): Promise<InsertOutcome> {
       const record = checkRecord(input);
       const checkedCap = cap === undefined ? undefined : checkCap(cap);
+      const loginSeq = checkedCap ? await takeLoginSeq(collections, record) : null;
       try {
-        await sessions.insertOne(toSessionDocument(record));
+        await sessions.insertOne(toSessionDocument(record, loginSeq));
       } catch (error) {
         if (!isDuplicateKey(error)) throw storageError("insert a session", error);
         const keyPattern = JSON.stringify((error as { keyPattern?: unknown }).keyPattern ?? "");

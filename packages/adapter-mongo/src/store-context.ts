@@ -5,6 +5,7 @@
 import type { EndReason, SessionStatus } from "@session-ledger/core";
 import type { Collection, CollectionOptions } from "mongodb";
 import type {
+  LoginSequenceDocument,
   PolicyDocument,
   SessionDocument,
   TaskDocument,
@@ -20,6 +21,7 @@ export interface StoreCollections {
   tasks: Collection<TaskDocument>;
   taskOutcomes: Collection<TaskOutcomeDocument>;
   taskPayloads: Collection<TaskPayloadDocument>;
+  loginSequences: Collection<LoginSequenceDocument>;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   type InsertOutcome,
   type SessionRecord,
   SessionStatus,
+  StorageError,
   type UserSessionCap,
   ValidationError,
 } from "@session-ledger/core";
@@ -29,15 +30,41 @@ export function checkCap(cap: UserSessionCap): UserSessionCap {
 }
 
 /**
- * The per-user cap without a transaction: insert first, then look at the user's open
- * sessions. For `evict-oldest`, every login ends whatever is outside the newest `maxOpen` by
- * (createdAt, _id); since every login looks only after its own insert, the last one to look
- * sees every insert, and a session among the newest `maxOpen` overall is among the newest
- * of any subset, so concurrent logins converge on exactly `maxOpen` open sessions. `_id`
- * (an ObjectId, increasing per client process) breaks creation-time ties so a login never
- * evicts itself in favour of an equally old session. For `reject`, a login that finds more
- * than `maxOpen` open deletes its own insert: racing logins at the boundary may all be
- * refused, but the cap is never exceeded once they return.
+ * The next number in the user's login sequence: one atomic `$inc` on the user's counter
+ * document, so the numbers order a user's logins as they reached the server, whatever the app
+ * nodes' clocks say. (The server retries an upsert that races another on the same `_id`.)
+ */
+export async function takeLoginSeq(
+  { loginSequences }: StoreCollections,
+  record: SessionRecord,
+): Promise<number> {
+  const counter = await driver("take a login sequence number", () =>
+    loginSequences.findOneAndUpdate(
+      { _id: JSON.stringify([record.tenantId, record.user.id]) },
+      { $inc: { seq: 1 } },
+      { ...COLLATION, upsert: true, returnDocument: "after" },
+    ),
+  );
+  if (!counter) throw new StorageError("mongo store: the login sequence upsert returned nothing");
+  return counter.seq;
+}
+
+/**
+ * The per-user cap without a multi-document transaction: the login takes a sequence number
+ * (`takeLoginSeq`), inserts its session with it, then looks at the user's open sessions.
+ *
+ * For `evict-oldest`, every login ends whatever is outside the newest `maxOpen` by sequence
+ * number. Since every login looks only after its own insert, the last one to look sees every
+ * insert, and a session among the newest `maxOpen` overall is among the newest of any subset,
+ * so concurrent logins converge on exactly `maxOpen` open sessions. And since the sequence
+ * follows the order logins reached the server, a login only ever ends its own session for
+ * `maxOpen` logins that came after it: never because another node's clock runs ahead, or
+ * another process's ObjectId sorts higher. (Creation time could not say; a transaction would
+ * not help either, as it only conflicts on writes.) Sessions created without a cap have no
+ * number and rank oldest, by creation time.
+ *
+ * For `reject`, a login that finds more than `maxOpen` open deletes its own insert: racing
+ * logins at the boundary may all be refused, but the cap is never exceeded once they return.
  */
 export async function applyCap(
   { sessions }: StoreCollections,
@@ -62,8 +89,8 @@ export async function applyCap(
     sessions
       .find(userOpen, {
         ...COLLATION,
-        projection: { id: 1 },
-        sort: { createdAt: -1, _id: -1 },
+        projection: { _id: 0, id: 1 },
+        sort: { loginSeq: -1, createdAt: -1, id: -1 },
         skip: cap.maxOpen,
       })
       .toArray(),

@@ -222,6 +222,36 @@ export const HOT_PATHS: HotPath[] = [
     },
   },
   {
+    name: "login with a cap: the login's number, the user's open sessions newest first, evictions",
+    calls: [
+      { collection: "loginSequences", method: "findOneAndUpdate", index: "_id_", bounds: ["_id"] },
+      {
+        collection: "sessions",
+        method: "find",
+        index: "open_user_logins",
+        bounds: ["tenantId", "user.id"],
+      },
+      // u83 holds two open sessions in tenant-3 (s000083, s000383): a cap of 1 ends both.
+      {
+        collection: "sessions",
+        method: "findOneAndUpdate",
+        index: "tenant_id",
+        bounds: ["tenantId", "id"],
+      },
+      {
+        collection: "sessions",
+        method: "findOneAndUpdate",
+        index: "tenant_id",
+        bounds: ["tenantId", "id"],
+      },
+    ],
+    run: (store) =>
+      store.insertSession(
+        { ...seededSession(83), id: "capped-login", sessionIdentifier: null, createdAt: NOW },
+        { maxOpen: 1, policy: "evict-oldest", now: NOW },
+      ),
+  },
+  {
     name: "find by the host's session identifier",
     calls: [
       {
