@@ -252,6 +252,64 @@ export const HOT_PATHS: HotPath[] = [
       ),
   },
   {
+    name: "task runner: poll, take over an abandoned lease (a compare-and-set), run a batch, read the outcome",
+    calls: [
+      { collection: "tasks", method: "find", index: "status_created", bounds: ["status"] },
+      {
+        collection: "tasks",
+        method: "findOneAndUpdate",
+        index: "tenant_id",
+        bounds: ["tenantId", "id"],
+      },
+      { collection: "tasks", method: "findOne", index: "tenant_id", bounds: ["tenantId", "id"] },
+      {
+        collection: "sessions",
+        method: "bulkWrite",
+        index: "tenant_id",
+        bounds: ["tenantId", "id"],
+      },
+      { collection: "sessions", method: "find", index: "tenant_id", bounds: ["tenantId", "id"] },
+      {
+        collection: "tasks",
+        method: "findOneAndUpdate",
+        index: "tenant_id",
+        bounds: ["tenantId", "id"],
+      },
+      { collection: "tasks", method: "findOne", index: "tenant_id", bounds: ["tenantId", "id"] },
+      {
+        collection: "taskOutcomes",
+        method: "find",
+        index: "tenant_task",
+        bounds: ["tenantId", "taskId"],
+      },
+    ],
+    run: async (store) => {
+      const ids = ["s000103", "s000123", "missing"];
+      await store.insertTask({
+        id: "abandoned",
+        tenantId: TENANT,
+        kind: "terminate_sessions",
+        status: "RUNNING",
+        payload: { ids },
+        progress: 0,
+        error: null,
+        createdAt: NOW - 60_000,
+        updatedAt: NOW - 60_000,
+        leaseOwner: "crashed-runner",
+        leaseExpiresAt: NOW - 30_000,
+      });
+      await store.findClaimableTasks(NOW, 50);
+      const lease = { updatedAt: NOW, leaseOwner: "runner", leaseExpiresAt: NOW + 30_000 };
+      await store.updateTask(TENANT, "abandoned", lease, {
+        statuses: ["RUNNING"],
+        leaseExpiredAt: NOW,
+      });
+      const batch = { owner: "runner", from: 0, ids, leaseExpiresAt: NOW + 30_000, updatedAt: NOW };
+      await store.endTaskBatch(TENANT, "abandoned", batch, end);
+      await store.getTaskOutcome(TENANT, "abandoned");
+    },
+  },
+  {
     name: "find by the host's session identifier",
     calls: [
       {
