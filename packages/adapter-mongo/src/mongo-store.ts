@@ -1,17 +1,9 @@
 import { type SessionStore, ValidationError } from "@session-ledger/core";
 import type { Db } from "mongodb";
-import type {
-  LoginSequenceDocument,
-  PolicyDocument,
-  SessionDocument,
-  TaskDocument,
-  TaskOutcomeDocument,
-  TaskPayloadDocument,
-} from "./documents.js";
 import { type EnsureIndexesOptions, ensureIndexes } from "./indexes.js";
 import { sessionLifecycle } from "./session-lifecycle.js";
 import { sessionListing } from "./session-listing.js";
-import { CONSISTENCY, driver, type StoreCollections } from "./store-context.js";
+import { driver, openCollections } from "./store-context.js";
 import { tasksAndPolicies } from "./tasks-and-policies.js";
 
 export interface MongoStoreOptions {
@@ -71,6 +63,10 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
       { target: "collectionPrefix" },
     );
   }
+  if (options.sharded !== undefined && typeof options.sharded !== "boolean") {
+    throw new ValidationError("createMongoStore: sharded must be a boolean", { target: "sharded" });
+  }
+  const sharded = options.sharded === true;
   const collectionNames = {
     sessions: `${prefix}sessions`,
     policies: `${prefix}policies`,
@@ -79,21 +75,7 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     taskPayloads: `${prefix}task_payloads`,
     loginSequences: `${prefix}login_sequences`,
   };
-  if (options.sharded !== undefined && typeof options.sharded !== "boolean") {
-    throw new ValidationError("createMongoStore: sharded must be a boolean", { target: "sharded" });
-  }
-  const sharded = options.sharded === true;
-  const collections: StoreCollections = {
-    sessions: db.collection<SessionDocument>(collectionNames.sessions, CONSISTENCY),
-    policies: db.collection<PolicyDocument>(collectionNames.policies, CONSISTENCY),
-    tasks: db.collection<TaskDocument>(collectionNames.tasks, CONSISTENCY),
-    taskOutcomes: db.collection<TaskOutcomeDocument>(collectionNames.taskOutcomes, CONSISTENCY),
-    taskPayloads: db.collection<TaskPayloadDocument>(collectionNames.taskPayloads, CONSISTENCY),
-    loginSequences: db.collection<LoginSequenceDocument>(
-      collectionNames.loginSequences,
-      CONSISTENCY,
-    ),
-  };
+  const collections = openCollections(db, collectionNames);
 
   return {
     collectionNames,

@@ -3,7 +3,7 @@
  * the wrapper that turns driver failures into `StorageError`.
  */
 import type { EndReason, SessionStatus } from "@session-ledger/core";
-import type { Collection, CollectionOptions } from "mongodb";
+import type { Collection, CollectionOptions, Db } from "mongodb";
 import type {
   LoginSequenceDocument,
   PolicyDocument,
@@ -22,6 +22,21 @@ export interface StoreCollections {
   taskOutcomes: Collection<TaskOutcomeDocument>;
   taskPayloads: Collection<TaskPayloadDocument>;
   loginSequences: Collection<LoginSequenceDocument>;
+}
+
+/** Opens the store's collections, each with the consistency options below. */
+export function openCollections(
+  db: Db,
+  names: Record<keyof StoreCollections, string>,
+): StoreCollections {
+  return {
+    sessions: db.collection(names.sessions, CONSISTENCY),
+    policies: db.collection(names.policies, CONSISTENCY),
+    tasks: db.collection(names.tasks, CONSISTENCY),
+    taskOutcomes: db.collection(names.taskOutcomes, CONSISTENCY),
+    taskPayloads: db.collection(names.taskPayloads, CONSISTENCY),
+    loginSequences: db.collection(names.loginSequences, CONSISTENCY),
+  };
 }
 
 /**

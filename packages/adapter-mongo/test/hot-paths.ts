@@ -86,6 +86,14 @@ const page = (store: MongoSessionStore, filter: Filter | null, sort: SortKey[], 
 /** The position of a page's last row, as the ledger's cursor carries it. */
 const after = (createdAt: number, id: string) => ({ after: { values: [createdAt], id } });
 
+/** A call by tenant and id, through the collection's `tenant_id` index. */
+const byId = (collection: CollectionKey, method: string): PlannedCall => ({
+  collection,
+  method,
+  index: "tenant_id",
+  bounds: ["tenantId", "id"],
+});
+
 const tenantCreated = (bounds = ["tenantId", "createdAt"]): PlannedCall => ({
   collection: "sessions",
   method: "find",
@@ -93,18 +101,34 @@ const tenantCreated = (bounds = ["tenantId", "createdAt"]): PlannedCall => ({
   bounds,
 });
 
+/** A LogScale page by last activity, oldest first, and the total it reports. */
+function byActivityWithTotal(
+  name: string,
+  filter: Filter | null,
+  indexes: { list: string; count: string },
+): HotPath {
+  return {
+    name,
+    calls: [
+      { collection: "sessions", method: "find", index: indexes.list, bounds: ["tenantId"] },
+      {
+        collection: "sessions",
+        method: "countDocuments",
+        index: indexes.count,
+        bounds: ["tenantId"],
+      },
+    ],
+    run: async (store) => {
+      await page(store, filter, BY_ACTIVITY);
+      await store.countSessions(TENANT, filter, NOW);
+    },
+  };
+}
+
 export const HOT_PATHS: HotPath[] = [
   {
     name: "validate and touch: find by id, then the conditional touch",
-    calls: [
-      { collection: "sessions", method: "findOne", index: "tenant_id", bounds: ["tenantId", "id"] },
-      {
-        collection: "sessions",
-        method: "findOneAndUpdate",
-        index: "tenant_id",
-        bounds: ["tenantId", "id"],
-      },
-    ],
+    calls: [byId("sessions", "findOne"), byId("sessions", "findOneAndUpdate")],
     run: async (store) => {
       await store.findSession(TENANT, "s000003");
       await store.updateOpenSession(TENANT, "s000003", NOW, { lastActivityAt: NOW });
@@ -112,15 +136,7 @@ export const HOT_PATHS: HotPath[] = [
   },
   {
     name: "end by id: conditional updates, then the read-back",
-    calls: [
-      {
-        collection: "sessions",
-        method: "bulkWrite",
-        index: "tenant_id",
-        bounds: ["tenantId", "id"],
-      },
-      { collection: "sessions", method: "find", index: "tenant_id", bounds: ["tenantId", "id"] },
-    ],
+    calls: [byId("sessions", "bulkWrite"), byId("sessions", "find")],
     run: (store) => store.endSessions(TENANT, { ids: ["s000023", "s000043", "missing"] }, end),
   },
   {
@@ -184,43 +200,16 @@ export const HOT_PATHS: HotPath[] = [
       await page(store, ofUser("u63"), NEWEST_FIRST, after(T0 + 963_000, "s000963"));
     },
   },
-  {
-    name: "LogScale default listing: open sessions by last activity, ascending, with the total",
-    calls: [
-      {
-        collection: "sessions",
-        method: "find",
-        index: "open_tenant_activity",
-        bounds: ["tenantId"],
-      },
-      {
-        collection: "sessions",
-        method: "countDocuments",
-        index: "open_tenant_activity",
-        bounds: ["tenantId"],
-      },
-    ],
-    run: async (store) => {
-      await page(store, openOnly, BY_ACTIVITY);
-      await store.countSessions(TENANT, openOnly, NOW);
-    },
-  },
-  {
-    name: "LogScale with onlyActiveSessions false: every session by last activity, with the total",
-    calls: [
-      { collection: "sessions", method: "find", index: "tenant_activity", bounds: ["tenantId"] },
-      {
-        collection: "sessions",
-        method: "countDocuments",
-        index: "tenant_id",
-        bounds: ["tenantId"],
-      },
-    ],
-    run: async (store) => {
-      await page(store, null, BY_ACTIVITY);
-      await store.countSessions(TENANT, null, NOW);
-    },
-  },
+  byActivityWithTotal(
+    "LogScale default listing: open sessions by last activity, ascending, with the total",
+    openOnly,
+    { list: "open_tenant_activity", count: "open_tenant_activity" },
+  ),
+  byActivityWithTotal(
+    "LogScale with onlyActiveSessions false: every session by last activity, with the total",
+    null,
+    { list: "tenant_activity", count: "tenant_id" },
+  ),
   {
     name: "login with a cap: the login's number, the user's open sessions newest first, evictions",
     calls: [
@@ -232,18 +221,8 @@ export const HOT_PATHS: HotPath[] = [
         bounds: ["tenantId", "user.id"],
       },
       // u83 holds two open sessions in tenant-3 (s000083, s000383): a cap of 1 ends both.
-      {
-        collection: "sessions",
-        method: "findOneAndUpdate",
-        index: "tenant_id",
-        bounds: ["tenantId", "id"],
-      },
-      {
-        collection: "sessions",
-        method: "findOneAndUpdate",
-        index: "tenant_id",
-        bounds: ["tenantId", "id"],
-      },
+      byId("sessions", "findOneAndUpdate"),
+      byId("sessions", "findOneAndUpdate"),
     ],
     run: (store) =>
       store.insertSession(
@@ -255,27 +234,12 @@ export const HOT_PATHS: HotPath[] = [
     name: "task runner: poll, take over an abandoned lease (a compare-and-set), run a batch, read the outcome",
     calls: [
       { collection: "tasks", method: "find", index: "status_created", bounds: ["status"] },
-      {
-        collection: "tasks",
-        method: "findOneAndUpdate",
-        index: "tenant_id",
-        bounds: ["tenantId", "id"],
-      },
-      { collection: "tasks", method: "findOne", index: "tenant_id", bounds: ["tenantId", "id"] },
-      {
-        collection: "sessions",
-        method: "bulkWrite",
-        index: "tenant_id",
-        bounds: ["tenantId", "id"],
-      },
-      { collection: "sessions", method: "find", index: "tenant_id", bounds: ["tenantId", "id"] },
-      {
-        collection: "tasks",
-        method: "findOneAndUpdate",
-        index: "tenant_id",
-        bounds: ["tenantId", "id"],
-      },
-      { collection: "tasks", method: "findOne", index: "tenant_id", bounds: ["tenantId", "id"] },
+      byId("tasks", "findOneAndUpdate"),
+      byId("tasks", "findOne"),
+      byId("sessions", "bulkWrite"),
+      byId("sessions", "find"),
+      byId("tasks", "findOneAndUpdate"),
+      byId("tasks", "findOne"),
       {
         collection: "taskOutcomes",
         method: "find",
@@ -325,12 +289,7 @@ export const HOT_PATHS: HotPath[] = [
     name: "sweep: due sessions by deadline, the conditional ends, then the read-back",
     calls: [
       { collection: "sessions", method: "find", index: "open_by_deadline", bounds: ["expiresAt"] },
-      {
-        collection: "sessions",
-        method: "bulkWrite",
-        index: "tenant_id",
-        bounds: ["tenantId", "id"],
-      },
+      byId("sessions", "bulkWrite"),
       { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },
     ],
     run: (store) => store.expireDue(NOW, 50),
