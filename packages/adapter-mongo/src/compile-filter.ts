@@ -120,10 +120,22 @@ export function toFilterDocument(condition: Condition): Document {
 
 // ---------------------------------------------------------------- session states at `now`
 
-/** Open at `now`: not ended and the deadline not reached. */
-export const openAt = (now: number): Document => ({ endedAt: null, expiresAt: { $gt: now } });
+/**
+ * Open at `now`: not ended and the deadline not reached. A session is stored `ACTIVE` exactly
+ * while `endedAt` is null (`checkRecord`, and every end writes both), so `status: "ACTIVE"` says
+ * nothing more, but it lets the partial indexes on open sessions serve the query.
+ */
+export const openAt = (now: number): Document => ({
+  status: SessionStatus.Active,
+  endedAt: null,
+  expiresAt: { $gt: now },
+});
 /** Lapsed at `now`: never ended, but the deadline has passed; reads as EXPIRED. */
-export const lapsedAt = (now: number): Document => ({ endedAt: null, expiresAt: { $lte: now } });
+export const lapsedAt = (now: number): Document => ({
+  status: SessionStatus.Active,
+  endedAt: null,
+  expiresAt: { $lte: now },
+});
 const ENDED: Document = { endedAt: { $ne: null } };
 const ENDED_STATUSES = SESSION_STATUSES.filter((status) => status !== SessionStatus.Active);
 /** A lapse ends as MAX_LIFETIME when the absolute deadline bound it (see `lapseReason`). */
@@ -224,17 +236,37 @@ function fieldTest(def: FieldDef, test: Test, now: number): Condition {
  * escaped so that no metacharacter of the user's survives. Over folded shadow text the folded
  * literal is enough; over raw text each ASCII letter becomes a two-case class, which is exactly
  * the reference's ASCII-only case-insensitivity (regex `i` would also fold non-ASCII letters).
- * The end anchor is `(?![\s\S])`, not `$`: PCRE's `$` also matches before a final newline.
+ * The end anchor is `(?![\s\S])`, not `$`: PCRE's `$` also matches before a final newline. NUL
+ * is written as `\x00`: the server refuses a pattern that holds the byte itself.
+ *
+ * It runs in linear time. `a*b*c` as `^a[\s\S]*b[\s\S]*c` backtracks through every split of
+ * the text on a near miss (O(n^k) for k wildcards). But a middle part may as well match at its
+ * first occurrence (anything a later occurrence leaves room for, an earlier one does too), so each
+ * one is found by a lookahead and consumed by a back-reference to what it captured: a lookahead is
+ * atomic in PCRE and in JavaScript alike, so a failure never retries another split. Only the
+ * last part, which must end the text, is left to a plain `[\s\S]*`.
  */
 export function patternSource(parts: readonly string[], foldedPath: boolean): string {
   const literal = (part: string) =>
     [...foldCase(part)]
       .map((char) => {
         if (!foldedPath && char >= "a" && char <= "z") return `[${char}${char.toUpperCase()}]`;
+        // mongod refuses a pattern with an embedded NUL byte; the escape matches it the same.
+        if (char === "\0") return "\\x00";
         return /[\\^$.*+?()[\]{}|/-]/.test(char) ? `\\${char}` : char;
       })
       .join("");
-  return `^${parts.map(literal).join("[\\s\\S]*")}(?![\\s\\S])`;
+  const first = parts[0] ?? "";
+  const last = parts.length > 1 ? parts[parts.length - 1]! : "";
+  let source = `^${literal(first)}`;
+  let group = 0;
+  for (const middle of parts.slice(1, -1)) {
+    if (middle === "") continue;
+    group += 1;
+    // What follows `\N` is always `(`, `[` or the end, never a digit that would extend it.
+    source += `(?=([\\s\\S]*?${literal(middle)}))\\${group}`;
+  }
+  return last === "" ? source : `${source}[\\s\\S]*${literal(last)}(?![\\s\\S])`;
 }
 
 /** A filter literal in compare space for `def`, rejecting values of the wrong kind. */
@@ -435,8 +467,10 @@ export function effectiveStage(now: number): Document {
 
 /**
  * Keyset paging as a range filter: rows strictly after `position` in the order of `sort`
- * (then `id` ascending), as an `$or` over "equal on the earlier keys, beyond on this one".
- * Null sorts lowest: after null ascending is "not null"; after a value descending includes null.
+ * (then `id` ascending), as an `$or` over "equal on the earlier keys, beyond on this one", with
+ * the range on the first key stated on its own as well (see `firstKeyBound`). Null sorts
+ * lowest: after null ascending is "not null"; after a value descending includes null, on a
+ * field that can be null.
  */
 export function compileAfter(
   sort: readonly SortKey[],
@@ -478,13 +512,32 @@ export function compileAfter(
           ? false
           : anyOf([
               fieldTest(def, { op: "lt", value }, now),
-              fieldTest(def, { op: "eq", value: null }, now),
+              // Nulls sort lowest, so they follow a value descending, if the field has any.
+              def.nullable && fieldTest(def, { op: "eq", value: null }, now),
             ]);
     }
     terms.push(allOf([...equalSoFar, beyond]));
     equalSoFar.push(fieldTest(def, { op: "eq", value }, now));
   }
-  return anyOf(terms);
+  return allOf([firstKeyBound(keys, now), anyOf(terms)]);
+}
+
+/**
+ * The range every row after the position lies in on the first sort key, implied by the `$or`
+ * but stated on its own: the planner turns it into index bounds that start the scan at the
+ * position, where the `$or` alone would read the index from the top on every page. Descending on
+ * a nullable field, the nulls that follow lie outside any single range, so there is none.
+ */
+function firstKeyBound(
+  keys: readonly { def: FieldDef; direction: SortKey["direction"]; value: SortValue }[],
+  now: number,
+): Condition {
+  const [first] = keys;
+  if (keys.length < 2 || first === undefined || first.value === null) return true;
+  if (first.direction === "asc")
+    return fieldTest(first.def, { op: "gte", value: first.value }, now);
+  if (first.def.nullable) return true;
+  return fieldTest(first.def, { op: "lte", value: first.value }, now);
 }
 
 function checkSortValue(def: FieldDef, value: unknown): void {
@@ -502,17 +555,26 @@ function checkSortValue(def: FieldDef, value: unknown): void {
 
 // ---------------------------------------------------------------- grouping
 
+/** The two pipelines of a group query, each to follow the same `$match`. */
+export interface GroupPipelines {
+  /** The page of groups, one small document per group, streamed by the cursor. */
+  page: Document[];
+  /** The number of groups, as one `{ groups }` document (none on an empty input). */
+  total: Document[];
+}
+
 /**
  * The stages that count matching sessions per exact stored value of `field` (user id for
- * `user`), largest count first, ties by value with null first, with the total number of
- * groups counted in the same pass through `$facet`.
+ * `user`), largest count first, ties by value with null first, and the stages that count the
+ * groups. They are two pipelines, not one `$facet`: a facet's output is a single document, capped
+ * at 16 MiB and never spilled, which a page of up to 100,000 groups can exceed.
  */
 export function groupStages(
   field: unknown,
   now: number,
   offset: number,
   limit: number,
-): Document[] {
+): GroupPipelines {
   const def = catalogField(field, "group field");
   if (!def.groupable) {
     throw new ValidationError(`mongo store: cannot group by ${def.name}`, { target: "group_by" });
@@ -531,12 +593,12 @@ export function groupStages(
       },
     };
   }
-  const page: Document[] = [{ $sort: { count: -1, _id: 1 } }];
+  const computed = effective ? [effectiveStage(now)] : [];
+  const page: Document[] = [...computed, { $group: group }, { $sort: { count: -1, _id: 1 } }];
   if (offset > 0) page.push({ $skip: offset });
   page.push({ $limit: limit });
-  return [
-    ...(effective ? [effectiveStage(now)] : []),
-    { $group: group },
-    { $facet: { total: [{ $count: "groups" }], page } },
-  ];
+  return {
+    page,
+    total: [...computed, { $group: { _id: groupKey } }, { $count: "groups" }],
+  };
 }

@@ -60,13 +60,27 @@ export interface SessionDocument {
   endedOn: Date | null;
   /** The operation that ended the session, so a bulk end can report exactly what it ended. */
   endedBy: string | null;
+  /**
+   * The user's login sequence number (`<prefix>login_sequences`) when the session was created
+   * under a cap, else null: the order `evict-oldest` ranks a user's sessions by.
+   */
+  loginSeq: number | null;
   k: SortKeys;
+}
+
+/** One user's login counter, for the cap: `_id` is `JSON.stringify([tenantId, userId])`. */
+export interface LoginSequenceDocument {
+  _id: string;
+  seq: number;
 }
 
 const fold = (text: string | null) => (text === null ? null : foldCase(text));
 const ipKey = (ip: string | null) => (ip === null ? null : ipSortKey(ip));
 
-export function toSessionDocument(record: SessionRecord): SessionDocument {
+export function toSessionDocument(
+  record: SessionRecord,
+  loginSeq: number | null = null,
+): SessionDocument {
   const info = record.clientInfo;
   return {
     tenantId: record.tenantId,
@@ -98,6 +112,7 @@ export function toSessionDocument(record: SessionRecord): SessionDocument {
     secretHash: record.secretHash,
     endedOn: record.endedAt === null ? null : new Date(record.endedAt),
     endedBy: null,
+    loginSeq,
     k: {
       clientType: foldCase(record.clientType),
       accessType: foldCase(record.accessType),
@@ -173,7 +188,13 @@ export interface TaskDocument {
   id: string;
   kind: string;
   status: TaskStatus;
+  /** The payload as JSON text, or null when it is stored in `payloadParts`. */
   payloadJson: string | null;
+  /**
+   * The `_id`s of the parts (`<prefix>task_payloads`) a payload too large to keep here is cut
+   * into, in order; empty when `payloadJson` holds it.
+   */
+  payloadParts: string[];
   /** Items done, in payload order; advanced only with `parts`. */
   progress: number;
   /**
@@ -189,7 +210,16 @@ export interface TaskDocument {
   leaseExpiresAt: number | null;
 }
 
-/** One recorded batch of a termination task: the outcome of its ids, each list in task order. */
+/** One piece of a large task payload's JSON text. */
+export interface TaskPayloadDocument {
+  _id: string;
+  tenantId: string;
+  taskId: string;
+  seq: number;
+  text: string;
+}
+
+/** One recorded part of a termination task's batch: the outcome of some of its ids, in order. */
 export interface TaskOutcomeDocument {
   _id: string;
   tenantId: string;
@@ -201,13 +231,18 @@ export interface TaskOutcomeDocument {
   notFound: string[];
 }
 
-export function toTaskDocument(task: BackgroundTask): TaskDocument {
+/** The task document, with its payload inline (`json`) or in the parts named by `parts`. */
+export function toTaskDocument(
+  task: BackgroundTask,
+  payload: { json: string | null; parts: string[] },
+): TaskDocument {
   return {
     tenantId: task.tenantId,
     id: task.id,
     kind: task.kind,
     status: task.status,
-    payloadJson: encodeJson(task.payload),
+    payloadJson: payload.json,
+    payloadParts: payload.parts,
     progress: task.progress,
     parts: [],
     error: task.error,
@@ -218,13 +253,14 @@ export function toTaskDocument(task: BackgroundTask): TaskDocument {
   };
 }
 
-export function toBackgroundTask(doc: TaskDocument): BackgroundTask {
+/** The task a document holds, given its payload's JSON text (read from its parts if need be). */
+export function toBackgroundTask(doc: TaskDocument, payloadJson: string | null): BackgroundTask {
   return {
     id: doc.id,
     tenantId: doc.tenantId,
     kind: doc.kind,
     status: doc.status,
-    payload: decodeJson(doc.payloadJson),
+    payload: decodeJson(payloadJson),
     progress: doc.progress ?? 0,
     error: doc.error ?? null,
     createdAt: doc.createdAt,

@@ -9,26 +9,59 @@ import type { Db, IndexDescription } from "mongodb";
 
 export const SIMPLE_COLLATION = { locale: "simple" } as const;
 
+/** The largest `expireAfterSeconds` the server accepts on a TTL index (a 32-bit signed integer). */
+const MAX_TTL_SECONDS = 2_147_483_647;
+
 /** Name of the TTL index that purges long-ended sessions. */
 export const RETENTION_INDEX = "purge_ended";
+
+/**
+ * The partial filter of the indexes over optional strings. The planner uses a partial index only
+ * for a query that implies its filter, and it implies `$type` from nothing but the very same
+ * condition, so every read through these indexes carries it (`identifierIs`, `endedByIs`).
+ */
+const IS_STRING = { $type: "string" } as const;
+
+/** The session identifier condition that `tenant_session_identifier` serves. */
+export const identifierIs = (sessionIdentifier: string) => ({
+  sessionIdentifier: { $eq: sessionIdentifier, ...IS_STRING },
+});
+
+/** The end-marker condition that `ended_by` serves. */
+export const endedByIs = (by: string) => ({ endedBy: { $eq: by, ...IS_STRING } });
 
 const simple = (indexes: IndexDescription[]): readonly IndexDescription[] =>
   indexes.map((index) => ({ ...index, collation: SIMPLE_COLLATION }));
 
 export const SESSION_INDEXES = simple([
-  // Every read and write addresses a session by tenant and id.
+  // Every read and write addresses a session by tenant and id (and a shard key of the same).
   { name: "tenant_id", key: { tenantId: 1, id: 1 }, unique: true },
   // The host's correlation id is unique per tenant when present (null is not a value).
   {
     name: "tenant_session_identifier",
     key: { tenantId: 1, sessionIdentifier: 1 },
     unique: true,
-    partialFilterExpression: { sessionIdentifier: { $type: "string" } },
+    partialFilterExpression: { sessionIdentifier: IS_STRING },
   },
-  // Listings by tenant, newest first by default.
+  // Listings by tenant newest first: the default order of Octane, Formal and SAYMON, and
+  // creation-time ranges in any order.
   { name: "tenant_created", key: { tenantId: 1, createdAt: -1, id: 1 } },
-  // A user's sessions: the per-user cap, terminate-by-user, the user filter.
-  { name: "tenant_user", key: { tenantId: 1, "user.id": 1, createdAt: -1 } },
+  // A user's sessions newest first (Cognite's listing), terminate-by-user, the user filter.
+  { name: "tenant_user_created", key: { tenantId: 1, "user.id": 1, createdAt: -1, id: 1 } },
+  // The cap: a user's open sessions, newest login first.
+  {
+    name: "open_user_logins",
+    key: { tenantId: 1, "user.id": 1, loginSeq: -1, createdAt: -1, id: -1 },
+    partialFilterExpression: { status: "ACTIVE" },
+  },
+  // LogScale's default listing: the open sessions by last activity, oldest first.
+  {
+    name: "open_tenant_activity",
+    key: { tenantId: 1, lastActivityAt: 1, id: 1 },
+    partialFilterExpression: { status: "ACTIVE" },
+  },
+  // LogScale's listing with onlyActiveSessions false: every session by last activity.
+  { name: "tenant_activity", key: { tenantId: 1, lastActivityAt: 1, id: 1 } },
   // The sweep: only stored-open sessions, by deadline, across tenants.
   {
     name: "open_by_deadline",
@@ -39,47 +72,90 @@ export const SESSION_INDEXES = simple([
   {
     name: "ended_by",
     key: { endedBy: 1 },
-    partialFilterExpression: { endedBy: { $type: "string" } },
+    partialFilterExpression: { endedBy: IS_STRING },
   },
 ]);
+
+/**
+ * Indexes earlier versions created that these replace, dropped once their replacements exist:
+ * `tenant_user` (`tenantId, user.id, createdAt -1`) could not give Cognite's order, which ends
+ * in `id`.
+ */
+export const SUPERSEDED_SESSION_INDEXES = ["tenant_user"] as const;
 
 export const TASK_INDEXES = simple([
   { name: "tenant_id", key: { tenantId: 1, id: 1 }, unique: true },
   { name: "status_created", key: { status: 1, createdAt: 1, id: 1 } },
 ]);
 
+/** A task's recorded batch outcomes, read together. (Payload parts are read by `_id`.) */
+export const TASK_OUTCOME_INDEXES = simple([
+  { name: "tenant_task", key: { tenantId: 1, taskId: 1 } },
+]);
+
 /** The part of a collection index management needs. */
 interface IndexedCollection {
   createIndexes(indexes: IndexDescription[]): Promise<string[]>;
+  dropIndex(name: string): Promise<unknown>;
 }
+
+/** MongoDB's IndexNotFound: dropping an index that is not there. */
+const INDEX_NOT_FOUND = 27;
 
 export interface EnsureIndexesOptions {
   /**
    * Keep ended sessions this long after they ended, then let MongoDB's TTL monitor delete them.
    * Only ended sessions carry the date the TTL index reads, so an open session is never purged.
-   * Omit to create no TTL index (and leave an existing one as it is). Whole seconds; at least 1 s.
+   * Omit to create no TTL index (and leave an existing one as it is). Whole seconds, from 1 s to
+   * 2^31 - 1 s (the server's bound on a TTL index, about 68 years).
    */
   retentionMs?: number;
 }
 
+/**
+ * The session indexes for a collection sharded on `{ tenantId, id }` or not: a sharded
+ * collection keeps a unique index only when the shard key starts it.
+ */
+const sessionIndexes = (sharded: boolean): IndexDescription[] =>
+  SESSION_INDEXES.map((index) =>
+    sharded && index.name === "tenant_session_identifier" ? { ...index, unique: false } : index,
+  );
+
 /** Creates the store's indexes, and creates or adjusts the retention TTL index when asked. */
 export async function ensureIndexes(
   db: Db,
-  collections: { sessions: IndexedCollection; sessionsName: string; tasks: IndexedCollection },
-  options: EnsureIndexesOptions,
+  collections: {
+    sessions: IndexedCollection;
+    sessionsName: string;
+    tasks: IndexedCollection;
+    taskOutcomes: IndexedCollection;
+  },
+  options: EnsureIndexesOptions & { sharded: boolean },
 ): Promise<void> {
-  const { sessions, tasks } = collections;
+  const { sessions, tasks, taskOutcomes } = collections;
   const { retentionMs } = options;
   if (
     retentionMs !== undefined &&
-    (typeof retentionMs !== "number" || !Number.isInteger(retentionMs) || retentionMs < 1000)
+    (typeof retentionMs !== "number" ||
+      !Number.isInteger(retentionMs) ||
+      retentionMs < 1000 ||
+      Math.floor(retentionMs / 1000) > MAX_TTL_SECONDS)
   ) {
-    throw new ValidationError("retentionMs must be an integer number of ms, at least 1000", {
-      target: "retentionMs",
-    });
+    throw new ValidationError(
+      `retentionMs must be an integer number of ms from 1000 to ${MAX_TTL_SECONDS * 1000 + 999} (a TTL index holds at most 2^31 - 1 seconds, about 68 years)`,
+      { target: "retentionMs" },
+    );
   }
-  await sessions.createIndexes([...SESSION_INDEXES]);
+  await sessions.createIndexes(sessionIndexes(options.sharded));
+  for (const name of SUPERSEDED_SESSION_INDEXES) {
+    try {
+      await sessions.dropIndex(name);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== INDEX_NOT_FOUND) throw error;
+    }
+  }
   await tasks.createIndexes([...TASK_INDEXES]);
+  await taskOutcomes.createIndexes([...TASK_OUTCOME_INDEXES]);
   if (retentionMs === undefined) return;
   const expireAfterSeconds = Math.floor(retentionMs / 1000);
   try {

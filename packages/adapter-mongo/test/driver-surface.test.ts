@@ -22,6 +22,7 @@ const ALLOWED: Record<Kind, readonly (string | symbol)[]> = {
     "createIndexes",
     "deleteMany",
     "deleteOne",
+    "dropIndex",
     "find",
     "findOne",
     "findOneAndUpdate",
@@ -85,7 +86,7 @@ const SESSION = sessionRecord({
 
 runStoreConformance({
   name: `${backendLabel}, driver calls recorded`,
-  setup: storeFixture("driver surface check", recordingDb),
+  setup: storeFixture("driver surface check", { wrapDb: recordingDb }),
 });
 
 describe("driver surface", () => {

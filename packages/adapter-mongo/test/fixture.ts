@@ -10,6 +10,11 @@ import { createMongoStore, type MongoSessionStore } from "../src/index.js";
 import { createMingoDb } from "./mingo-db.js";
 
 const uri = process.env.MONGODB_URI;
+/** Set (to 1) when `MONGODB_URI` names a mongos: the sharded fixtures then shard for real. */
+const shardedServer = process.env.MONGODB_SHARDED === "1";
+
+/** The shard key the README recommends for the sessions collection. */
+export const SESSIONS_SHARD_KEY = { tenantId: 1, id: 1 } as const;
 
 /** Hides credentials: `mongodb://user:secret@host` → `mongodb://…@host`. */
 const redacted = (text: string) => text.replace(/\/\/[^@/]*@/, "//…@");
@@ -21,15 +26,38 @@ export const backendLabel = uri
 
 export interface Backend {
   db: Db;
+  /** Shards the sessions collection (on a real mongos; the in-process one is sharded from the start). */
+  shard(sessionsName: string): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function openBackend(): Promise<Backend> {
-  if (!uri) return { db: createMingoDb(), close: async () => {} };
+/**
+ * A fresh database. `shardedSessions` names a sessions collection the in-process database
+ * treats as sharded on `SESSIONS_SHARD_KEY` from the start.
+ */
+export async function openBackend(shardedSessions?: string): Promise<Backend> {
+  if (!uri) {
+    const shardKeys = shardedSessions ? { [shardedSessions]: SESSIONS_SHARD_KEY } : {};
+    return { db: createMingoDb({ shardKeys }), shard: async () => {}, close: async () => {} };
+  }
   const client = await MongoClient.connect(uri);
   const db = client.db(`session_ledger_test_${randomUUID().slice(0, 8)}`);
   return {
     db,
+    shard: async (sessionsName) => {
+      if (!shardedServer) {
+        console.info(
+          "[adapter-mongo] MONGODB_SHARDED is not set: the sharded suite runs unsharded on this server",
+        );
+        return;
+      }
+      const admin = client.db("admin");
+      await admin.command({ enableSharding: db.databaseName });
+      await admin.command({
+        shardCollection: `${db.databaseName}.${sessionsName}`,
+        key: SESSIONS_SHARD_KEY,
+      });
+    },
     close: async () => {
       await db.dropDatabase();
       await client.close();
@@ -37,19 +65,31 @@ export async function openBackend(): Promise<Backend> {
   };
 }
 
+export interface FixtureOptions {
+  /** Lets a test observe the driver calls. */
+  wrapDb?: (db: Db) => Db;
+  /** Shard the sessions collection as the README recommends, with a store told so. */
+  sharded?: boolean;
+}
+
 /**
  * A conformance fixture on a database: the store with its indexes, emptied (indexes kept)
- * before every case. `wrapDb` lets a test observe the driver calls.
+ * before every case.
  */
 export function storeFixture(
   purpose: string,
-  wrapDb: (db: Db) => Db = (db) => db,
+  options: FixtureOptions = {},
 ): () => Promise<StoreFixture & { store: MongoSessionStore }> {
+  const { wrapDb = (db: Db) => db, sharded = false } = options;
   return async () => {
-    const backend = await openBackend();
+    const sessionsName = "session_ledger_sessions";
+    const backend = await openBackend(sharded ? sessionsName : undefined);
     console.info(`[adapter-mongo] ${purpose} running against ${backendLabel}`);
-    const store = createMongoStore({ db: wrapDb(backend.db) });
+    const store = createMongoStore({ db: wrapDb(backend.db), sharded });
+    // The order a deployment follows: the store's indexes (the shard key's among them), then
+    // shardCollection, which refuses a unique index the shard key does not start.
     await store.ensureIndexes();
+    if (sharded) await backend.shard(store.collectionNames.sessions);
     const names = Object.values(store.collectionNames);
     return {
       store,

@@ -1,7 +1,10 @@
 /**
  * An in-process stand-in for the slice of the driver's `Db`/`Collection`/cursor API the store
  * uses, so CI runs the store's real filter, update, sort and aggregation documents without a
- * server: mingo evaluates every document. It is deliberately no bigger than the store's use.
+ * server: mingo evaluates every document. It is deliberately no bigger than the store's use,
+ * and it refuses what mongod refuses (`server-rules.ts`): NUL in `$regex`, documents and
+ * `$group`/`$facet` outputs over 16 MiB, TTL values out of range and, for a collection declared
+ * sharded, single-document writes that do not name the whole shard key.
  *
  * Fidelity notes:
  * - Each operation yields one event-loop turn, then runs synchronously: operations interleave
@@ -10,22 +13,22 @@
  * - Options the store passes for the server (collation, read/write concern) are ignored: mingo
  *   compares strings by UTF-16 code unit, which equals the simple collation's code point order
  *   except between astral characters and U+E000–U+FFFF. TTL deletion is not emulated.
+ * - Pipelines run one stage at a time, so the size of what each stage builds can be checked.
+ * - Stored documents go through BSON, so only what BSON can hold is read back.
  */
 import { Aggregator, update as applyUpdate, Query } from "mingo";
-import { type Db, type Document, type IndexDescription, ObjectId } from "mongodb";
+import { BSON, type Db, type Document, type IndexDescription, ObjectId } from "mongodb";
+import {
+  checkDocumentSize,
+  checkTtl,
+  FakeServerError,
+  refuseNulInRegex,
+  ShardKey,
+} from "./server-rules.js";
+
+export { FakeServerError } from "./server-rules.js";
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** Shaped like the driver's `MongoServerError`: a `code` plus the details the server sends. */
-export class FakeServerError extends Error {
-  override name = "MongoServerError";
-  readonly code: number;
-  constructor(message: string, code: number, details: Document = {}) {
-    super(message);
-    this.code = code;
-    Object.assign(this, details);
-  }
-}
 
 /** Deep copy that keeps the BSON-ish values the store writes (dates, ObjectIds). */
 function clone<T>(value: T): T {
@@ -36,6 +39,15 @@ function clone<T>(value: T): T {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clone(v)])) as T;
   }
   return value;
+}
+
+/**
+ * What the server stores of a document: its size checked, then the document as BSON holds it
+ * (a string with half a surrogate pair, say, comes back with U+FFFD in its place).
+ */
+function stored(doc: Document, what: "insert" | "update"): Document {
+  checkDocumentSize(doc, what);
+  return BSON.deserialize(BSON.serialize(doc, { ignoreUndefined: false }));
 }
 
 const valueAt = (doc: Document, path: string): unknown =>
@@ -70,60 +82,115 @@ interface StoredIndex {
   partial: Query | null;
 }
 
+/** Sees every operation: its method and arguments (filter, update or pipeline, then options). */
 export type CallObserver = (collection: string, method: string, args: unknown[]) => void;
+
+export interface MingoDbOptions {
+  observe?: CallObserver;
+  /**
+   * Collections to treat as sharded, by name, with their shard key: single-document writes and
+   * upserts must then pin the whole key, and unique indexes must start with it.
+   */
+  shardKeys?: Record<string, Record<string, 1 | "hashed">>;
+}
+
+/** Runs a pipeline stage by stage, refusing what a stage may not build (see `checkDocumentSize`). */
+function runPipeline(pipeline: Document[], input: Document[]): Document[] {
+  refuseNulInRegex(pipeline);
+  let docs = input;
+  for (const stage of pipeline) {
+    docs = new Aggregator([stage]).run(docs) as Document[];
+    const name = Object.keys(stage)[0];
+    if (name === "$group" || name === "$facet") {
+      for (const doc of docs) checkDocumentSize(doc, name);
+    }
+  }
+  for (const doc of docs) checkDocumentSize(doc, "result");
+  return docs;
+}
 
 class MingoCollection {
   readonly collectionName: string;
   #docs: Document[] = [];
   readonly #indexes = new Map<string, StoredIndex>();
   readonly #observe: CallObserver;
+  readonly #shardKey: ShardKey | null;
 
-  constructor(name: string, observe: CallObserver) {
+  constructor(name: string, observe: CallObserver, shardKey: ShardKey | null) {
     this.collectionName = name;
     this.#observe = observe;
+    this.#shardKey = shardKey;
   }
 
-  async insertOne(doc: Document, ..._options: unknown[]) {
-    this.#observe(this.collectionName, "insertOne", [doc]);
+  /** Records the call and checks what every filter must satisfy. */
+  #received(method: string, args: unknown[]): void {
+    this.#observe(this.collectionName, method, args);
+    refuseNulInRegex(args);
+  }
+
+  #singleWrite(method: string, filter: Document, upsert = false): void {
+    if (this.#shardKey)
+      this.#shardKey.checkSingleWrite(upsert ? `${method} (upsert)` : method, filter);
+  }
+
+  async insertOne(doc: Document, ...options: unknown[]) {
+    this.#observe(this.collectionName, "insertOne", [doc, ...options]);
     await nextTurn();
     // Like the driver, assign a client-side ObjectId to the caller's document.
     doc._id ??= new ObjectId();
-    const stored = clone(doc);
-    this.#checkUnique(stored, -1);
-    this.#docs.push(stored);
+    const copy = stored(doc, "insert");
+    this.#checkUnique(copy, -1);
+    this.#docs.push(copy);
     return { acknowledged: true, insertedId: doc._id };
   }
 
   async findOne(filter: Document, options: FindOptions = {}) {
-    this.#observe(this.collectionName, "findOne", [filter]);
+    this.#received("findOne", [filter, options]);
     await nextTurn();
     return this.#select(filter, { ...options, limit: 1 })[0] ?? null;
   }
 
   find(filter: Document, options: FindOptions = {}) {
+    // Like the driver's cursors, a refusal surfaces when the cursor is first read.
     this.#observe(this.collectionName, "find", [filter, options]);
-    return new MingoCursor(() => this.#select(filter, options));
+    return new MingoCursor(() => {
+      refuseNulInRegex(filter);
+      return this.#select(filter, options);
+    });
   }
 
   async countDocuments(filter: Document, options: { skip?: number; limit?: number } = {}) {
-    this.#observe(this.collectionName, "countDocuments", [filter]);
+    this.#received("countDocuments", [filter, options]);
     await nextTurn();
     return this.#select(filter, { skip: options.skip, limit: options.limit }).length;
   }
 
-  aggregate(pipeline: Document[], ..._options: unknown[]) {
-    this.#observe(this.collectionName, "aggregate", [pipeline]);
-    return new MingoCursor(() => new Aggregator(pipeline).run(this.#docs.map(clone)));
+  aggregate(pipeline: Document[], ...options: unknown[]) {
+    this.#observe(this.collectionName, "aggregate", [pipeline, ...options]);
+    return new MingoCursor(() => runPipeline(pipeline, this.#docs.map(clone)));
   }
 
   async updateOne(filter: Document, update: Document, options: { upsert?: boolean } = {}) {
-    this.#observe(this.collectionName, "updateOne", [filter, update]);
+    this.#received("updateOne", [filter, update, options]);
+    this.#singleWrite("updateOne", filter, options.upsert === true);
     await nextTurn();
     return this.#updateOne(filter, update, options.upsert === true);
   }
 
-  async updateMany(filter: Document, update: Document, ..._options: unknown[]) {
-    this.#observe(this.collectionName, "updateMany", [filter, update]);
+  async replaceOne(filter: Document, replacement: Document, options: { upsert?: boolean } = {}) {
+    this.#received("replaceOne", [filter, replacement, options]);
+    this.#singleWrite("replaceOne", filter, options.upsert === true);
+    await nextTurn();
+    const index = this.#indexOf(filter);
+    if (index < 0) return { acknowledged: true, matchedCount: 0, modifiedCount: 0 };
+    const next = stored({ ...replacement, _id: this.#docs[index]!._id }, "update");
+    this.#checkUnique(next, index);
+    this.#docs[index] = next;
+    return { acknowledged: true, matchedCount: 1, modifiedCount: 1 };
+  }
+
+  async updateMany(filter: Document, update: Document, ...options: unknown[]) {
+    this.#received("updateMany", [filter, update, ...options]);
     await nextTurn();
     const query = new Query(filter);
     let matchedCount = 0;
@@ -139,30 +206,34 @@ class MingoCollection {
   async findOneAndUpdate(
     filter: Document,
     update: Document,
-    options: { returnDocument?: "before" | "after"; projection?: Document } = {},
+    options: { returnDocument?: "before" | "after"; projection?: Document; upsert?: boolean } = {},
   ) {
-    this.#observe(this.collectionName, "findOneAndUpdate", [filter, update]);
+    this.#received("findOneAndUpdate", [filter, update, options]);
+    this.#singleWrite("findOneAndUpdate", filter, options.upsert === true);
     await nextTurn();
-    const query = new Query(filter);
-    const index = this.#docs.findIndex((doc) => query.test(doc));
-    if (index < 0) return null;
+    const index = this.#indexOf(filter);
+    if (index < 0) {
+      if (!options.upsert) return null;
+      const inserted = this.#upsert(filter, update);
+      return options.returnDocument === "after" ? clone(inserted) : null;
+    }
     const before = this.#docs[index]!;
     const after = this.#updated(before, update, index);
     this.#docs[index] = after;
     return clone(options.returnDocument === "after" ? after : before);
   }
 
-  async deleteOne(filter: Document, ..._options: unknown[]) {
-    this.#observe(this.collectionName, "deleteOne", [filter]);
+  async deleteOne(filter: Document, ...options: unknown[]) {
+    this.#received("deleteOne", [filter, ...options]);
+    this.#singleWrite("deleteOne", filter);
     await nextTurn();
-    const query = new Query(filter);
-    const index = this.#docs.findIndex((doc) => query.test(doc));
+    const index = this.#indexOf(filter);
     if (index >= 0) this.#docs.splice(index, 1);
     return { acknowledged: true, deletedCount: index >= 0 ? 1 : 0 };
   }
 
-  async deleteMany(filter: Document, ..._options: unknown[]) {
-    this.#observe(this.collectionName, "deleteMany", [filter]);
+  async deleteMany(filter: Document, ...options: unknown[]) {
+    this.#received("deleteMany", [filter, ...options]);
     await nextTurn();
     const query = new Query(filter);
     const before = this.#docs.length;
@@ -171,22 +242,30 @@ class MingoCollection {
   }
 
   /** Only `updateOne` models: the only kind the store sends. */
-  async bulkWrite(operations: Document[], ..._options: unknown[]) {
-    this.#observe(this.collectionName, "bulkWrite", [operations]);
-    await nextTurn();
-    let matchedCount = 0;
+  async bulkWrite(operations: Document[], ...options: unknown[]) {
+    this.#received("bulkWrite", [operations, ...options]);
     for (const operation of operations) {
       const model = operation.updateOne as Document | undefined;
       if (!model || Object.keys(operation).length !== 1) {
         throw new FakeServerError("the in-process db supports only updateOne in bulkWrite", 2);
       }
+      this.#singleWrite("updateOne", model.filter, model.upsert === true);
+    }
+    await nextTurn();
+    let matchedCount = 0;
+    for (const operation of operations) {
+      const model = operation.updateOne as Document;
       matchedCount += this.#updateOne(model.filter, model.update, false).matchedCount;
     }
     return { ok: 1, matchedCount, modifiedCount: matchedCount };
   }
 
-  async createIndexes(specs: IndexDescription[], ..._options: unknown[]) {
-    this.#observe(this.collectionName, "createIndexes", [specs]);
+  async createIndexes(specs: IndexDescription[], ...options: unknown[]) {
+    this.#received("createIndexes", [specs, ...options]);
+    for (const spec of specs) {
+      checkTtl(spec.expireAfterSeconds, "createIndexes");
+      this.#shardKey?.checkUniqueIndex(spec as { key: Document; unique?: boolean });
+    }
     await nextTurn();
     for (const spec of specs) {
       const name = spec.name ?? JSON.stringify(spec.key);
@@ -212,8 +291,20 @@ class MingoCollection {
     return specs.map((spec) => spec.name ?? "");
   }
 
+  async dropIndex(name: string, ...options: unknown[]) {
+    this.#received("dropIndex", [name, ...options]);
+    await nextTurn();
+    if (!this.#indexes.delete(name)) {
+      throw new FakeServerError(`index not found with name [${name}]`, 27, {
+        codeName: "IndexNotFound",
+      });
+    }
+    return { ok: 1 };
+  }
+
   /** What `collMod` changes on a TTL index. */
   setExpireAfterSeconds(name: string, seconds: number): void {
+    checkTtl(seconds, "collMod");
     const index = this.#indexes.get(name);
     if (!index || index.spec.expireAfterSeconds === undefined) {
       throw new FakeServerError(`cannot find TTL index ${name}`, 27, { codeName: "IndexNotFound" });
@@ -224,6 +315,16 @@ class MingoCollection {
   /** The index specifications, for tests of `ensureIndexes`. */
   indexSpecs(): IndexDescription[] {
     return [...this.#indexes.values()].map((index) => index.spec);
+  }
+
+  /** Stores documents as they are, bypassing the driver surface: for tests that need volume. */
+  seed(docs: readonly Document[]): void {
+    for (const doc of docs) this.#docs.push(stored({ _id: new ObjectId(), ...doc }, "insert"));
+  }
+
+  #indexOf(filter: Document): number {
+    const query = new Query(filter);
+    return this.#docs.findIndex((doc) => query.test(doc));
   }
 
   #select(filter: Document, options: FindOptions): Document[] {
@@ -237,14 +338,18 @@ class MingoCollection {
   }
 
   #updateOne(filter: Document, update: Document, upsert: boolean) {
-    const query = new Query(filter);
-    const index = this.#docs.findIndex((doc) => query.test(doc));
+    const index = this.#indexOf(filter);
     if (index >= 0) {
       this.#docs[index] = this.#updated(this.#docs[index]!, update, index);
       return { acknowledged: true, matchedCount: 1, modifiedCount: 1, upsertedCount: 0 };
     }
     if (!upsert) return { acknowledged: true, matchedCount: 0, modifiedCount: 0, upsertedCount: 0 };
-    // An upsert starts from the filter's equality fields, as the server does.
+    this.#upsert(filter, update);
+    return { acknowledged: true, matchedCount: 0, modifiedCount: 0, upsertedCount: 1 };
+  }
+
+  /** An upsert starts from the filter's equality fields, as the server does. */
+  #upsert(filter: Document, update: Document): Document {
     const seed: Document = {};
     for (const [key, value] of Object.entries(filter)) {
       if (!key.startsWith("$") && (value === null || typeof value !== "object")) seed[key] = value;
@@ -252,15 +357,16 @@ class MingoCollection {
     seed._id ??= new ObjectId();
     const inserted = this.#updated(seed, update, -1);
     this.#docs.push(inserted);
-    return { acknowledged: true, matchedCount: 0, modifiedCount: 0, upsertedCount: 1 };
+    return inserted;
   }
 
-  /** The document after `update`, checked against the unique indexes, or a thrown E11000. */
+  /** The document after `update`, checked for size and against the unique indexes. */
   #updated(doc: Document, update: Document, index: number): Document {
     const next = clone(doc);
     applyUpdate(next, update);
-    this.#checkUnique(next, index);
-    return next;
+    const copy = stored(next, "update");
+    this.#checkUnique(copy, index);
+    return copy;
   }
 
   #checkUnique(doc: Document, replacing: number): void {
@@ -290,15 +396,18 @@ class MingoDb {
   readonly databaseName = "mingo";
   readonly #collections = new Map<string, MingoCollection>();
   readonly #observe: CallObserver;
+  readonly #shardKeys: Record<string, Record<string, 1 | "hashed">>;
 
-  constructor(observe: CallObserver) {
-    this.#observe = observe;
+  constructor(options: MingoDbOptions) {
+    this.#observe = options.observe ?? (() => {});
+    this.#shardKeys = options.shardKeys ?? {};
   }
 
   collection(name: string, ..._options: unknown[]): MingoCollection {
     let collection = this.#collections.get(name);
     if (!collection) {
-      collection = new MingoCollection(name, this.#observe);
+      const key = Object.hasOwn(this.#shardKeys, name) ? this.#shardKeys[name] : undefined;
+      collection = new MingoCollection(name, this.#observe, key ? new ShardKey(name, key) : null);
       this.#collections.set(name, collection);
     }
     return collection;
@@ -321,13 +430,20 @@ class MingoDb {
 
 /**
  * A `Db` whose collections keep documents in memory and evaluate every document the store
- * sends with mingo. `observe` sees each operation's filter/update/pipeline documents.
+ * sends with mingo, refusing what a real server refuses.
  */
-export function createMingoDb(observe: CallObserver = () => {}): Db {
-  return new MingoDb(observe) as unknown as Db;
+export function createMingoDb(options: MingoDbOptions = {}): Db {
+  return new MingoDb(options) as unknown as Db;
 }
+
+const collectionOf = (db: Db, name: string) => db.collection(name) as unknown as MingoCollection;
 
 /** The index specifications of a collection of a `createMingoDb` database. */
 export function mingoIndexSpecs(db: Db, collection: string): IndexDescription[] {
-  return (db.collection(collection) as unknown as MingoCollection).indexSpecs();
+  return collectionOf(db, collection).indexSpecs();
+}
+
+/** Stores documents directly in a collection of a `createMingoDb` database (volume for tests). */
+export function seedMingoCollection(db: Db, collection: string, docs: readonly Document[]): void {
+  collectionOf(db, collection).seed(docs);
 }

@@ -1,0 +1,142 @@
+/**
+ * The read side: pages, counts, groups and exports, each compiled into one filter document or
+ * aggregation pipeline over one tenant, so nothing is filtered, sorted or counted in memory.
+ */
+import type {
+  Filter,
+  GroupResult,
+  SessionGroup,
+  SessionStore,
+  SortKey,
+} from "@session-ledger/core";
+import type {
+  GroupQuery,
+  KeysetPosition,
+  ListQuery,
+  StreamQuery,
+} from "@session-ledger/core/store";
+import type { Document } from "mongodb";
+import { requireCount, requireId, requireTime } from "./boundary.js";
+import {
+  allOf,
+  type Condition,
+  checkSort,
+  compileAfter,
+  compileFilter,
+  compileSort,
+  effectiveStage,
+  groupStages,
+  toFilterDocument,
+} from "./compile-filter.js";
+import { type SessionDocument, toSessionRecord } from "./documents.js";
+import { storageError } from "./driver-errors.js";
+import { COLLATION, driver, type StoreCollections } from "./store-context.js";
+
+type SessionListing = Pick<
+  SessionStore,
+  "listSessions" | "countSessions" | "groupSessions" | "streamSessions"
+>;
+
+/** The tenant's sessions matching a filter (and a keyset position) at `now`. */
+function matchDocument(
+  tenantId: string,
+  filter: Filter | null,
+  now: number,
+  keyset?: { sort: readonly SortKey[]; after: KeysetPosition },
+): Document {
+  const conditions: Condition[] = [{ tenantId }, compileFilter(filter, now)];
+  if (keyset) conditions.push(compileAfter(keyset.sort, keyset.after, now));
+  return toFilterDocument(allOf(conditions));
+}
+
+interface GroupRow {
+  _id: string | null;
+  count: number;
+  newest?: { login: string; fullName: string | null }[];
+}
+
+function toGroup(row: GroupRow, isUser: boolean): SessionGroup {
+  const group: SessionGroup = { value: row._id ?? null, count: row.count };
+  const newest = row.newest?.[0];
+  if (isUser && newest && row._id !== null) {
+    group.user = { id: row._id, login: newest.login, fullName: newest.fullName ?? null };
+  }
+  return group;
+}
+
+export function sessionListing({ sessions }: StoreCollections): SessionListing {
+  /** A cursor over the tenant's matching sessions in the reference order. */
+  function sortedCursor(
+    tenantId: string,
+    query: StreamQuery & { offset?: number; limit?: number; after?: KeysetPosition },
+  ) {
+    requireId("tenantId", tenantId);
+    const now = requireTime("now", query.now);
+    const sort = checkSort(query.sort);
+    const offset = query.offset === undefined ? 0 : requireCount("offset", query.offset, 0);
+    const limit = query.limit === undefined ? undefined : requireCount("limit", query.limit, 1);
+    const keyset = query.after ? { sort, after: query.after } : undefined;
+    const match = matchDocument(tenantId, query.filter, now, keyset);
+    const plan = compileSort(sort);
+    if (!plan.needsEffective) {
+      return sessions.find(match, {
+        ...COLLATION,
+        sort: plan.sort,
+        ...(offset > 0 ? { skip: offset } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+      });
+    }
+    // Sorting by status, end reason or end time sorts by the values a read at `now` reports,
+    // which only an aggregation stage can compute per row.
+    const pipeline: Document[] = [{ $match: match }, effectiveStage(now), { $sort: plan.sort }];
+    if (offset > 0) pipeline.push({ $skip: offset });
+    if (limit !== undefined) pipeline.push({ $limit: limit });
+    return sessions.aggregate<SessionDocument>(pipeline, COLLATION);
+  }
+
+  return {
+    async listSessions(tenantId, query: ListQuery) {
+      const cursor = sortedCursor(tenantId, { ...query, limit: query.limit });
+      const docs = await driver("list sessions", () => cursor.toArray());
+      return docs.map(toSessionRecord);
+    },
+
+    async countSessions(tenantId, filter, now) {
+      const match = matchDocument(requireId("tenantId", tenantId), filter, requireTime("now", now));
+      return driver("count sessions", () => sessions.countDocuments(match, COLLATION));
+    },
+
+    async groupSessions(tenantId, query: GroupQuery): Promise<GroupResult> {
+      const now = requireTime("now", query.now);
+      const match = matchDocument(requireId("tenantId", tenantId), query.filter, now);
+      const offset = query.offset === undefined ? 0 : requireCount("offset", query.offset, 0);
+      const limit = requireCount("limit", query.limit, 1);
+      const stages = groupStages(query.field, now, offset, limit);
+      const [page, total] = await Promise.all([
+        driver("group sessions", () =>
+          sessions.aggregate<GroupRow>([{ $match: match }, ...stages.page], COLLATION).toArray(),
+        ),
+        driver("count groups", () =>
+          sessions
+            .aggregate<{ groups: number }>([{ $match: match }, ...stages.total], COLLATION)
+            .toArray(),
+        ),
+      ]);
+      return {
+        // On an empty input `$count` yields no document on MongoDB (mingo yields 0).
+        totalGroups: total[0]?.groups ?? 0,
+        groups: page.map((row) => toGroup(row, query.field === "user")),
+      };
+    },
+
+    async *streamSessions(tenantId, query: StreamQuery) {
+      const cursor = sortedCursor(tenantId, query);
+      try {
+        // The driver fetches in batches and closes the cursor if the consumer stops early.
+        for await (const doc of cursor) yield toSessionRecord(doc);
+      } catch (error) {
+        throw storageError("stream sessions", error);
+      }
+    },
+  };
+}

@@ -1,0 +1,109 @@
+/** The per-user cap on open sessions, settled without a multi-document transaction. */
+
+import { randomUUID } from "node:crypto";
+import { EndReason, SessionStatus, StorageError, ValidationError } from "@session-ledger/core";
+import {
+  compareCodePoints,
+  type InsertOutcome,
+  type SessionRecord,
+  type UserSessionCap,
+} from "@session-ledger/core/store";
+import { requireCount, requireTime } from "./boundary.js";
+import { openAt } from "./compile-filter.js";
+import { toSessionRecord } from "./documents.js";
+import { COLLATION, driver, endFields, type StoreCollections } from "./store-context.js";
+
+export function checkCap(cap: UserSessionCap): UserSessionCap {
+  if (cap.policy !== "evict-oldest" && cap.policy !== "reject") {
+    throw new ValidationError("mongo store: cap.policy must be evict-oldest or reject", {
+      target: "cap.policy",
+    });
+  }
+  return {
+    maxOpen: requireCount("cap.maxOpen", cap.maxOpen, 1),
+    policy: cap.policy,
+    now: requireTime("cap.now", cap.now),
+  };
+}
+
+/**
+ * The next number in the user's login sequence: one atomic `$inc` on the user's counter
+ * document, so the numbers order a user's logins as they reached the server, whatever the app
+ * nodes' clocks say. (The server retries an upsert that races another on the same `_id`.)
+ */
+export async function takeLoginSeq(
+  { loginSequences }: StoreCollections,
+  record: SessionRecord,
+): Promise<number> {
+  const counter = await driver("take a login sequence number", () =>
+    loginSequences.findOneAndUpdate(
+      { _id: JSON.stringify([record.tenantId, record.user.id]) },
+      { $inc: { seq: 1 } },
+      { ...COLLATION, upsert: true, returnDocument: "after" },
+    ),
+  );
+  if (!counter) throw new StorageError("mongo store: the login sequence upsert returned nothing");
+  return counter.seq;
+}
+
+/**
+ * The per-user cap without a multi-document transaction: the login takes a sequence number
+ * (`takeLoginSeq`), inserts its session with it, then looks at the user's open sessions.
+ *
+ * For `evict-oldest`, every login ends whatever is outside the newest `maxOpen` by sequence
+ * number. Since every login looks only after its own insert, the last one to look sees every
+ * insert, and a session among the newest `maxOpen` overall is among the newest of any subset,
+ * so concurrent logins converge on exactly `maxOpen` open sessions. And since the sequence
+ * follows the order logins reached the server, a login only ever ends its own session for
+ * `maxOpen` logins that came after it: never because another node's clock runs ahead, or
+ * another process's ObjectId sorts higher. (Creation time could not say; a transaction would
+ * not help either, as it only conflicts on writes.) Sessions created without a cap have no
+ * number and rank oldest, by creation time.
+ *
+ * For `reject`, a login that finds more than `maxOpen` open deletes its own insert: racing
+ * logins at the boundary may all be refused, but the cap is never exceeded once they return.
+ */
+export async function applyCap(
+  { sessions }: StoreCollections,
+  record: SessionRecord,
+  cap: UserSessionCap,
+): Promise<InsertOutcome> {
+  const userOpen = { tenantId: record.tenantId, "user.id": record.user.id, ...openAt(cap.now) };
+  if (cap.policy === "reject") {
+    const open = await driver("count a user's open sessions", () =>
+      sessions.countDocuments(userOpen, { ...COLLATION, limit: cap.maxOpen + 1 }),
+    );
+    if (open <= cap.maxOpen) return { inserted: true, evicted: [] };
+    await driver("withdraw a session over the cap", () =>
+      sessions.deleteOne(
+        { tenantId: record.tenantId, id: record.id, "user.id": record.user.id },
+        COLLATION,
+      ),
+    );
+    return { inserted: false };
+  }
+  const excess = await driver("find sessions over the cap", () =>
+    sessions
+      .find(userOpen, {
+        ...COLLATION,
+        projection: { _id: 0, id: 1 },
+        sort: { loginSeq: -1, createdAt: -1, id: -1 },
+        skip: cap.maxOpen,
+      })
+      .toArray(),
+  );
+  const by = randomUUID();
+  const evicted: SessionRecord[] = [];
+  for (const { id } of excess) {
+    const ended = await driver("evict a session", () =>
+      sessions.findOneAndUpdate(
+        { tenantId: record.tenantId, id, "user.id": record.user.id, ...openAt(cap.now) },
+        { $set: endFields(SessionStatus.Revoked, EndReason.Replaced, cap.now, by) },
+        { ...COLLATION, returnDocument: "after" },
+      ),
+    );
+    if (ended) evicted.push(toSessionRecord(ended));
+  }
+  evicted.sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id));
+  return { inserted: true, evicted };
+}

@@ -1,0 +1,121 @@
+/**
+ * The in-process collection refuses what mongod refuses, so a store document that a real
+ * server would reject fails in CI. Each case is one server rule (`server-rules.ts`).
+ */
+import type { Document } from "mongodb";
+import { describe, expect, it } from "vitest";
+import { createMingoDb, seedMingoCollection } from "./mingo-db.js";
+import { MAX_BSON_SIZE, MAX_TTL_SECONDS } from "./server-rules.js";
+
+async function refusal(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error, "expected the server to refuse").not.toBeNull();
+  return error as { code: number; message: string };
+}
+
+/** A string of `bytes` UTF-8 bytes. */
+const text = (bytes: number) => "x".repeat(bytes);
+
+describe("in-process collection: what mongod refuses", () => {
+  it("should refuse a $regex with an embedded NUL in a filter, an update filter and a $match", async () => {
+    const coll = createMingoDb().collection("c");
+    await coll.insertOne({ name: "a\0b" });
+    expect((await refusal(coll.find({ name: { $regex: "^a\0" } }).toArray())).code).toBe(2);
+    expect((await refusal(coll.countDocuments({ name: { $regex: "\0" } }))).code).toBe(2);
+    expect(
+      (await refusal(coll.updateMany({ $nor: [{ name: { $regex: "\0" } }] }, { $set: { x: 1 } })))
+        .code,
+    ).toBe(2);
+    expect(
+      (await refusal(coll.aggregate([{ $match: { name: { $regex: "\0" } } }]).toArray())).code,
+    ).toBe(2);
+    // Spelled as an escape, NUL is fine.
+    expect(await coll.countDocuments({ name: { $regex: "^a\\x00b" } })).toBe(1);
+  });
+
+  it("should refuse a document over 16 MiB on insert and as the result of an update", async () => {
+    const coll = createMingoDb().collection("c");
+    expect((await refusal(coll.insertOne({ big: text(MAX_BSON_SIZE) }))).code).toBe(10334);
+    await coll.insertOne({ _id: "a" as never, big: text(MAX_BSON_SIZE / 2) });
+    const grown = coll.updateOne(
+      { _id: "a" as never },
+      { $set: { more: text(MAX_BSON_SIZE / 2) } },
+    );
+    expect((await refusal(grown)).code).toBe(17419);
+  });
+
+  it("should refuse a $facet or $group output over 16 MiB, but stream a result of many small documents", async () => {
+    const db = createMingoDb();
+    // 40,000 distinct 500-byte values: about 20 MB in all, far under 16 MiB each.
+    const docs: Document[] = Array.from({ length: 40_000 }, (_, i) => ({
+      v: `${i}`.padStart(500, "0"),
+    }));
+    seedMingoCollection(db, "c", docs);
+    const coll = db.collection("c");
+    const grouped = [{ $group: { _id: "$v", count: { $sum: 1 } } }];
+    expect(await coll.aggregate(grouped).toArray()).toHaveLength(40_000);
+    const faceted = [...grouped, { $facet: { page: [{ $limit: 40_000 }] } }];
+    expect((await refusal(coll.aggregate(faceted).toArray())).code).toBe(4031700);
+    const pushed = [{ $group: { _id: null, all: { $push: "$v" } } }];
+    expect((await refusal(coll.aggregate(pushed).toArray())).code).toBe(10334);
+  });
+
+  it("should refuse a TTL index or a TTL change beyond 2^31 - 1 seconds", async () => {
+    const db = createMingoDb();
+    const coll = db.collection("c");
+    const ttl = (seconds: number) => ({ name: "ttl", key: { at: 1 }, expireAfterSeconds: seconds });
+    expect((await refusal(coll.createIndexes([ttl(MAX_TTL_SECONDS + 1)]))).code).toBe(67);
+    await coll.createIndexes([ttl(MAX_TTL_SECONDS)]);
+    const change = db.command({
+      collMod: "c",
+      index: { name: "ttl", expireAfterSeconds: MAX_TTL_SECONDS + 1 },
+    });
+    expect((await refusal(change)).code).toBe(72);
+  });
+
+  describe("sharded on { tenantId: 1, id: 1 }", () => {
+    const sharded = () =>
+      createMingoDb({ shardKeys: { c: { tenantId: 1, id: 1 } } }).collection("c");
+    const set = { $set: { seen: true } };
+
+    it("should refuse single-document writes whose filter leaves out part of the shard key", async () => {
+      const coll = sharded();
+      await coll.insertOne({ tenantId: "t", id: "a", user: { id: "u" } });
+      const partial = { tenantId: "t", "user.id": "u" };
+      for (const write of [
+        coll.updateOne(partial, set),
+        coll.deleteOne(partial),
+        coll.findOneAndUpdate(partial, set),
+        coll.replaceOne(partial, { tenantId: "t", id: "a" }),
+        coll.bulkWrite([{ updateOne: { filter: partial, update: set } }]),
+        coll.updateOne({ tenantId: "t", id: { $in: ["a"] } }, set),
+      ]) {
+        expect((await refusal(write)).code).toBe(61);
+      }
+    });
+
+    it("should accept them with the whole key pinned, also inside $and and as $eq", async () => {
+      const coll = sharded();
+      await coll.insertOne({ tenantId: "t", id: "a" });
+      expect((await coll.updateOne({ tenantId: "t", id: "a" }, set)).matchedCount).toBe(1);
+      const nested = { $and: [{ tenantId: "t" }, { id: { $eq: "a" } }] };
+      expect(await coll.findOneAndUpdate(nested, set)).not.toBeNull();
+      // Multi-document writes and reads are broadcast: no key needed.
+      expect((await coll.updateMany({ seen: true }, set)).matchedCount).toBe(1);
+    });
+
+    it("should refuse an upsert without the whole key and a unique index that does not start with it", async () => {
+      const coll = sharded();
+      expect((await refusal(coll.updateOne({ tenantId: "t" }, set, { upsert: true }))).code).toBe(
+        61,
+      );
+      const unique = { name: "u", key: { tenantId: 1, sessionIdentifier: 1 }, unique: true };
+      expect((await refusal(coll.createIndexes([unique]))).code).toBe(67);
+      await coll.createIndexes([{ name: "k", key: { tenantId: 1, id: 1 }, unique: true }]);
+      await coll.createIndexes([{ ...unique, unique: false }]);
+    });
+  });
+});
