@@ -1,12 +1,16 @@
 import { Worker } from "node:worker_threads";
+import { checkFilter, type Filter } from "@session-ledger/core";
 import { foldCase, matchesPattern } from "@session-ledger/core/store";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  allOf,
+  anyOf,
   compileAfter,
   compileFilter,
   compileSort,
   groupStages,
+  not,
   patternSource,
 } from "./compile-filter.js";
 
@@ -107,11 +111,9 @@ describe("patternSource", () => {
 });
 
 describe("compileFilter", () => {
+  const compiled = (filter: Filter) => compileFilter(checkFilter(filter), NOW);
   const status = (value: string) =>
-    compileFilter(
-      { kind: "compare", field: "status", op: "EQ", value: { kind: "text", value } },
-      NOW,
-    );
+    compiled({ kind: "compare", field: "status", op: "EQ", value: { kind: "text", value } });
 
   it("should compile status ACTIVE to the open-at-now range on stored-open sessions", () => {
     // `status: ACTIVE` adds no condition (stored ACTIVE exactly while endedAt is null); it lets
@@ -125,34 +127,31 @@ describe("compileFilter", () => {
     });
   });
 
-  it("should fold constants: an empty OR matches nothing, a comparison with null is false", () => {
-    expect(compileFilter({ kind: "or", items: [] }, NOW)).toBe(false);
-    expect(compileFilter({ kind: "and", items: [] }, NOW)).toBe(true);
-    expect(
-      compileFilter({ kind: "compare", field: "country", op: "LT", value: { kind: "null" } }, NOW),
-    ).toBe(false);
-    expect(
-      compileFilter({ kind: "not", item: { kind: "in", field: "country", values: [] } }, NOW),
-    ).toBe(true);
+  it("should fold constants: an empty OR matches nothing, an empty AND everything", () => {
+    expect(anyOf([])).toBe(false);
+    expect(allOf([])).toBe(true);
+    expect(anyOf([false, { a: 1 }])).toEqual({ a: 1 });
+    expect(allOf([true, { a: 1 }, false])).toBe(false);
+    expect(not(anyOf([]))).toBe(true);
+    expect(not({ a: 1 })).toEqual({ $nor: [{ a: 1 }] });
   });
 
   it("should compare text through the folded shadow key and IPs through their sort key", () => {
     expect(
-      compileFilter(
-        { kind: "compare", field: "client_type", op: "GE", value: { kind: "text", value: "UI" } },
-        NOW,
-      ),
+      compiled({
+        kind: "compare",
+        field: "client_type",
+        op: "GE",
+        value: { kind: "text", value: "UI" },
+      }),
     ).toEqual({ "k.clientType": { $gte: "ui" } });
     expect(
-      compileFilter(
-        {
-          kind: "compare",
-          field: "client_ip",
-          op: "EQ",
-          value: { kind: "text", value: "10.0.0.1" },
-        },
-        NOW,
-      ),
+      compiled({
+        kind: "compare",
+        field: "client_ip",
+        op: "EQ",
+        value: { kind: "text", value: "10.0.0.1" },
+      }),
     ).toEqual({ "k.clientIp": { $eq: "00000000000000000000ffff0a000001" } });
   });
 });

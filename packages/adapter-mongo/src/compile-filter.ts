@@ -1,6 +1,8 @@
 /**
  * Compiles the core's query AST into MongoDB filter documents and aggregation stages with the
- * reference semantics of `listing/evaluate.ts` and `listing/order.ts`:
+ * reference semantics of `listing/evaluate.ts` and `listing/order.ts`. Filters arrive checked
+ * and are walked by the core (`walkFilter`, which hands each comparison over in compare space);
+ * this file translates:
  *
  * - Text compares through the ASCII-folded shadow keys (`k.*`), IPs through their `ipSortKey`,
  *   ids, enums and times exactly, all under the simple (binary, code point) collation.
@@ -15,25 +17,25 @@ import {
   type CompareOp,
   EndReason,
   type FieldName,
-  type Filter,
-  type FilterValue,
   SESSION_STATUSES,
   SessionStatus,
   type SortKey,
   ValidationError,
 } from "@session-ledger/core";
 import {
+  type CheckedFilter,
   compareCodePoints,
   FIELDS,
   type FieldDef,
+  type FilterVisitor,
   foldCase,
-  ipSortKey,
   type KeysetPosition,
   matchesPattern,
   type SortValue,
+  walkFilter,
 } from "@session-ledger/core/store";
 import type { Document } from "mongodb";
-import { requireText, requireTime } from "./boundary.js";
+import { requireText } from "./boundary.js";
 
 /** A compiled predicate: a filter document, or a constant when the compiler could decide. */
 export type Condition = Document | boolean;
@@ -69,7 +71,6 @@ const PATHS: Readonly<Record<FieldName, { raw: string; key: string }>> = {
 };
 
 const DEFS = new Map<string, FieldDef>(FIELDS.map((def) => [def.name, def]));
-const MAX_DEPTH = 64;
 
 /** The catalog entry for a field name; anything else (`$where`, `a.b`, …) is a ValidationError. */
 export function catalogField(name: unknown, target = "field"): FieldDef {
@@ -269,120 +270,28 @@ export function patternSource(parts: readonly string[], foldedPath: boolean): st
   return last === "" ? source : `${source}[\\s\\S]*${literal(last)}(?![\\s\\S])`;
 }
 
-/** A filter literal in compare space for `def`, rejecting values of the wrong kind. */
-function compareValue(def: FieldDef, value: FilterValue): string | number {
-  if (def.type === "time") {
-    if (value.kind !== "time") throw kindError(def, value, "a time");
-    return requireTime(`filter value of ${def.name}`, value.value);
-  }
-  if (value.kind !== "text") throw kindError(def, value, "a text value");
-  const text = requireText(`filter value of ${def.name}`, value.value);
-  if (def.type === "text") return foldCase(text);
-  if (def.type === "ip") return ipSortKey(text);
-  return text;
-}
-
-function kindError(def: FieldDef, value: unknown, expected: string): ValidationError {
-  return new ValidationError(
-    `mongo store: ${def.name} compares with ${expected}, got ${JSON.stringify(value) ?? "nothing"}`,
-    { target: def.name },
-  );
-}
-
 /** `user` compares as the user's id (the reference evaluates `user.id` for it). */
 const compareDef = (def: FieldDef): FieldDef => (def.name === "user" ? DEFS.get("user.id")! : def);
 
-function compileComparison(field: unknown, op: unknown, value: unknown, now: number): Condition {
-  const def = compareDef(catalogField(field));
-  if (op !== "EQ" && !Object.hasOwn(RANGE_OPS, op as string)) {
-    throw new ValidationError(`mongo store: unknown operator ${JSON.stringify(op)}`, {
-      target: "op",
-    });
-  }
-  const checked = checkValue(def, value);
-  if (checked.kind === "null") return op === "EQ" && fieldTest(def, { op: "eq", value: null }, now);
-  if (checked.kind === "pattern") {
-    if (def.type === "time") throw kindError(def, checked, "a time");
-    return op === "EQ" && fieldTest(def, { op: "match", parts: checked.parts }, now);
-  }
-  const literal = compareValue(def, checked);
-  if (op === "EQ") return fieldTest(def, { op: "eq", value: literal }, now);
-  return fieldTest(def, { op: RANGE_OPS[op as Exclude<CompareOp, "EQ">], value: literal }, now);
-}
-
-function checkValue(def: FieldDef, value: unknown): FilterValue {
-  if (value === null || typeof value !== "object") throw kindError(def, value, "a filter value");
-  const candidate = value as FilterValue;
-  switch (candidate.kind) {
-    case "null":
-    case "text":
-    case "time":
-      return candidate;
-    case "pattern": {
-      const { parts } = candidate;
-      if (
-        !Array.isArray(parts) ||
-        parts.length < 2 ||
-        !parts.every((part) => typeof part === "string")
-      ) {
-        throw kindError(def, value, "a pattern of two or more literal parts");
-      }
-      return candidate;
-    }
-    default:
-      throw kindError(def, value, "a filter value");
-  }
-}
+/** Each part of a checked filter as a condition at `now`: the translation of the core's walk. */
+const visitorAt = (now: number): FilterVisitor<Condition> => ({
+  and: allOf,
+  or: anyOf,
+  not,
+  compare(def, op, value) {
+    const test: Test =
+      op === "EQ" ? { op: "eq", value } : { op: RANGE_OPS[op as Exclude<CompareOp, "EQ">], value };
+    return fieldTest(compareDef(def), test, now);
+  },
+  isNull: (def) => fieldTest(compareDef(def), { op: "eq", value: null }, now),
+  matches: (def, parts) => fieldTest(compareDef(def), { op: "match", parts }, now),
+  oneOf: (def, values) =>
+    anyOf(values.map((value) => fieldTest(compareDef(def), { op: "eq", value }, now))),
+});
 
 /** The filter as a condition at `now`; null means every session. */
-export function compileFilter(filter: Filter | null, now: number): Condition {
-  requireTime("now", now);
-  return filter === null ? true : compileNode(filter, now, 0);
-}
-
-function compileNode(filter: Filter, now: number, depth: number): Condition {
-  if (depth > MAX_DEPTH) {
-    throw new ValidationError(`mongo store: filter nested deeper than ${MAX_DEPTH}`, {
-      target: "filter",
-    });
-  }
-  if (filter === null || typeof filter !== "object") {
-    throw new ValidationError("mongo store: a filter node must be an object", { target: "filter" });
-  }
-  const list = (items: unknown) => {
-    if (!Array.isArray(items)) {
-      throw new ValidationError("mongo store: filter items must be a list", { target: "filter" });
-    }
-    return items.map((item: Filter) => compileNode(item, now, depth + 1));
-  };
-  switch (filter.kind) {
-    case "and":
-      return allOf(list(filter.items));
-    case "or":
-      return anyOf(list(filter.items));
-    case "not":
-      return not(compileNode(filter.item, now, depth + 1));
-    case "user":
-      return compileNode(filter.filter, now, depth + 1);
-    case "compare":
-      return compileComparison(filter.field, filter.op, filter.value, now);
-    case "in": {
-      if (!Array.isArray(filter.values)) {
-        throw new ValidationError("mongo store: IN values must be a list", { target: "filter" });
-      }
-      return anyOf(filter.values.map((value) => compileComparison(filter.field, "EQ", value, now)));
-    }
-    case "between":
-      return allOf([
-        compileComparison(filter.field, "GE", filter.low, now),
-        compileComparison(filter.field, "LE", filter.high, now),
-      ]);
-    default:
-      throw new ValidationError(
-        `mongo store: unknown filter node ${JSON.stringify((filter as { kind?: unknown }).kind)}`,
-        { target: "filter" },
-      );
-  }
+export function compileFilter(filter: CheckedFilter | null, now: number): Condition {
+  return filter === null ? true : walkFilter(filter, visitorAt(now));
 }
 
 // ---------------------------------------------------------------- sorting and keyset paging

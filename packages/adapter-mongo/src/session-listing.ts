@@ -2,14 +2,9 @@
  * The read side: pages, counts, groups and exports, each compiled into one filter document or
  * aggregation pipeline over one tenant, so nothing is filtered, sorted or counted in memory.
  */
+import type { GroupResult, SessionGroup, SessionStore, SortKey } from "@session-ledger/core";
 import type {
-  Filter,
-  GroupResult,
-  SessionGroup,
-  SessionStore,
-  SortKey,
-} from "@session-ledger/core";
-import type {
+  CheckedFilter,
   GroupQuery,
   KeysetPosition,
   ListQuery,
@@ -40,7 +35,7 @@ type SessionListing = Pick<
 /** The tenant's sessions matching a filter (and a keyset position) at `now`. */
 function matchDocument(
   tenantId: string,
-  filter: Filter | null,
+  filter: CheckedFilter | null,
   now: number,
   keyset?: { sort: readonly SortKey[]; after: KeysetPosition },
 ): Document {

@@ -4,6 +4,7 @@
  * ms, an exact id or enum), so a store's compiler only translates.
  */
 
+import { ValidationError } from "../errors.js";
 import { foldCase } from "../listing/order.js";
 import { ipSortKey } from "../model/ip.js";
 import type { CompareOp, Filter, FilterValue } from "./ast.js";
@@ -78,6 +79,9 @@ export function walkFilter<C>(filter: CheckedFilter, visitor: FilterVisitor<C>):
         }
         return parts.length === 1 ? parts[0]! : visitor.or(parts);
       }
+      default:
+        // Unreachable for a checked filter; a stray node is refused rather than half-compiled.
+        throw new ValidationError("filter: unknown node", { target: "filter" });
     }
   };
   // A checked filter holds only `EQ` with null and patterns, so these are the three forms.
