@@ -11,7 +11,7 @@ import {
   type SessionStore,
   ValidationError,
 } from "@session-ledger/core";
-import type { CheckedFilter, SessionRecord } from "@session-ledger/core/store";
+import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
 import type { Document } from "mongodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
