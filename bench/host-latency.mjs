@@ -13,7 +13,7 @@
  */
 import { closeSync, copyFileSync, fsyncSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { ADMIN_WORKLOADS, TASK_TIMEOUT_MS } from "./admin-workloads.mjs";
+import { ADMIN_WORKLOADS, OCTANE_DAYS, TASK_TIMEOUT_MS } from "./admin-workloads.mjs";
 import {
   BENCH_TENANT,
   clearScratch,
@@ -28,6 +28,7 @@ import { channel, startPeer, startServer } from "./processes.mjs";
 import { load } from "./report.mjs";
 import { BULK_IDS } from "./workload.mjs";
 
+const DAY = 86_400_000;
 export const HOST_LATENCY_WORKLOADS = ADMIN_WORKLOADS.map(({ key }) => key);
 /** The measured window of each workload. */
 export const WINDOW_SECONDS = 8;
@@ -62,12 +63,19 @@ function copyDataset(lib, source, target) {
 }
 
 /**
- * What the write workloads need in the copy, and how each is undone: 100,000 open sessions in
- * the bulk tenant (each terminate iteration ends them all), and the rows that have lapsed at
- * NOW but were never swept (each sweep expires them all). An undo checks that the iteration
- * really ended every one of them.
+ * What the workloads need in the copy, and how the two that write are undone: 100,000 open
+ * sessions in the bulk tenant (each terminate iteration ends them all), and the rows that have
+ * lapsed at NOW but were never swept (each sweep expires them all). An undo checks that the
+ * iteration really ended every one of them. The CSV export's rows are counted here too, so the
+ * admin client can check each file it reads.
  */
-function prepareWrites(lib, database) {
+function prepareWorkloads(lib, database) {
+  const exportRows = database
+    .prepare(
+      `SELECT count(*) FROM ${TABLE} WHERE tenant_id = ? AND lower(client_type) = 'ui' AND created_at > ? AND created_at < ?`,
+    )
+    .pluck()
+    .get(BENCH_TENANT, NOW - OCTANE_DAYS * DAY, NOW);
   clearScratch(database);
   fillBulkTenant(lib, database, BULK_IDS, { allOpen: true });
   const ids = database
@@ -106,8 +114,9 @@ function prepareWrites(lib, database) {
         terminateBody: JSON.stringify({ data: ids.map((id) => ({ id, is_closed: true })) }),
       },
       sweep: { lapsed },
+      csv: { rows: exportRows },
     },
-    counts: { terminate: ids.length, sweep: lapsed },
+    counts: { terminate: ids.length, sweep: lapsed, exportRows },
     checkpoint,
     undo: {
       terminate: () => check("the terminate task", reopenBulk(), ids.length),
@@ -165,7 +174,7 @@ function measuredWindow(ms) {
 }
 
 /** One workload's window: a fresh host, the `/me` client and (unless idle) the admin client. */
-async function measure(workload, path, writes, windowMs) {
+async function measure(workload, path, fixtures, windowMs) {
   const host = await startServer("host-server.mjs", [path]);
   const hostChannel = channel(host.child);
   const user = startPeer("host-user.mjs");
@@ -180,8 +189,8 @@ async function measure(workload, path, writes, windowMs) {
         await user.ask("pause", {}, TIMEOUTS.userFinish);
         await hostChannel.ask("pause");
       }
-      writes.undo[workload.key]();
-      writes.checkpoint();
+      fixtures.undo[workload.key]();
+      fixtures.checkpoint();
       if (measuring) {
         await hostChannel.ask("resume");
         await user.ask("resume");
@@ -196,7 +205,7 @@ async function measure(workload, path, writes, windowMs) {
     };
     await user.ask("prepare", me, TIMEOUTS.prepare);
     const base = `http://127.0.0.1:${host.port}`;
-    await admin?.ask("prepare", { base, params: writes.params[workload.key] }, TIMEOUTS.prepare);
+    await admin?.ask("prepare", { base, params: fixtures.params[workload.key] }, TIMEOUTS.prepare);
     const loadStart = load();
     await hostChannel.ask("window-start");
     await Promise.all([user.ask("go"), admin?.ask("go")]);
@@ -223,8 +232,8 @@ async function measure(workload, path, writes, windowMs) {
   } finally {
     await Promise.all([host.stop(), user.stop(), admin?.stop()]);
     if (workload.writes) {
-      writes.reset();
-      writes.checkpoint();
+      fixtures.reset();
+      fixtures.checkpoint();
     }
   }
 }
@@ -255,18 +264,18 @@ export async function runHostLatency(lib, datasetPath, { only, windowSeconds, lo
   copyDataset(lib, datasetPath, copy);
   const database = new lib.Database(copy);
   try {
-    const writes = prepareWrites(lib, database);
+    const fixtures = prepareWorkloads(lib, database);
     const results = [];
     for (const workload of ADMIN_WORKLOADS) {
       if (only && workload.key !== "idle" && !only.includes(workload.key)) continue;
       log(`  ${workload.label} (load average ${load()})…`);
-      results.push(await measure(workload, copy, writes, windowSeconds * 1000));
+      results.push(await measure(workload, copy, fixtures, windowSeconds * 1000));
     }
     const idle = results[0];
     for (const result of results) result.budget = hostBudget(result, idle);
     return {
       windowSeconds,
-      counts: { ...writes.counts, tenant: BENCH_TENANT },
+      counts: { ...fixtures.counts, tenant: BENCH_TENANT },
       results,
       load: { start: loadStart, end: load() },
       seconds: (performance.now() - started) / 1000,
