@@ -30,16 +30,16 @@ import { runSqliteSuite, SQLITE_OPERATIONS } from "./sqlite-suite.mjs";
 
 const SECTIONS = ["sqlite", "memory", "export-memory", "http", "host-latency"];
 const USAGE = `usage: pnpm bench [options]
-  --sessions N      sessions in the data set, over 10 tenants (default 1000000)
-  --users N         users (default 50000)
-  --seed N          generator seed (default 1)
-  --rounds N        timed rounds per operation (default 15; heavy ones use fewer)
-  --only a,b        only these SQLite operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
-  --skip a,b        leave out sections: ${SECTIONS.join(", ")}
-  --export-rows N   rows of the export memory measurement (default 1000000)
-  --only-latency a,b  only these host-latency workloads (idle always runs): ${HOST_LATENCY_WORKLOADS.join(", ")}
-  --latency-seconds N measured window of each host-latency workload (default ${WINDOW_SECONDS})
-  --plans           print the query plans of list, count and group
+  --sessions N         sessions in the data set, over 10 tenants (default 1000000)
+  --users N            users (default 50000)
+  --seed N             generator seed (default 1)
+  --rounds N           timed rounds per operation (default 15; heavy ones use fewer)
+  --only a,b           only these SQLite operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
+  --skip a,b           leave out sections: ${SECTIONS.join(", ")}
+  --export-rows N      rows of the export memory measurement (default 1000000)
+  --only-latency a,b   only these host-latency workloads (idle always runs): ${HOST_LATENCY_WORKLOADS.join(", ")}
+  --latency-seconds N  measured window of each host-latency workload (default ${WINDOW_SECONDS})
+  --plans              print the query plans of list, count and group
   -h, --help
 BENCH_LIBRARY_BUNDLE=<file> runs the benchmarks on another bundle of bench/library-entry.mjs's
 exports (a candidate fix) instead of building the packages' source.`;
