@@ -38,7 +38,6 @@ export const HOST_BUDGET = { p99Factor: 3, p99FloorMs: 25, worstMs: 250, eventLo
 /** Generous bounds on each step, so a stuck process ends the run instead of hanging it. */
 const TIMEOUTS = {
   prepare: 300_000,
-  ask: 30_000,
   // A /me request in hand when the window ends may take its own timeout (10 s) to finish.
   userFinish: 60_000,
   // A host stalled by an admin iteration answers only once the stall is over.
@@ -182,21 +181,23 @@ async function measure(workload, path, fixtures, windowMs) {
   const window = measuredWindow(windowMs);
   try {
     // Between two iterations of a write workload: hold /me and the host's delay, undo, go on.
-    admin?.answer("restore", async () => {
-      const measuring = window.running;
-      if (measuring) {
-        window.pause();
-        await user.ask("pause", {}, TIMEOUTS.userFinish);
-        await hostChannel.ask("pause");
-      }
+    const undo = () => {
       fixtures.undo[workload.key]();
       fixtures.checkpoint();
-      if (measuring) {
-        await hostChannel.ask("resume");
-        await user.ask("resume");
+    };
+    admin?.answer("restore", async () => {
+      if (!window.running) return undo();
+      window.pause();
+      try {
+        await user.ask("pause", {}, TIMEOUTS.userFinish);
+        await hostChannel.ask("pause");
+        undo();
+      } finally {
+        // Whatever failed, the window goes on to its end; a broken child shows at "finish".
+        await hostChannel.ask("resume").catch(() => {});
+        await user.ask("resume").catch(() => {});
         window.resume();
       }
-      return { restored: true };
     });
     const me = {
       url: `http://127.0.0.1:${host.port}/me`,

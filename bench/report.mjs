@@ -138,8 +138,15 @@ export function hostLatencyRows(section) {
 export function hostLatencyTable(section) {
   const { header, rows, right } = hostLatencyRows(section);
   const limit = section.results[0]?.budget.p99LimitMs;
+  // What went wrong, where something did: the first failures of each kind.
+  const problems = section.results.flatMap((r) => [
+    ...(r.admin?.errors ?? []).map((error) => `${r.key}: admin: ${error}`),
+    ...r.me.failureSamples.map((failure) => `${r.key}: /me: ${failure}`),
+    ...(r.eventLoop.error ? [`${r.key}: event loop: ${r.eventLoop.error}`] : []),
+  ]);
   return [
     table(header, rows, right),
+    ...problems,
     `budget: /me p99 ≤ ${ms(limit)} (3 × idle p99, at least 25 ms), worst ≤ 250 ms, no failures, loop max < 50 ms`,
     `load average ${section.load.start} → ${section.load.end}; ${section.seconds.toFixed(0)} s`,
   ].join("\n");
