@@ -103,7 +103,8 @@ function readMeta(path, lib) {
   }
 }
 
-function removeDatabase(path) {
+/** Deletes a database file with its WAL and shared-memory files. */
+export function removeDatabase(path) {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(`${path}${suffix}`, { force: true });
 }
 
@@ -180,9 +181,9 @@ export function clearScratch(database) {
 
 /**
  * The bulk-terminate tenant: `count` sessions, 95% open at NOW and 5% already logged out, so
- * the per-id outcome has both kinds.
+ * the per-id outcome has both kinds (or all open, with `allOpen`).
  */
-export function* bulkRecords(count) {
+export function* bulkRecords(count, { allOpen = false } = {}) {
   const hour = 3_600_000;
   let i = 0;
   for (const record of generateSessions({
@@ -193,7 +194,7 @@ export function* bulkRecords(count) {
     spaces: [SCRATCH.bulk],
   })) {
     const createdAt = NOW - 1000 - (i % (8 * hour));
-    const ended = i++ % 20 === 0;
+    const ended = i++ % 20 === 0 && !allOpen;
     yield {
       ...record,
       createdAt,
@@ -208,10 +209,10 @@ export function* bulkRecords(count) {
 }
 
 /** Inserts the bulk-terminate tenant by hand, like the main data. */
-export function fillBulkTenant(lib, database, count) {
+export function fillBulkTenant(lib, database, count, options) {
   const insert = recordInserter(lib, database);
   database.transaction(() => {
-    for (const record of bulkRecords(count)) insert(record);
+    for (const record of bulkRecords(count, options)) insert(record);
   })();
 }
 

@@ -6,10 +6,8 @@
  *
  *   node bench/http-load.mjs <url> <apiKey> <concurrency> <requests> <durationMs> <list|groups>
  */
-import { Agent, request } from "node:http";
-
-const percentile = (sorted, p) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+import { Agent } from "node:http";
+import { percentile, send } from "./http-client.mjs";
 
 /** True when a response body is what the route promises. */
 const EXPECTED = {
@@ -18,26 +16,6 @@ const EXPECTED = {
   groups: (body) =>
     Number.isInteger(body.groupsTotalCount) && Array.isArray(body.groups) && body.groups.length > 0,
 };
-
-function get(agent, url, apiKey) {
-  return new Promise((resolve) => {
-    const started = process.hrtime.bigint();
-    const req = request(url, { agent, headers: { "x-api-key": apiKey } }, (res) => {
-      const chunks = [];
-      res.on("data", (chunk) => chunks.push(chunk));
-      res.on("end", () =>
-        resolve({
-          status: res.statusCode,
-          body: Buffer.concat(chunks).toString("utf8"),
-          ms: Number(process.hrtime.bigint() - started) / 1e6,
-        }),
-      );
-      res.on("error", (error) => resolve({ status: 0, body: String(error), ms: 0 }));
-    });
-    req.on("error", (error) => resolve({ status: 0, body: String(error), ms: 0 }));
-    req.end();
-  });
-}
 
 async function main() {
   const [url, apiKey, concurrencyText, requestsText, durationText, route] = process.argv.slice(2);
@@ -52,18 +30,18 @@ async function main() {
   const worker = async () => {
     while (sent < requests && Date.now() < deadline) {
       sent++;
-      const response = await get(agent, url, apiKey);
+      const response = await send(url, { agent, headers: { "x-api-key": apiKey } });
+      const text = response.error ?? response.body.toString("utf8");
       let ok = response.status === 200;
       if (ok) {
         try {
-          ok = expected(JSON.parse(response.body));
+          ok = expected(JSON.parse(text));
         } catch {
           ok = false;
         }
       }
       if (ok) latencies.push(response.ms);
-      else if (failures.length < 5)
-        failures.push(`${response.status}: ${response.body.slice(0, 200)}`);
+      else if (failures.length < 5) failures.push(`${response.status}: ${text.slice(0, 200)}`);
       else failures.push("");
     }
   };

@@ -7,6 +7,7 @@
  */
 import { NOW } from "./dataset.mjs";
 import { loadLibrary } from "./library.mjs";
+import { serve } from "./processes.mjs";
 import { API_KEY } from "./workload.mjs";
 
 async function main() {
@@ -22,16 +23,7 @@ async function main() {
   });
   const app = lib.express();
   app.use(lib.createOctaneRouter({ ledger, taskRunner, authenticate }));
-  const server = app.listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
-  server.keepAliveTimeout = 60_000;
-  process.on("message", (message) => {
-    if (message !== "stop") return;
-    server.close(() => {
-      database.close();
-      process.disconnect();
-    });
-    server.closeAllConnections();
-  });
+  serve(app, { keepAliveTimeout: 60_000, close: () => database.close() });
 }
 
 await main();

@@ -3,18 +3,16 @@
  * load generator in another, over loopback with keep-alive. A short warm-up run first, then
  * the measured one; every response is checked (status and shape), so nothing lost goes unseen.
  */
-import { BENCH_TENANT, NOW } from "./dataset.mjs";
+import { BENCH_TENANT } from "./dataset.mjs";
 import { runChild, startServer } from "./processes.mjs";
-import { API_KEY } from "./workload.mjs";
+import { API_KEY, octaneQuery } from "./workload.mjs";
 
-const DAY = 86_400_000;
 export const HTTP = { concurrency: 8, requests: 4000, durationMs: 20_000, warmup: 300 };
 
 /** The routes, with the ≤ 30-day creation range the Octane router requires. */
 function routes(port) {
-  const range = `creation_time>^${new Date(NOW - 29 * DAY).toISOString()}^;creation_time<^${new Date(NOW).toISOString()}^`;
   const base = `http://127.0.0.1:${port}/api/shared_spaces/${BENCH_TENANT}/sessions`;
-  const query = encodeURIComponent(`"(client_type='UI';${range})"`);
+  const query = octaneQuery(29);
   return [
     [
       "list",

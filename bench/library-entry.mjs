@@ -14,5 +14,7 @@ export * from "../packages/core/src/index.ts";
 export { createMemoryStoreWithRows } from "../packages/core/src/memory/memory-store.ts";
 export {
   apiKeyAuthenticator,
+  createLogScaleRouter,
   createOctaneRouter,
+  sessionTracking,
 } from "../packages/express-middleware/src/index.ts";

@@ -2,18 +2,23 @@
 /**
  * Prints the tables of docs/performance.md as Markdown from the results of full runs
  * (bench/out/results-<sessions>.json): the largest run's tables, how each operation's cost
- * grows across sizes, and the query plans. `node bench/markdown.mjs > /tmp/tables.md`
+ * grows across sizes, and the query plans; and the host-latency table of the largest run of
+ * that section (bench/out/host-latency-<sessions>.json). `node bench/markdown.mjs > /tmp/tables.md`
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OUT_DIR } from "./dataset.mjs";
-import { BUDGET, cost } from "./report.mjs";
+import { BUDGET, cost, hostLatencyRows } from "./report.mjs";
 
-const runs = readdirSync(OUT_DIR)
-  .filter((name) => /^results-\d+\.json$/.test(name))
-  .map((name) => JSON.parse(readFileSync(join(OUT_DIR, name), "utf8")))
-  .sort((a, b) => a.params.sessions - b.params.sessions);
-if (runs.length === 0) {
+/** The results files whose names match, smallest data set first. */
+const resultsOf = (pattern) =>
+  readdirSync(OUT_DIR)
+    .filter((name) => pattern.test(name))
+    .map((name) => JSON.parse(readFileSync(join(OUT_DIR, name), "utf8")))
+    .sort((a, b) => a.params.sessions - b.params.sessions);
+const runs = resultsOf(/^results-\d+\.json$/);
+const hostLatencyRun = resultsOf(/^host-latency-\d+\.json$/).at(-1);
+if (runs.length === 0 && !hostLatencyRun) {
   console.error("no bench/out/results-<sessions>.json yet: run `pnpm bench` first");
   process.exit(1);
 }
@@ -102,6 +107,21 @@ function scalingSection() {
   return markdownTable(header, rows, new Set(header.map((_, i) => i).slice(1)));
 }
 
+function hostLatencySection(run) {
+  const section = run.hostLatency;
+  const { header, rows, right } = hostLatencyRows(section);
+  const limit = section.results[0].budget.p99LimitMs;
+  return [
+    `\`${run.command}\`, ${count(run.params.sessions)} sessions, ${section.windowSeconds} s per workload, ${section.seconds.toFixed(0)} s in all; load average ${section.load.start} → ${section.load.end}, ${run.machine.cores} cores, Node ${run.machine.node}.`,
+    markdownTable(
+      header,
+      rows.map((cells) => cells.map(escapePipes)),
+      right,
+    ),
+    `Budget (SPEC §9): \`/me\` p99 ≤ ${limit.toFixed(1)} ms (3 × idle p99, at least 25 ms), worst ≤ 250 ms, no failed request, event-loop delay max < 50 ms.`,
+  ].join("\n\n");
+}
+
 function plansSection(run) {
   const blocks = [];
   for (const [name, statements] of Object.entries(run.plans)) {
@@ -114,13 +134,17 @@ function plansSection(run) {
   return blocks.join("\n\n");
 }
 
-const sections = [
-  `Largest run: \`${largest.command}\`, ${count(largest.params.sessions)} sessions, load average ${largest.load.start} → ${largest.load.end}, ${largest.machine.cpu}, ${largest.machine.cores} cores, Node ${largest.machine.node}.`,
-  largest.sqlite && `### SQLite\n\n${sqliteSection(largest)}`,
-  largest.memory && `### In-memory store\n\n${memorySection(largest)}`,
-  largest.exportMemory && `### Export memory\n\n${exportSection(largest)}`,
-  largest.http && `### HTTP\n\n${httpSection(largest)}`,
-  `### Scaling\n\n${scalingSection()}`,
-  `### Query plans\n\n${plansSection(largest)}`,
-];
+const sections = largest
+  ? [
+      `Largest run: \`${largest.command}\`, ${count(largest.params.sessions)} sessions, load average ${largest.load.start} → ${largest.load.end}, ${largest.machine.cpu}, ${largest.machine.cores} cores, Node ${largest.machine.node}.`,
+      largest.sqlite && `### SQLite\n\n${sqliteSection(largest)}`,
+      largest.memory && `### In-memory store\n\n${memorySection(largest)}`,
+      largest.exportMemory && `### Export memory\n\n${exportSection(largest)}`,
+      largest.http && `### HTTP\n\n${httpSection(largest)}`,
+      runs.some((run) => run.sqlite) && `### Scaling\n\n${scalingSection()}`,
+      `### Query plans\n\n${plansSection(largest)}`,
+    ]
+  : [];
+if (hostLatencyRun)
+  sections.push(`### Host latency under admin load\n\n${hostLatencySection(hostLatencyRun)}`);
 console.log(sections.filter(Boolean).join("\n\n"));

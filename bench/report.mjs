@@ -99,3 +99,55 @@ export const load = () =>
   loadavg()
     .map((value) => value.toFixed(2))
     .join(" ");
+
+const ms = (value) => (value === null || value === undefined ? "—" : duration(value * 1e6));
+
+/**
+ * The host-latency table's header and rows, for stdout and for Markdown: `/me` latency, the
+ * host's event-loop delay, the admin iterations completed (median time of one) and the
+ * harness's verdict on SPEC §9's budget.
+ */
+export function hostLatencyRows(section) {
+  const header = [
+    "admin workload",
+    "/me p50",
+    "/me p99",
+    "/me worst",
+    "requests",
+    "failures",
+    "loop p99",
+    "loop max",
+    "admin iterations",
+    "budget",
+  ];
+  const rows = section.results.map((r) => [
+    r.label,
+    ms(r.me.p50),
+    ms(r.me.p99),
+    ms(r.me.worst),
+    r.me.requests,
+    r.me.failures,
+    ms(r.eventLoop.p99),
+    ms(r.eventLoop.max),
+    r.admin ? `${r.admin.iterations} × ${ms(r.admin.iterationMs?.median)}` : "—",
+    r.budget.pass ? "pass" : `FAIL: ${r.budget.broken.join(", ")}`,
+  ]);
+  return { header, rows, right: new Set([1, 2, 3, 4, 5, 6, 7, 8]) };
+}
+
+export function hostLatencyTable(section) {
+  const { header, rows, right } = hostLatencyRows(section);
+  const limit = section.results[0]?.budget.p99LimitMs;
+  // What went wrong, where something did: the first failures of each kind.
+  const problems = section.results.flatMap((r) => [
+    ...(r.admin?.errors ?? []).map((error) => `${r.key}: admin: ${error}`),
+    ...r.me.failureSamples.map((failure) => `${r.key}: /me: ${failure}`),
+    ...(r.eventLoop.error ? [`${r.key}: event loop: ${r.eventLoop.error}`] : []),
+  ]);
+  return [
+    table(header, rows, right),
+    ...problems,
+    `budget: /me p99 ≤ ${ms(limit)} (3 × idle p99, at least 25 ms), worst ≤ 250 ms, no failures, loop max < 50 ms`,
+    `load average ${section.load.start} → ${section.load.end}; ${section.seconds.toFixed(0)} s`,
+  ].join("\n");
+}

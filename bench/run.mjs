@@ -1,32 +1,45 @@
 #!/usr/bin/env node
 /**
- * `pnpm bench`: the performance budgets of SPEC §9. Builds the library from source, builds (or
- * reuses) a deterministic database, times every operation through the library and through
- * hand-written SQL alternately, then the in-memory store, the export's peak memory and the
- * Octane routes over HTTP, and prints the tables. Results go to bench/out/results.json (and
- * results-<sessions>.json). `pnpm bench --help` lists the options.
+ * `pnpm bench`: the performance budgets of SPEC §9 and §10. Builds the library from source,
+ * builds (or reuses) a deterministic database, times every operation through the library and
+ * through hand-written SQL alternately, then the in-memory store, the export's peak memory, the
+ * Octane routes over HTTP and the host's latency under admin load, and prints the tables.
+ * Results go to bench/out/results.json (and results-<sessions>.json, host-latency-<sessions>.json).
+ * `pnpm bench --help` lists the options.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { NOW, OUT_DIR, openDataset, openExportDataset } from "./dataset.mjs";
+import { HOST_LATENCY_WORKLOADS, runHostLatency, WINDOW_SECONDS } from "./host-latency.mjs";
 import { runHttpSuite } from "./http-suite.mjs";
 import { buildLibrary, loadLibrary } from "./library.mjs";
 import { formatPlans, queryPlans } from "./plans.mjs";
 import { runChild } from "./processes.mjs";
-import { BUDGET, httpTable, load, machine, memoryTable, sqliteTable, table } from "./report.mjs";
+import {
+  BUDGET,
+  hostLatencyTable,
+  httpTable,
+  load,
+  machine,
+  memoryTable,
+  sqliteTable,
+  table,
+} from "./report.mjs";
 import { runSqliteSuite, SQLITE_OPERATIONS } from "./sqlite-suite.mjs";
 
-const SECTIONS = ["sqlite", "memory", "export-memory", "http"];
+const SECTIONS = ["sqlite", "memory", "export-memory", "http", "host-latency"];
 const USAGE = `usage: pnpm bench [options]
-  --sessions N      sessions in the data set, over 10 tenants (default 1000000)
-  --users N         users (default 50000)
-  --seed N          generator seed (default 1)
-  --rounds N        timed rounds per operation (default 15; heavy ones use fewer)
-  --only a,b        only these SQLite operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
-  --skip a,b        leave out sections: ${SECTIONS.join(", ")}
-  --export-rows N   rows of the export memory measurement (default 1000000)
-  --plans           print the query plans of list, count and group
+  --sessions N         sessions in the data set, over 10 tenants (default 1000000)
+  --users N            users (default 50000)
+  --seed N             generator seed (default 1)
+  --rounds N           timed rounds per operation (default 15; heavy ones use fewer)
+  --only a,b           only these SQLite operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
+  --skip a,b           leave out sections: ${SECTIONS.join(", ")}
+  --export-rows N      rows of the export memory measurement (default 1000000)
+  --only-latency a,b   only these host-latency workloads (idle always runs): ${HOST_LATENCY_WORKLOADS.join(", ")}
+  --latency-seconds N  measured window of each host-latency workload (default ${WINDOW_SECONDS})
+  --plans              print the query plans of list, count and group
   -h, --help
 BENCH_LIBRARY_BUNDLE=<file> runs the benchmarks on another bundle of bench/library-entry.mjs's
 exports (a candidate fix) instead of building the packages' source.`;
@@ -41,6 +54,8 @@ function options() {
       only: { type: "string" },
       skip: { type: "string", default: "" },
       "export-rows": { type: "string", default: "1000000" },
+      "only-latency": { type: "string" },
+      "latency-seconds": { type: "string", default: String(WINDOW_SECONDS) },
       plans: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -76,6 +91,13 @@ function options() {
           SQLITE_OPERATIONS.map(([key]) => key),
           "only",
         );
+  const onlyLatency =
+    values["only-latency"] === undefined
+      ? undefined
+      : list(values["only-latency"], HOST_LATENCY_WORKLOADS, "only-latency");
+  // A run of some SQLite operations or some host-latency workloads is a development run: the
+  // other sections stay out.
+  const development = only || onlyLatency;
   return {
     // Below this, the benchmark tenant has too few matches for a page behind a cursor.
     sessions: integer("sessions", 5000),
@@ -83,9 +105,15 @@ function options() {
     seed: integer("seed", 0),
     rounds: integer("rounds", 1),
     exportRows: integer("export-rows", 1000),
+    latencySeconds: integer("latency-seconds", 1),
     only,
-    // A run of some SQLite operations is a development run: the other sections stay out.
-    skip: only ? SECTIONS.slice(1) : list(values.skip, SECTIONS, "skip"),
+    onlyLatency,
+    skip: development
+      ? SECTIONS.filter(
+          (section) =>
+            !(section === "sqlite" && only) && !(section === "host-latency" && onlyLatency),
+        )
+      : list(values.skip, SECTIONS, "skip"),
     plans: values.plans,
   };
 }
@@ -189,6 +217,19 @@ async function main() {
     );
   }
 
+  if (run("host-latency")) {
+    log(`host latency under admin load, ${opts.sessions} sessions…`);
+    results.hostLatency = await runHostLatency(lib, dataset.path, {
+      only: opts.onlyLatency,
+      windowSeconds: opts.latencySeconds,
+      log,
+    });
+    print(
+      `Host latency under admin load: GET /me for ${opts.latencySeconds} s while one admin workload runs in a loop (budget: SPEC §9)`,
+      hostLatencyTable(results.hostLatency),
+    );
+  }
+
   results.load.end = load();
   console.log(
     `\nload average: ${results.load.start} at start, ${results.load.end} at the end (1, 5, 15 min)`,
@@ -198,7 +239,13 @@ async function main() {
   // The per-size files feed the scaling table of docs/performance.md: full runs only, and a
   // run on another bundle (a candidate fix) never replaces the library's own.
   const candidate = process.env.BENCH_LIBRARY_BUNDLE ? "-candidate" : "";
-  if (!opts.only) writeFileSync(join(OUT_DIR, `results-${opts.sessions}${candidate}.json`), json);
+  const others = SECTIONS.filter((section) => section !== "host-latency");
+  if (!opts.only && others.some(run))
+    writeFileSync(join(OUT_DIR, `results-${opts.sessions}${candidate}.json`), json);
+  // Host latency has a file of its own, so a run of that section alone replaces no other
+  // table's results; only a run of every workload over the standard window writes it.
+  if (results.hostLatency && !opts.onlyLatency && opts.latencySeconds === WINDOW_SECONDS)
+    writeFileSync(join(OUT_DIR, `host-latency-${opts.sessions}${candidate}.json`), json);
   log(`results written to ${join(OUT_DIR, "results.json")}`);
 }
 

@@ -22,6 +22,15 @@ export const TOUCH_STEP_MS = 61_000;
 /** The HTTP benchmark's read-only API key (loopback only). */
 export const API_KEY = "bench-read-key";
 
+/**
+ * The Octane `query` of the HTTP benchmarks, URL-encoded: UI sessions created in the `days`
+ * days before NOW (the router requires a creation range of at most 30 days).
+ */
+export function octaneQuery(days) {
+  const range = `creation_time>^${new Date(NOW - days * DAY).toISOString()}^;creation_time<^${new Date(NOW).toISOString()}^`;
+  return encodeURIComponent(`"(client_type='UI';${range})"`);
+}
+
 /** A clock the benchmarks move by hand; every ledger reads it. */
 export function manualClock() {
   const clock = { now: NOW, read: () => clock.now };
