@@ -74,7 +74,7 @@ async function main() {
   const store = lib.createSqliteStore({ database });
   await store.migrate();
   const ledger = lib.createSessionLedger({ store, clock: () => NOW });
-  const taskRunner = lib.createTaskRunner({ ledger });
+  const taskRunner = lib.createTaskRunner({ ledger, store });
   taskRunner.start();
   const authenticate = lib.apiKeyAuthenticator({
     keys: {

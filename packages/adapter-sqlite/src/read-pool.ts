@@ -13,6 +13,8 @@ import type { CompiledQuery } from "kysely";
 export interface SqlReader {
   /** The rows of a read-only query. */
   all<R>(query: CompiledQuery): Promise<R[]>;
+  /** The documents of a read-only query whose one column holds JSON text, parsed. */
+  documents<R>(query: CompiledQuery): Promise<R[]>;
   /** Ends the workers (if any); calls made after it fail with `StorageError`. */
   close(): Promise<void>;
 }
@@ -33,7 +35,10 @@ export interface ReadPoolOptions {
  * The worker's whole program, run from this string (`eval`) so the same code works from the
  * ESM and CJS builds, from a bundler's output and from TypeScript sources under a test runner.
  * It loads the driver by the absolute path the host resolved, prepares each statement once, and
- * answers each request with its rows or the error's message and code.
+ * answers each request with its rows or the error's message and code. Rows travel as JSON text
+ * of value arrays plus the column names: better-sqlite3 makes arrays far faster than objects,
+ * and a string crosses threads in one copy where a structured clone of objects costs more than
+ * the query (a page of 101 sessions: 440 µs as arrays, 760 µs as objects, 360 µs to clone).
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
@@ -43,20 +48,30 @@ db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
 db.pragma("mmap_size = " + workerData.mmapSize);
 const statements = new Map();
 function prepare(sql) {
-  let statement = statements.get(sql);
-  if (statement) {
+  let entry = statements.get(sql);
+  if (entry) {
     statements.delete(sql);
   } else {
-    statement = db.prepare(sql);
+    const statement = db.prepare(sql);
     statement.safeIntegers(false);
+    statement.raw(true);
+    entry = { statement, columns: statement.columns().map((column) => column.name) };
     if (statements.size >= 256) statements.delete(statements.keys().next().value);
   }
-  statements.set(sql, statement);
-  return statement;
+  statements.set(sql, entry);
+  return entry;
 }
 parentPort.on("message", (request) => {
   try {
-    parentPort.postMessage({ id: request.id, rows: prepare(request.sql).all(request.parameters) });
+    const { statement, columns } = prepare(request.sql);
+    const rows = statement.all(request.parameters);
+    if (request.documents) {
+      // One JSON text per row already: joined into one array, never serialised again.
+      const documents = "[" + rows.map((row) => row[0]).join(",") + "]";
+      parentPort.postMessage({ id: request.id, documents });
+    } else {
+      parentPort.postMessage({ id: request.id, columns, rows: JSON.stringify(rows) });
+    }
   } catch (error) {
     parentPort.postMessage({
       id: request.id,
@@ -69,6 +84,7 @@ parentPort.on("message", (request) => {
 interface Job {
   id: number;
   query: CompiledQuery;
+  documents: boolean;
   resolve(rows: unknown[]): void;
   reject(error: unknown): void;
 }
@@ -76,6 +92,26 @@ interface Job {
 interface Reader {
   worker: Worker;
   job: Job | null;
+}
+
+interface Reply {
+  id: number;
+  columns?: string[];
+  /** JSON of the rows as arrays of column values. */
+  rows?: string;
+  /** For `documents`: the JSON array of the rows' documents. */
+  documents?: string;
+  error?: { message: string; code: string | undefined };
+}
+
+/** Rows as objects keyed by column, from the value arrays a worker sends. */
+function objectsOf(columns: readonly string[], json: string): Record<string, unknown>[] {
+  const arrays = JSON.parse(json) as unknown[][];
+  return arrays.map((values) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i];
+    return row;
+  });
 }
 
 /** A driver error from a worker, rebuilt with its SQLite code so busy retries still apply. */
@@ -118,13 +154,14 @@ export function createReadPool(options: ReadPoolOptions): SqlReader {
     });
     const reader: Reader = { worker, job: null };
     readers.add(reader);
-    worker.on("message", (reply: { id: number; rows?: unknown[]; error?: WorkerQueryError }) => {
+    worker.on("message", (reply: Reply) => {
       const job = reader.job;
       if (!job || job.id !== reply.id) return;
       reader.job = null;
       worker.unref();
       if (reply.error) job.reject(new WorkerQueryError(reply.error.message, reply.error.code));
-      else job.resolve(reply.rows ?? []);
+      else if (reply.documents !== undefined) job.resolve(JSON.parse(reply.documents) as unknown[]);
+      else job.resolve(objectsOf(reply.columns ?? [], reply.rows ?? "[]"));
       dispatch();
     });
     const lost = (why: string) => {
@@ -142,6 +179,14 @@ export function createReadPool(options: ReadPoolOptions): SqlReader {
     return reader;
   }
 
+  function enqueue<R>(query: CompiledQuery, documents: boolean): Promise<R[]> {
+    if (closed) return Promise.reject(new StorageError("sqlite store: the store is closed"));
+    return new Promise<R[]>((resolve, reject) => {
+      queue.push({ id: nextId++, query, documents, resolve: resolve as Job["resolve"], reject });
+      dispatch();
+    });
+  }
+
   function dispatch(): void {
     while (queue.length > 0 && !closed) {
       let reader = [...readers].find((candidate) => candidate.job === null);
@@ -156,18 +201,14 @@ export function createReadPool(options: ReadPoolOptions): SqlReader {
         id: job.id,
         sql: job.query.sql,
         parameters: job.query.parameters,
+        documents: job.documents,
       });
     }
   }
 
   return {
-    all<R>(query: CompiledQuery): Promise<R[]> {
-      if (closed) return Promise.reject(new StorageError("sqlite store: the store is closed"));
-      return new Promise<R[]>((resolve, reject) => {
-        queue.push({ id: nextId++, query, resolve: resolve as Job["resolve"], reject });
-        dispatch();
-      });
-    },
+    all: <R>(query: CompiledQuery) => enqueue<R>(query, false),
+    documents: <R>(query: CompiledQuery) => enqueue<R>(query, true),
 
     close(): Promise<void> {
       closed ??= (async () => {

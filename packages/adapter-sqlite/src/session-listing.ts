@@ -15,12 +15,13 @@ import {
   type KeysetPosition,
   keysetPositionOf,
   type ListQuery,
+  type SessionRecord,
   type StreamQuery,
 } from "@session-ledger/core/store";
 import { fieldSql, orderKeys } from "@session-ledger/sql";
 import { type CompiledQuery, type Kysely, sql } from "kysely";
-import { type LedgerTables, SESSION_READ_COLUMNS, type TableNames } from "./schema.js";
-import { fromSessionRow, type SessionReadRow } from "./session-row.js";
+import type { LedgerTables, TableNames } from "./schema.js";
+import { SESSION_RECORD_JSON } from "./session-row.js";
 import type { StoreContext } from "./sql-runner.js";
 import { compiler } from "./sqlite-dialect.js";
 import { guarded } from "./store-errors.js";
@@ -46,7 +47,9 @@ const matching = (
 /** One page in the order of `sort` (then id), by offset or strictly after a keyset position. */
 function pageQuery(db: Builder, tenantId: string, page: ListQuery): CompiledQuery {
   const keys = orderKeys(page.sort, page.now);
-  let query = matching(db, tenantId, page.filter, page.now).select(SESSION_READ_COLUMNS);
+  let query = matching(db, tenantId, page.filter, page.now).select(
+    SESSION_RECORD_JSON.as("record"),
+  );
   if (page.after !== undefined)
     query = query.where(compiler.compileAfter(keys, page.sort, page.after));
   for (const item of compiler.orderBy(keys)) query = query.orderBy(item);
@@ -135,8 +138,8 @@ type SessionListing = Pick<
 
 export function sessionListing({ db: kysely, reader, tables }: StoreContext): SessionListing {
   const db: Builder = { db: kysely, tables };
-  const rows = async (query: CompiledQuery) =>
-    (await reader.all<SessionReadRow>(query)).map(fromSessionRow);
+  // Each row is its record's JSON, built by SQLite (see SESSION_RECORD_JSON).
+  const rows = (query: CompiledQuery) => reader.documents<SessionRecord>(query);
 
   return {
     listSessions: (tenantId, query: ListQuery) =>

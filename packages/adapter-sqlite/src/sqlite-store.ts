@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { type SessionStore, ValidationError } from "@session-ledger/core";
 import type { Database } from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
+import { type CompiledQuery, Kysely, SqliteDialect } from "kysely";
 import { requireCount } from "./arguments.js";
 import { migrate } from "./migrate.js";
 import { createReadPool, type SqlReader } from "./read-pool.js";
@@ -102,6 +102,10 @@ const DEFAULT_MMAP_SIZE = 256 * 1024 * 1024;
 /** Reads on the host's own connection: for databases no other connection can open. */
 const inThread = (runner: SqlRunner): SqlReader => ({
   all: (query) => runner.all(query),
+  async documents<R>(query: CompiledQuery) {
+    const rows = await runner.all<Record<string, string>>(query);
+    return JSON.parse(`[${rows.map((row) => Object.values(row)[0]).join(",")}]`) as R[];
+  },
   close: async () => {},
 });
 
@@ -120,7 +124,11 @@ function readerFor(
     busyTimeoutMs: options.busyTimeoutMs,
     mmapSize: options.mmapSize,
   });
-  return { all: (query) => retryBusy(() => pool.all(query)), close: pool.close };
+  return {
+    all: (query) => retryBusy(() => pool.all(query)),
+    documents: (query) => retryBusy(() => pool.documents(query)),
+    close: pool.close,
+  };
 }
 
 function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
