@@ -11,8 +11,8 @@ export { default as express } from "express";
 export { nanoid } from "nanoid";
 export { createSqliteStore } from "../packages/adapter-sqlite/src/index.ts";
 export * from "../packages/core/src/index.ts";
-export * from "../packages/core/src/store.ts";
 export { createMemoryStoreWithRows } from "../packages/core/src/memory/memory-store.ts";
+export * from "../packages/core/src/store.ts";
 export {
   apiKeyAuthenticator,
   createLogScaleRouter,
