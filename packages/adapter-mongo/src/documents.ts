@@ -12,7 +12,12 @@ import type {
   TaskStatus,
   TenantPolicy,
 } from "@session-ledger/core";
-import { foldCase, ipSortKey, type SessionRecord } from "@session-ledger/core/store";
+import {
+  foldCase,
+  ipSortKey,
+  type SessionRecord,
+  type TaskState,
+} from "@session-ledger/core/store";
 import { decodeJson, encodeJson } from "./boundary.js";
 
 /** The shadow keys: what text and IP filters and sorts compare. */
@@ -255,12 +260,16 @@ export function toTaskDocument(
 
 /** The task a document holds, given its payload's JSON text (read from its parts if need be). */
 export function toBackgroundTask(doc: TaskDocument, payloadJson: string | null): BackgroundTask {
+  return { ...toTaskState(doc), payload: decodeJson(payloadJson) };
+}
+
+/** A task document's state, its payload left out. */
+export function toTaskState(doc: Omit<TaskDocument, "payloadJson" | "payloadParts">): TaskState {
   return {
     id: doc.id,
     tenantId: doc.tenantId,
     kind: doc.kind,
     status: doc.status,
-    payload: decodeJson(payloadJson),
     progress: doc.progress ?? 0,
     error: doc.error ?? null,
     createdAt: doc.createdAt,

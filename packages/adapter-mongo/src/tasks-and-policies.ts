@@ -24,6 +24,7 @@ import {
   type TaskDocument,
   toBackgroundTask,
   toTaskDocument,
+  toTaskState,
   toTenantPolicy,
 } from "./documents.js";
 import { isDuplicateKey, storageError } from "./driver-errors.js";
@@ -42,6 +43,9 @@ type TasksAndPolicies = Pick<
   | "getTaskOutcome"
   | "findClaimableTasks"
 >;
+
+/** Updates and polls leave the payload (and its parts) where it is: only `getTask` reads it. */
+const WITHOUT_PAYLOAD = { payloadJson: 0, payloadParts: 0 } as const;
 
 export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicies {
   const { policies, tasks, taskOutcomes, taskPayloads } = collections;
@@ -126,9 +130,13 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
         ];
       }
       const doc = await driver("update a task", () =>
-        tasks.findOneAndUpdate(filter, { $set: set }, { ...COLLATION, returnDocument: "after" }),
+        tasks.findOneAndUpdate(
+          filter,
+          { $set: set },
+          { ...COLLATION, returnDocument: "after", projection: WITHOUT_PAYLOAD },
+        ),
       );
-      return doc && readTask(doc);
+      return doc && toTaskState(doc);
     },
 
     async endTaskBatch(tenantId, taskId, batch: TaskBatch, change: EndChange) {
@@ -208,10 +216,11 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
             ...COLLATION,
             sort: { createdAt: 1, id: 1 },
             limit,
+            projection: WITHOUT_PAYLOAD,
           })
           .toArray(),
       );
-      return Promise.all(docs.map(readTask));
+      return docs.map(toTaskState);
     },
   };
 }

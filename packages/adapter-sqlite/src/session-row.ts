@@ -6,7 +6,7 @@ import type {
   SessionStatus,
   TaskStatus,
 } from "@session-ledger/core";
-import { ipSortKey, type SessionRecord } from "@session-ledger/core/store";
+import { ipSortKey, type SessionRecord, type TaskState } from "@session-ledger/core/store";
 import { sql } from "kysely";
 import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./schema.js";
 
@@ -107,7 +107,6 @@ export function toTaskRow(task: BackgroundTask): TasksTable {
     id: task.id,
     kind: task.kind,
     status: task.status,
-    payload: json(task.payload),
     progress: task.progress,
     error: task.error,
     created_at: task.createdAt,
@@ -117,13 +116,33 @@ export function toTaskRow(task: BackgroundTask): TasksTable {
   };
 }
 
-export function fromTaskRow(row: TasksTable): BackgroundTask {
+export function fromTaskRow(row: TasksTable & { payload: string | null }): BackgroundTask {
+  return { ...taskStateOf(row), payload: parsed<unknown>(row.payload) };
+}
+
+/** JSON of a task's payload, for its own table. */
+export const taskPayloadJson = (task: BackgroundTask) => json(task.payload);
+
+/** Every task column (the payload lives in its own table, and only `getTask` reads it). */
+export const TASK_STATE_COLUMNS = [
+  "tenant_id",
+  "id",
+  "kind",
+  "status",
+  "progress",
+  "error",
+  "created_at",
+  "updated_at",
+  "lease_owner",
+  "lease_expires_at",
+] as const satisfies readonly (keyof TasksTable)[];
+
+export function taskStateOf(row: TasksTable): TaskState {
   return {
     id: row.id,
     tenantId: row.tenant_id,
     kind: row.kind,
     status: row.status as TaskStatus,
-    payload: parsed<unknown>(row.payload),
     progress: row.progress,
     error: row.error,
     createdAt: row.created_at,

@@ -6,7 +6,13 @@ import type { TaskCondition, TaskOutcome, TaskPatch } from "@session-ledger/core
 import { type SqlBool, sql } from "kysely";
 import { requireCount, requireInstant } from "./arguments.js";
 import type { TasksTable } from "./schema.js";
-import { fromTaskRow, toTaskRow } from "./session-row.js";
+import {
+  fromTaskRow,
+  TASK_STATE_COLUMNS,
+  taskPayloadJson,
+  taskStateOf,
+  toTaskRow,
+} from "./session-row.js";
 import type { StoreContext } from "./sql-runner.js";
 import { guarded, isUniqueViolation } from "./store-errors.js";
 
@@ -50,7 +56,19 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
     insertTask: (task: BackgroundTask) =>
       guarded("insertTask", async () => {
         try {
-          await runner.run(db.insertInto(tables.tasks).values(toTaskRow(task)).compile());
+          await runner.transaction(async (tx) => {
+            await tx.run(db.insertInto(tables.tasks).values(toTaskRow(task)).compile());
+            await tx.run(
+              db
+                .insertInto(tables.task_payloads)
+                .values({
+                  tenant_id: task.tenantId,
+                  task_id: task.id,
+                  payload: taskPayloadJson(task),
+                })
+                .compile(),
+            );
+          });
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;
           throw new ConflictError(`task '${task.id}' already exists in this tenant`);
@@ -62,12 +80,21 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
         const [row] = await runner.all<TasksTable>(
           db
             .selectFrom(tables.tasks)
-            .selectAll()
+            .select(TASK_STATE_COLUMNS)
             .where("tenant_id", "=", tenantId)
             .where("id", "=", id)
             .compile(),
         );
-        return row ? fromTaskRow(row) : null;
+        if (!row) return null;
+        const [stored] = await runner.all<{ payload: string | null }>(
+          db
+            .selectFrom(tables.task_payloads)
+            .select("payload")
+            .where("tenant_id", "=", tenantId)
+            .where("task_id", "=", id)
+            .compile(),
+        );
+        return fromTaskRow({ ...row, payload: stored?.payload ?? null });
       }),
 
     updateTask: (tenantId, id, patch: TaskPatch, condition?: TaskCondition) =>
@@ -97,8 +124,8 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
             sql<SqlBool>`(lease_expires_at IS NULL OR lease_expires_at <= ${at})`,
           );
         }
-        const [row] = await runner.all<TasksTable>(update.returningAll().compile());
-        return row ? fromTaskRow(row) : null;
+        const [row] = await runner.all<TasksTable>(update.returning(TASK_STATE_COLUMNS).compile());
+        return row ? taskStateOf(row) : null;
       }),
 
     getTaskOutcome: (tenantId, taskId) =>
@@ -132,7 +159,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
         const found = await runner.all<TasksTable>(
           db
             .selectFrom(tables.tasks)
-            .selectAll()
+            .select(TASK_STATE_COLUMNS)
             .where(
               sql<SqlBool>`(status = 'QUEUED' OR (status = 'RUNNING' AND coalesce(lease_expires_at, 0) <= ${at}))`,
             )
@@ -141,7 +168,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
             .limit(requireCount("limit", limit, 0))
             .compile(),
         );
-        return found.map(fromTaskRow);
+        return found.map(taskStateOf);
       }),
   };
 }

@@ -44,7 +44,7 @@ export async function fileStore(
     database,
     file,
     async reset() {
-      for (const table of ["sessions", "policies", "tasks", "task_outcomes"]) {
+      for (const table of ["sessions", "policies", "tasks", "task_payloads", "task_outcomes"]) {
         database.prepare(`DELETE FROM ${prefix}${table}`).run();
       }
     },

@@ -112,6 +112,7 @@ describe("injection: every input is bound or rejected, and the table stays intac
       "session_ledger_policies",
       "session_ledger_sessions",
       "session_ledger_task_outcomes",
+      "session_ledger_task_payloads",
       "session_ledger_tasks",
     ]);
   }

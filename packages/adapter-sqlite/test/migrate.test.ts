@@ -34,6 +34,7 @@ describe("migrations", () => {
       "session_ledger_policies",
       "session_ledger_sessions",
       "session_ledger_task_outcomes",
+      "session_ledger_task_payloads",
       "session_ledger_tasks",
       "sqlite_stat1",
       "sqlite_stat4",
@@ -50,6 +51,7 @@ describe("migrations", () => {
       "sqlite_autoindex_session_ledger_policies_1",
       "sqlite_autoindex_session_ledger_sessions_1",
       "sqlite_autoindex_session_ledger_task_outcomes_1",
+      "sqlite_autoindex_session_ledger_task_payloads_1",
       "sqlite_autoindex_session_ledger_tasks_1",
     ]);
     expect(database.prepare("SELECT version, name FROM session_ledger_migrations").all()).toEqual([

@@ -26,7 +26,7 @@
 
 import type { TenantPolicy } from "./model/policy.js";
 import type { EndReason, SessionRecord } from "./model/session.js";
-import type { BackgroundTask, TaskStatus } from "./model/task.js";
+import type { BackgroundTask, TaskState, TaskStatus } from "./model/task.js";
 import type { KeysetPosition, SortKey } from "./query/ast.js";
 import type { CheckedFilter } from "./query/checked.js";
 import type { FieldName } from "./query/fields.js";
@@ -274,14 +274,15 @@ export interface SessionStore {
 
   /**
    * Applies `patch` as one conditional write when `condition` holds and returns the updated
-   * task, or null when the task is missing or the condition failed (another runner won).
+   * task without its payload, or null when the task is missing or the condition failed
+   * (another runner won).
    */
   updateTask(
     tenantId: string,
     id: string,
     patch: TaskPatch,
     condition?: TaskCondition,
-  ): Promise<BackgroundTask | null>;
+  ): Promise<TaskState | null>;
 
   /**
    * One batch of a termination task, as one atomic step: ends the batch's open sessions as
@@ -308,9 +309,9 @@ export interface SessionStore {
   /**
    * Tasks of any tenant a runner may claim at `now`, oldest first (`createdAt`, then id):
    * `QUEUED` ones, and `RUNNING` ones whose lease ran out at or before `now` (their runner
-   * stopped or crashed).
+   * stopped or crashed). Without their payloads (`getTask` reads a payload).
    */
-  findClaimableTasks(now: number, limit: number): Promise<BackgroundTask[]>;
+  findClaimableTasks(now: number, limit: number): Promise<TaskState[]>;
 
   /** Releases resources the store opened itself (never the client it was given). */
   close?(): Promise<void>;

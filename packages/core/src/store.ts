@@ -29,7 +29,7 @@ export {
   type SessionRecord,
   SessionStatus,
 } from "./model/session.js";
-export { type BackgroundTask, TaskStatus } from "./model/task.js";
+export { type BackgroundTask, type TaskState, TaskStatus } from "./model/task.js";
 export type {
   CompareOp,
   Filter,

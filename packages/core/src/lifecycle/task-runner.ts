@@ -1,8 +1,8 @@
 import { nanoid } from "nanoid";
 import { SessionLedgerError } from "../errors.js";
-import { type BackgroundTask, TaskStatus } from "../model/task.js";
+import { type BackgroundTask, type TaskState, TaskStatus } from "../model/task.js";
 import type { SessionStore } from "../storage.js";
-import { requireId, requireIdList } from "./arguments.js";
+import { requireId, requireIdListInSlices } from "./arguments.js";
 import { createBatchSizer, yieldToEventLoop } from "./batch-sizer.js";
 import type { SessionLedger } from "./ledger.js";
 
@@ -73,7 +73,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
   };
 
   /** Takes a queued task, or one whose lease ran out, as a compare-and-set on its state. */
-  function claim(task: BackgroundTask): Promise<BackgroundTask | null> {
+  function claim(task: TaskState): Promise<TaskState | null> {
     const now = ledger.now();
     return store.updateTask(
       task.tenantId,
@@ -91,7 +91,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
   }
 
   /** Ends the task's lease with a final state, if this runner still holds it. */
-  function release(task: BackgroundTask, status: TaskStatus, error: string | null = null) {
+  function release(task: TaskState, status: TaskStatus, error: string | null = null) {
     return store.updateTask(
       task.tenantId,
       task.id,
@@ -133,12 +133,16 @@ export function createTaskRunner(options: TaskRunnerOptions) {
     await release(task, TaskStatus.Success);
   }
 
-  async function run(task: BackgroundTask): Promise<void> {
+  async function run(task: TaskState): Promise<void> {
     const claimed = await claim(task);
     if (!claimed) return;
     try {
       if (claimed.kind === TERMINATE_TASK) {
-        await runTermination(claimed);
+        // The payload (up to 100,000 ids) is read once per run, not with every poll and claim.
+        const full = await store.getTask(claimed.tenantId, claimed.id);
+        if (full === null) return;
+        await yieldToEventLoop();
+        await runTermination({ ...full, ...claimed });
       } else {
         throw new Error(`unknown task kind '${claimed.kind}'`);
       }
@@ -177,7 +181,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
         tenantId: requireId("tenantId", tenantId),
         kind: TERMINATE_TASK,
         status: TaskStatus.Queued,
-        payload: { ids: requireIdList("ids", ids, MAX_TERMINATION_IDS) },
+        payload: { ids: await requireIdListInSlices("ids", ids, MAX_TERMINATION_IDS) },
         progress: 0,
         error: null,
         createdAt: now,
@@ -186,7 +190,8 @@ export function createTaskRunner(options: TaskRunnerOptions) {
         leaseExpiresAt: null,
       };
       await store.insertTask(task);
-      if (timer) void drainOnce().catch(onError);
+      // The task starts on a later turn, so this request's answer is not held up by it.
+      if (timer) setImmediate(() => void drainOnce().catch(onError));
       return task;
     },
 

@@ -15,7 +15,7 @@ import {
   type SessionRecord,
   SessionStatus,
 } from "../model/session.js";
-import { type BackgroundTask, TaskStatus } from "../model/task.js";
+import { type BackgroundTask, type TaskState, TaskStatus } from "../model/task.js";
 import type { Filter } from "../query/ast.js";
 import { rawFieldValue } from "../query/fields.js";
 import type {
@@ -72,6 +72,7 @@ export function createMemoryStoreWithRows(): {
     return rows;
   };
   const copy = <T>(value: T): T => structuredClone(value);
+  const stateOf = ({ payload: _payload, ...state }: BackgroundTask): TaskState => copy(state);
 
   const matching = (tenantId: string, filter: Filter | null, now: number) =>
     [...tenant(tenantId).values()]
@@ -317,7 +318,7 @@ export function createMemoryStoreWithRows(): {
       for (const [key, value] of Object.entries(patch)) {
         if (value !== undefined) Object.assign(task, { [key]: copy(value) });
       }
-      return copy(task);
+      return stateOf(task);
     },
 
     async endTaskBatch(tenantId, taskId, batch: TaskBatch, change: EndChange) {
@@ -368,7 +369,7 @@ export function createMemoryStoreWithRows(): {
         )
         .sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id))
         .slice(0, limit)
-        .map(copy);
+        .map(stateOf);
     },
   };
   return { store, sessions };

@@ -28,3 +28,9 @@ export interface BackgroundTask {
   leaseOwner: string | null;
   leaseExpiresAt: number | null;
 }
+
+/**
+ * A task without its payload: what updates and polls return. A 100,000-id payload is megabytes
+ * of JSON, so only `getTask` reads it.
+ */
+export type TaskState = Omit<BackgroundTask, "payload">;

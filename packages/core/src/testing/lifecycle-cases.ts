@@ -864,7 +864,12 @@ export const lifecycleCases: ConformanceCase[] = [
         leaseOwner: null,
         updatedAt: T0 + 4,
       });
-      expect(await ctx.store.getTask(TENANT, "task-1")).toEqual(done);
+      // Updates answer without the payload; getTask has it.
+      expect(done).not.toHaveProperty("payload");
+      expect(await ctx.store.getTask(TENANT, "task-1")).toEqual({
+        ...done,
+        payload: task().payload,
+      });
       expect(await ctx.store.updateTask(OTHER_TENANT, "task-1", { updatedAt: T0 + 5 })).toBeNull();
     },
   },
@@ -910,7 +915,12 @@ export const lifecycleCases: ConformanceCase[] = [
       await ctx.store.insertTask(task({ id: "t-2", createdAt: T0 + 2, status: "SUCCESS" }));
       const found = await ctx.store.findClaimableTasks(T0 + 10, 10);
       expect(found.map((t) => t.id)).toEqual(["t-1", "t-4"]);
-      expect(found[0]).toEqual(task({ id: "t-1", createdAt: T0 + 1, tenantId: OTHER_TENANT }));
+      const { payload: _payload, ...first } = task({
+        id: "t-1",
+        createdAt: T0 + 1,
+        tenantId: OTHER_TENANT,
+      });
+      expect(found[0]).toEqual(first);
       expect(await ctx.store.findClaimableTasks(T0 + 10, 1)).toHaveLength(1);
       expect((await ctx.store.findClaimableTasks(T0 + 99, 10)).map((t) => t.id)).toEqual([
         "t-1",
