@@ -126,7 +126,7 @@ class WorkerQueryError extends Error {
 
 let driverPath: string | undefined;
 /** The driver the workers load: the one this package resolves (a peer dependency). */
-function resolveDriver(): string {
+export function resolveDriver(): string {
   driverPath ??= createRequire(import.meta.url).resolve("better-sqlite3");
   return driverPath;
 }

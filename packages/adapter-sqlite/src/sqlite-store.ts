@@ -4,6 +4,7 @@ import { type SessionStore, ValidationError } from "@session-ledger/core";
 import type { Database } from "better-sqlite3";
 import { type CompiledQuery, Kysely, SqliteDialect } from "kysely";
 import { requireCount } from "./arguments.js";
+import { startCheckpointer } from "./checkpointer.js";
 import { migrate } from "./migrate.js";
 import { createReadPool, type SqlReader } from "./read-pool.js";
 import {
@@ -109,7 +110,13 @@ const inThread = (runner: SqlRunner): SqlReader => ({
   close: async () => {},
 });
 
-/** Worker threads for the reads when the database is a file the workers can open too. */
+/** How often the checkpoint thread copies the write-ahead log into the database file. */
+const CHECKPOINT_INTERVAL_MS = 250;
+
+/**
+ * Worker threads for the reads when the database is a file the workers can open too, and a
+ * thread for the WAL checkpoints the host's commits would otherwise run (see checkpointer.ts).
+ */
 function readerFor(
   database: Database,
   runner: SqlRunner,
@@ -118,16 +125,31 @@ function readerFor(
   if (options.readers === 0 || !options.walMode || database.memory || database.name === "") {
     return inThread(runner);
   }
+  const filename = resolve(database.name);
   const pool = createReadPool({
-    filename: resolve(database.name),
+    filename,
     size: options.readers,
     busyTimeoutMs: options.busyTimeoutMs,
     mmapSize: options.mmapSize,
   });
+  const defaultCheckpoints = () => database.pragma("wal_autocheckpoint = 1000");
+  database.pragma("wal_autocheckpoint = 0");
+  const stopCheckpoints = startCheckpointer({
+    filename,
+    busyTimeoutMs: options.busyTimeoutMs,
+    intervalMs: CHECKPOINT_INTERVAL_MS,
+    // Without the thread, the host's commits checkpoint again, as SQLite does by default.
+    onStopped: () => {
+      if (database.open) defaultCheckpoints();
+    },
+  });
   return {
     all: (query) => retryBusy(() => pool.all(query)),
     documents: (query) => retryBusy(() => pool.documents(query)),
-    close: pool.close,
+    async close() {
+      await Promise.all([pool.close(), stopCheckpoints()]);
+      if (database.open) defaultCheckpoints();
+    },
   };
 }
 

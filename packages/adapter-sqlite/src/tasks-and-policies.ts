@@ -130,15 +130,15 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
 
     getTaskOutcome: (tenantId, taskId) =>
       guarded("getTaskOutcome", async () => {
-        // Up to 100,000 ids: read on a worker, and joined here batch by batch in task order.
-        const batches = await reader.all<{
-          ended: string;
-          already_ended: string;
-          not_found: string;
-        }>(
+        // Up to 100,000 ids: read on a worker as one JSON text, batch by batch in task order.
+        const batches = await reader.documents<TaskOutcome>(
           db
             .selectFrom(tables.task_outcomes)
-            .select(["ended", "already_ended", "not_found"])
+            .select(
+              sql<string>`json_object('ended', json(ended), 'alreadyEnded', json(already_ended), 'notFound', json(not_found))`.as(
+                "outcome",
+              ),
+            )
             .where("tenant_id", "=", tenantId)
             .where("task_id", "=", taskId)
             .orderBy("start")
@@ -146,9 +146,9 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
         );
         const outcome: TaskOutcome = { ended: [], alreadyEnded: [], notFound: [] };
         for (const batch of batches) {
-          outcome.ended.push(...(JSON.parse(batch.ended) as string[]));
-          outcome.alreadyEnded.push(...(JSON.parse(batch.already_ended) as string[]));
-          outcome.notFound.push(...(JSON.parse(batch.not_found) as string[]));
+          for (const id of batch.ended) outcome.ended.push(id);
+          for (const id of batch.alreadyEnded) outcome.alreadyEnded.push(id);
+          for (const id of batch.notFound) outcome.notFound.push(id);
         }
         return outcome;
       }),
