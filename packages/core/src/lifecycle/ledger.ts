@@ -159,6 +159,11 @@ export interface SessionLedger {
 
   /** One page of a tenant's sessions, by offset or by cursor. */
   list(tenantId: string, options?: ListOptions): Promise<SessionPage>;
+  /**
+   * One user's sessions, newest first (the "your devices" page): `list` with the user's filter.
+   * `options.filter` narrows it further, e.g. to the open ones.
+   */
+  listForUser(tenantId: string, userId: string, options?: ListOptions): Promise<SessionPage>;
   /** How many of a tenant's sessions match. */
   count(tenantId: string, filter?: Filter | null): Promise<number>;
   /** Counts per value of a groupable field, largest first. */

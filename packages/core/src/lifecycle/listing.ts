@@ -4,8 +4,9 @@ import { ValidationError } from "../errors.js";
 import { createCursorCodec } from "../listing/cursor.js";
 import { keysetPositionOf } from "../listing/order.js";
 import { effectiveSession } from "../model/session.js";
-import type { SortKey } from "../query/ast.js";
+import type { Filter, SortKey } from "../query/ast.js";
 import { checkFilter } from "../query/check-filter.js";
+import { allOf } from "../query/combine.js";
 import { lookupField } from "../query/fields.js";
 import { describe, requireId } from "./arguments.js";
 import type { LedgerContext } from "./context.js";
@@ -53,7 +54,7 @@ function checkSort(sort: readonly SortKey[]): readonly SortKey[] {
   return sort;
 }
 
-type Listing = Pick<SessionLedger, "list" | "count" | "group" | "export">;
+type Listing = Pick<SessionLedger, "list" | "listForUser" | "count" | "group" | "export">;
 
 export function listing(
   context: LedgerContext,
@@ -62,7 +63,21 @@ export function listing(
   const { store, clock, limits } = context;
   const cursors = createCursorCodec(cursorSecret ?? randomBytes(32));
 
-  return {
+  const listing: Listing = {
+    async listForUser(tenantId, userId, options = {}) {
+      const ofUser: Filter = {
+        kind: "user",
+        filter: {
+          kind: "compare",
+          field: "user.id",
+          op: "EQ",
+          value: { kind: "text", value: requireId("userId", userId) },
+        },
+      };
+      const filter = options.filter ? allOf([ofUser, options.filter]) : ofUser;
+      return listing.list(tenantId, { ...options, filter });
+    },
+
     async list(tenantId, options = {}) {
       requireId("tenantId", tenantId);
       const filter = checkFilter(options.filter ?? null, limits);
@@ -122,4 +137,5 @@ export function listing(
       for await (const row of rows) yield effectiveSession(row, now);
     },
   };
+  return listing;
 }

@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { createMemoryStore } from "../memory/memory-store.js";
+import { createSessionLedger } from "./ledger.js";
+
+describe("listForUser", () => {
+  it("should list one user's sessions newest first, narrowed by a filter when given", async () => {
+    let now = Date.UTC(2026, 2, 1);
+    const ledger = createSessionLedger({ store: createMemoryStore(), clock: () => now });
+    const mine: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      now += 1000;
+      const user = i % 2 === 0 ? { id: "alice", login: "alice" } : { id: "bob", login: "bob" };
+      const { session } = await ledger.create({ tenantId: "t", user });
+      if (user.id === "alice") mine.push(session.id);
+    }
+    await ledger.terminate("t", mine[0]!);
+    const page = await ledger.listForUser("t", "alice");
+    expect(page.items.map((s) => s.id)).toEqual([...mine].reverse());
+    const open = await ledger.listForUser("t", "alice", {
+      filter: {
+        kind: "compare",
+        field: "status",
+        op: "EQ",
+        value: { kind: "text", value: "ACTIVE" },
+      },
+    });
+    expect(open.items.map((s) => s.id)).toEqual([mine[1]]);
+    expect((await ledger.listForUser("t", "carol")).items).toEqual([]);
+    await expect(ledger.listForUser("t", "")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+  });
+});
