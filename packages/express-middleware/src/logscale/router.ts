@@ -10,12 +10,13 @@ import type { RequestParams } from "graphql-http";
 import { createHandler } from "graphql-http/lib/use/express";
 import { type AdminErrorLogger, createAdminContext, logToConsole } from "../admin/context.js";
 import { correlationIdFor } from "../admin/correlation.js";
-import { AdminError, describeError, type ErrorDescription } from "../admin/errors.js";
+import { AdminError, describeError } from "../admin/errors.js";
 import { readJsonBody } from "../admin/params.js";
 import { type Authenticate, hasPermission, requireTenantAccess } from "../admin/principal.js";
 import { defaultTenant, type TenantResolver } from "../admin/tenant.js";
+import { causeOf, logScaleErrorBody } from "./errors.js";
 import { parseDocument, requestParams } from "./request.js";
-import { createLogScaleSchema, GRAPHQL_ERROR_CODES, type LogScaleContext } from "./schema.js";
+import { createLogScaleSchema, type LogScaleContext } from "./schema.js";
 
 /** Options of {@link createLogScaleRouter}. */
 export interface LogScaleRouterOptions {
@@ -72,26 +73,6 @@ function limitSessionFields(max: number): ValidationRule {
   };
 }
 
-/**
- * What a resolver threw, under the GraphQL errors that wrap it; null for the GraphQL errors
- * the schema raises on purpose (a missing permission, an unknown session), which have none.
- */
-function causeOf(error: GraphQLError): unknown {
-  let cause: unknown = error;
-  while (cause instanceof GraphQLError) {
-    if (!cause.originalError) return null;
-    cause = cause.originalError;
-  }
-  return cause;
-}
-
-/** A failure before execution, as a GraphQL-over-HTTP error response. */
-function graphQLErrorBody(error: ErrorDescription) {
-  return {
-    errors: [{ message: error.message, extensions: { code: GRAPHQL_ERROR_CODES[error.code] } }],
-  };
-}
-
 /** The resolver context as graphql-http types one: a record. */
 type OperationContext = LogScaleContext & Record<PropertyKey, unknown>;
 
@@ -124,7 +105,7 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
   // since each field checks its own.
   const admin = createAdminContext({
     authenticate: options.authenticate,
-    envelope: graphQLErrorBody,
+    envelope: logScaleErrorBody,
     onError,
   });
 

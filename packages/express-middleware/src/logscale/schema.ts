@@ -20,8 +20,8 @@ import {
   type GraphQLSchema,
   Kind,
 } from "graphql";
-import { describeError, type ErrorCode } from "../admin/errors.js";
 import { quote, requireId } from "../admin/text.js";
+import { toGraphQLError } from "./errors.js";
 
 const SDL = /* GraphQL */ `
   "Epoch milliseconds, outside GraphQL's 32-bit Int range."
@@ -143,38 +143,6 @@ const Long = new GraphQLScalarType<number, number>({
     return Number(ast.value);
   },
 });
-
-/** The `extensions.code` of each failure, in the names GraphQL servers commonly use. */
-export const GRAPHQL_ERROR_CODES: Record<ErrorCode, string> = {
-  INVALID_ARGUMENT: "BAD_USER_INPUT",
-  INVALID_QUERY: "BAD_USER_INPUT",
-  QUERY_SYNTAX: "BAD_USER_INPUT",
-  INVALID_CURSOR: "BAD_USER_INPUT",
-  NOT_FOUND: "NOT_FOUND",
-  CONFLICT: "CONFLICT",
-  SESSION_LIMIT_REACHED: "CONFLICT",
-  STORAGE_ERROR: "INTERNAL_SERVER_ERROR",
-  UNAUTHENTICATED: "UNAUTHENTICATED",
-  FORBIDDEN: "FORBIDDEN",
-  METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
-  PAYLOAD_TOO_LARGE: "BAD_REQUEST",
-  UNSUPPORTED_MEDIA_TYPE: "BAD_REQUEST",
-  INTERNAL: "INTERNAL_SERVER_ERROR",
-};
-
-/**
- * A core error as a GraphQL error whose `extensions.code` names the failure. Server faults
- * (a store error, anything unexpected) get a generic message; the original stays on
- * `originalError` for the log.
- */
-export function toGraphQLError(error: unknown): GraphQLError {
-  if (error instanceof GraphQLError) return error;
-  const described = describeError(error);
-  return new GraphQLError(described.message, {
-    extensions: { code: GRAPHQL_ERROR_CODES[described.code] },
-    originalError: error instanceof Error ? error : undefined,
-  });
-}
 
 function demand(context: LogScaleContext, permission: Parameters<LogScaleContext["can"]>[0]) {
   if (!context.can(permission)) {
