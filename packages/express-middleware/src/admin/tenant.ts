@@ -27,7 +27,7 @@ export const defaultTenant: TenantResolver = (req, principal) => {
   const header = req.headers[TENANT_HEADER.toLowerCase()];
   if (typeof header === "string") {
     const text = decodeUtf8(Buffer.from(header, "latin1"), TENANT_HEADER);
-    return requireId(text.trim(), TENANT_HEADER, { noun: "a tenant id" });
+    return requireId(TENANT_HEADER, text.trim(), { noun: "a tenant id" });
   }
   if (principal.tenants !== "*" && principal.tenants.length === 1) return principal.tenants[0]!;
   throw new ValidationError(

@@ -38,7 +38,7 @@ export function idsFromRevokeBody(body: unknown): string[] {
     if (!isRecord(item)) throw bodyError(`${at} must be an object`);
     const key = Object.keys(item).find((name) => name !== "id");
     if (key !== undefined) throw bodyError(`${at} has an unexpected property ${quote(key)}`);
-    ids.push(requireId(item.id, `body: ${at}.id`, { target: "body", noun: "a session id" }));
+    ids.push(requireId(`body: ${at}.id`, item.id, { target: "body", noun: "a session id" }));
   }
   return [...new Set(ids)];
 }

@@ -55,7 +55,7 @@ function orgOf(req: Request): string {
 
 /** The `:principal` path parameter: the user whose login sessions the route acts on. */
 const userIdOf = (req: Request): string =>
-  requireId(req.params.principal, "principal", { noun: "a user id" });
+  requireId("principal", req.params.principal, { noun: "a user id" });
 
 const sessionsOfUser = (userId: string): Filter => ({
   kind: "user",

@@ -77,7 +77,7 @@ function stringField(fields: Map<string, unknown>, name: string, maxLength = 256
 function requiredId(fields: Map<string, unknown>, name: string, noun: string): string {
   const value = fields.get(name);
   if (value === undefined) throw invalid(name, "is required (a non-empty string)");
-  return requireId(value, name, { noun });
+  return requireId(name, value, { noun });
 }
 
 /** An int32 as protobuf's JSON form writes it: a number, or decimal digits in a string. */

@@ -240,7 +240,7 @@ async function revokeSession(
 ): Promise<boolean> {
   demand(context, "sessions:terminate");
   const { ledger, tenantId } = context;
-  requireId(input.id, "id");
+  requireId("id", input.id);
   switch (input.revocationType) {
     case "Session": {
       const session = await ledger.get(tenantId, input.id);

@@ -67,7 +67,7 @@ const BASE = "/api/shared_spaces/:space";
 const SPACE = "shared space";
 
 const spaceOf = (req: Request): string =>
-  requireId(req.params.space, "space", { noun: "a shared space id" });
+  requireId("space", req.params.space, { noun: "a shared space id" });
 
 // The query parameters of each route; any other is a 400 naming it. Exports take (and ignore)
 // limit and offset, so that a list's URL works for its export.
