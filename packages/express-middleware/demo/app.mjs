@@ -92,13 +92,14 @@ export async function createDemo({
 
   // Cognite's org ids need a letter first, so space 1001 is the org `space-1001`; any other
   // valid org id is a tenant of its own.
-  const tenantForOrg = (org) => (org.startsWith("space-") ? org.slice("space-".length) : org);
-  app.use(createCogniteRouter({ ledger, authenticate, tenantForOrg }));
+  const org = (_req, _principal, fromPath) =>
+    fromPath.startsWith("space-") ? fromPath.slice("space-".length) : fromPath;
+  app.use(createCogniteRouter({ ledger, authenticate, tenant: org }));
 
   // LogScale, Formal and SAYMON do not name a tenant in the request: space 1001, unless the
   // X-Tenant-Id header names another (read and checked by the library's default resolver).
   const space = (req, principal) =>
-    req.get(TENANT_HEADER) === undefined ? SPACES[0] : defaultTenant(req, principal);
+    req.get(TENANT_HEADER) === undefined ? SPACES[0] : defaultTenant(req, principal, null);
   app.use(createFormalRouter({ ledger, authenticate, tenant: space }));
   app.use(createSaymonRouter({ ledger, authenticate, tenant: space }));
 
@@ -117,7 +118,7 @@ export async function createDemo({
   app.use(
     createLogScaleRouter({
       ledger,
-      organization: space,
+      tenant: space,
       authenticate: async (req) =>
         (await authenticate(req)) ?? signedInUser(req.sessionLedger?.session) ?? null,
     }),

@@ -14,7 +14,7 @@ import {
   startDemo,
   type TestDemo,
 } from "../test-support/demo.js";
-import { protobufDuration } from "./mapping.js";
+import { protobufDuration } from "./response.js";
 
 const SERVICE = "/core.v1.SessionsService";
 const DAY_START = Date.parse("2026-01-01T00:00:00Z");
@@ -291,6 +291,11 @@ describe("seed 002: bad input", () => {
   it("should reject a query that does not parse, naming the position, and a malformed cursor", async () => {
     await rejects({ query: "creation_time>" }, "query: expected a value after 'creation_time>'");
     await rejects({ query: "risk_level=4" }, "risk_level");
+    // Longer than the query limit: bounded by the parser, as in Octane (INVALID_QUERY).
+    await rejects(
+      { query: `status='ACTIVE';city='${"x".repeat(4100)}'` },
+      "query: longer than the limit of 4096 characters",
+    );
     await rejects({ cursor: "4zj0Vy2fo0NtNMb229mI9r1V3YG5NBL752kQz1cKtwo" }, "cursor");
     const page = await call("ListSessionsV2", { limit: 1 });
     await rejects(

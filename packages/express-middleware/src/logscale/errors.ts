@@ -25,6 +25,10 @@ export const GRAPHQL_ERROR_CODES: Readonly<Record<ErrorCode, string>> = {
   INTERNAL: "INTERNAL_SERVER_ERROR",
 };
 
+/** LogScale's 401 message. */
+export const UNAUTHENTICATED_MESSAGE =
+  "authentication required: send a token (Authorization: Bearer or X-API-KEY)";
+
 /** The body of a LogScale error response outside execution (401, 403, 405, a bad body). */
 export interface LogScaleErrorBody {
   errors: [{ message: string; extensions: { code: string } }];

@@ -1,7 +1,8 @@
 import { createMemoryStore, createSessionLedger } from "@session-ledger/core";
 import { graphql } from "graphql";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createLogScaleSchema, type LogScaleContext } from "./schema.js";
+import type { LogScaleContext } from "./resolvers.js";
+import { createLogScaleSchema } from "./schema.js";
 
 const schema = createLogScaleSchema();
 const ORG = "acme";
