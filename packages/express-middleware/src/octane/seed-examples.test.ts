@@ -85,10 +85,12 @@ describe(`seed 004: Get sessions`, () => {
     expect(expected.length).toBeGreaterThan(10);
     expect(res.body.total_count).toBe(expected.length);
     expect(res.body.data).toHaveLength(expected.length);
+    expect(res.body.data.map((e: { id: string }) => e.id).sort()).toEqual(
+      expected.map((s) => s.id).sort(),
+    );
     const byId = new Map(expected.map((s) => [s.id, s]));
     for (const entity of res.body.data) {
       const session = byId.get(entity.id)!;
-      expect(session, entity.id).toBeDefined();
       expect(entity).toEqual({
         type: "session",
         id: session.id,
