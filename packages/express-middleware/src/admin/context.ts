@@ -103,7 +103,7 @@ export interface AdminContext<Limits extends AdminLimits> {
 }
 
 /** The logger used when a router is given no `onError`: `console.error` with the correlation id. */
-export const logToConsole: AdminErrorLogger = (error, info) => {
+const logToConsole: AdminErrorLogger = (error, info) => {
   console.error(
     `session-ledger: ${info.method} ${info.url} failed (correlation id ${info.correlationId})`,
     error,
