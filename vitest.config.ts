@@ -22,6 +22,7 @@ const alias = [
     find: /^@session-ledger\/express$/,
     replacement: source("packages/express-middleware/src/index.ts"),
   },
+  { find: /^@session-ledger\/fixtures$/, replacement: source("fixtures/src/sessions.mjs") },
 ];
 
 const project = (name: string, root: string) => ({
@@ -49,6 +50,7 @@ export default defineConfig({
       project("sqlite", "packages/adapter-sqlite"),
       project("mongo", "packages/adapter-mongo"),
       project("express", "packages/express-middleware"),
+      project("demo", "examples/demo"),
       project("cross", "test"),
     ],
   },

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateSessions } from "../packages/express-middleware/demo/sessions.mjs";
+import { generateSessions } from "@session-ledger/fixtures";
 
 export const OUT_DIR = join(dirname(fileURLToPath(import.meta.url)), "out");
 export const TABLE = "session_ledger_sessions";

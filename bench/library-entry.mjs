@@ -1,21 +1,22 @@
 /**
  * Everything the benchmarks take from the workspace, bundled from TypeScript source by
- * `library.mjs` so `pnpm bench` needs no prior build and never measures a stale dist/.
- * The memory store's row map is an internal export: the in-memory table bulk-loads through
- * it, as the SQLite table bulk-loads with hand-written INSERTs.
+ * `library.mjs` (the packages' `@session-ledger/source` export condition) so `pnpm bench`
+ * needs no prior build and never measures a stale dist/.
  */
 
-export { default as Database } from "better-sqlite3";
-export { stringify } from "csv-stringify";
-export { default as express } from "express";
-export { nanoid } from "nanoid";
-export { createSqliteStore } from "../packages/adapter-sqlite/src/index.ts";
-export * from "../packages/core/src/index.ts";
-export { createMemoryStoreWithRows } from "../packages/core/src/memory/memory-store.ts";
-export * from "../packages/core/src/store.ts";
+export * from "@session-ledger/core";
+export * from "@session-ledger/core/store";
 export {
   apiKeyAuthenticator,
   createLogScaleRouter,
   createOctaneRouter,
   sessionTracking,
-} from "../packages/express-middleware/src/index.ts";
+} from "@session-ledger/express";
+export { createSqliteStore } from "@session-ledger/sqlite";
+export { default as Database } from "better-sqlite3";
+export { stringify } from "csv-stringify";
+export { default as express } from "express";
+export { nanoid } from "nanoid";
+// The memory store's row map is not public: the in-memory table bulk-loads through it, as the
+// SQLite table bulk-loads with hand-written INSERTs.
+export { createMemoryStoreWithRows } from "../packages/core/src/memory/memory-store.ts";

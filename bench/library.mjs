@@ -1,15 +1,14 @@
 /**
  * Bundles `library-entry.mjs` (the packages' TypeScript source, kysely, nanoid, csv-stringify)
  * into one ESM file with tsup, and loads it. Native and large runtime modules stay external and
- * resolve at run time from the express package's node_modules, where the bundle is written:
- * the bench is not a workspace package, so that is where pnpm put better-sqlite3 and express.
+ * resolve at run time from the bench workspace's own node_modules, where the bundle is written.
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const modules = join(root, "packages", "express-middleware", "node_modules");
+const modules = join(root, "bench", "node_modules");
 const outDir = join(modules, ".cache", "session-ledger-bench");
 export const bundlePath = join(outDir, "library.mjs");
 
@@ -36,8 +35,7 @@ export async function buildLibrary() {
     external: [/^(?!@session-ledger\/|kysely|nanoid|csv-stringify|\.|\/)/],
     esbuildOptions(options) {
       options.conditions = ["@session-ledger/source"];
-      // nanoid is the core's dependency; the bench reuses it for the hand-written ids.
-      options.nodePaths = [modules, join(root, "packages", "core", "node_modules")];
+      options.nodePaths = [modules];
     },
   });
 }

@@ -46,6 +46,8 @@ exports (a candidate fix) instead of building the packages' source.`;
 
 function options() {
   const { values } = parseArgs({
+    // `pnpm bench -- --sessions 10000` hands node a lone `--` first: both spellings work.
+    args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--")),
     options: {
       sessions: { type: "string", default: "1000000" },
       users: { type: "string", default: "50000" },

@@ -81,8 +81,10 @@ beforeAll(async () => {
   app.use(
     createOctaneRouter({ ledger, taskRunner: createTaskRunner({ ledger, store }), authenticate }),
   );
-  app.use(createCogniteRouter({ ledger, authenticate, tenantForOrg: (org) => org.slice(6) }));
-  app.use(createLogScaleRouter({ ledger, authenticate, organization: tenant }));
+  // The Cognite org `space-1001` is tenant 1001.
+  const org = (_req: unknown, _principal: unknown, fromPath: string | null) => fromPath!.slice(6);
+  app.use(createCogniteRouter({ ledger, authenticate, tenant: org }));
+  app.use(createLogScaleRouter({ ledger, authenticate, tenant }));
   app.use(createFormalRouter({ ledger, authenticate, tenant }));
   app.use(createSaymonRouter({ ledger, authenticate, tenant }));
 });

@@ -14,11 +14,16 @@ export type SessionLedgerErrorCode =
   | "SESSION_LIMIT_REACHED"
   | "STORAGE_ERROR";
 
-export class SessionLedgerError extends Error {
+/**
+ * The base of every error the library raises on purpose. `Code` is core's codes unless a
+ * package built on core adds codes of its own (the express package's HTTP-only ones): a
+ * subclass names its union, so each table keyed by the codes still has to list every one.
+ */
+export class SessionLedgerError<Code extends string = SessionLedgerErrorCode> extends Error {
   override name = "SessionLedgerError";
-  readonly code: SessionLedgerErrorCode;
+  readonly code: Code;
 
-  constructor(code: SessionLedgerErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }

@@ -1,7 +1,8 @@
 /**
  * `@session-ledger/core/store`: what a store author (or a dialect adapter) needs beyond the host
- * API — the storage port, the field catalog, the filter walk, the reference order and the
- * session model's rules. Hosts never need this entry.
+ * API — the storage port, the field catalog, the filter walk, the reference order, the
+ * session model's rules, and the id rule and quoting of client values that core's own errors
+ * use. Hosts never need this entry.
  */
 export {
   ConflictError,
@@ -9,6 +10,13 @@ export {
   StorageError,
   ValidationError,
 } from "./errors.js";
+export {
+  type IdWording,
+  MAX_ID_LENGTH,
+  QUOTED_LENGTH,
+  quote,
+  requireId,
+} from "./lifecycle/arguments.js";
 export { matchesPattern } from "./listing/evaluate.js";
 export {
   compareCodePoints,

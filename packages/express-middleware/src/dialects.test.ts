@@ -1,7 +1,8 @@
 /**
  * The Cognite, LogScale, Formal and SAYMON routers each mounted alone over a memory-store
- * ledger: the tenant each request acts in, tenant isolation, permissions, and store failures
- * that reach the client only as a generic message in the dialect's own body.
+ * ledger: the options they share (the tenant each request acts in, the limits of a page),
+ * tenant isolation, permissions, and store failures that reach the client only as a generic
+ * message in the dialect's own body.
  */
 import {
   createMemoryStore,
@@ -13,11 +14,13 @@ import express, { type Express, type Router } from "express";
 import request from "supertest";
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiKeyAuthenticator } from "./admin/api-key.js";
-import type { Authenticate, Principal } from "./admin/principal.js";
+import type { AdminRouterOptions } from "./admin/options.js";
+import type { Principal } from "./admin/principal.js";
 import { createCogniteRouter } from "./cognite/router.js";
 import { createFormalRouter } from "./formal/router.js";
 import { createLogScaleRouter } from "./logscale/router.js";
 import { createSaymonRouter } from "./saymon/router.js";
+import { createTestApp, KEYS as OCTANE_KEYS } from "./test-support/octane-app.js";
 
 const TENANT = "acme";
 const SECRET = "SQLITE_IOERR at /var/lib/secret.db";
@@ -28,17 +31,16 @@ const KEYS: Record<string, Principal> = {
   reader: { id: "reader", tenants: [TENANT], permissions: ["sessions:read"] },
 };
 
-type Mount = (options: {
-  ledger: SessionLedger;
-  authenticate: Authenticate;
-  onError: (error: unknown) => void;
-}) => Router;
+type Mount = (options: AdminRouterOptions) => Router;
 
 /** One request per dialect, in the tenant of the key unless a tenant is named. */
 interface Dialect {
   name: string;
   mount: Mount;
-  send(app: Express, key: string, tenant?: string): request.Test;
+  /** A listing of every session, `limit` of them at most when given. */
+  send(app: Express, key: string, tenant?: string, limit?: number): request.Test;
+  /** How many sessions a listing's body holds. */
+  count(body: unknown): number;
   /** The error body's shape for a status. */
   error(status: number): unknown;
 }
@@ -50,23 +52,28 @@ const DIALECTS: Dialect[] = [
   {
     name: "Cognite",
     mount: (options) => createCogniteRouter(options),
-    send: (app, key, tenant = TENANT) =>
+    send: (app, key, tenant = TENANT, limit) =>
       request(app)
-        .get(`/api/v1/orgs/${tenant}/principals/u1/sessions`)
+        .get(`/api/v1/orgs/${tenant}/principals/u1/sessions${limit ? `?limit=${limit}` : ""}`)
         .set("Authorization", `Bearer ${key}`),
+    count: (body) => (body as { items: unknown[] }).items.length,
     error: (status) => ({ code: status, message: expect.any(String) }),
   },
   {
     name: "LogScale",
     mount: (options) => createLogScaleRouter(options),
-    send: (app, key, tenant) =>
+    send: (app, key, tenant, limit) =>
       withTenant(
         request(app)
           .post("/graphql")
           .set("Authorization", `Bearer ${key}`)
-          .send({ query: "{ sessions(onlyActiveSessions: false) { totalResults } }" }),
+          .send({
+            query: `{ sessions(onlyActiveSessions: false${limit ? `, limit: ${limit}` : ""}) { results { id } } }`,
+          }),
         tenant,
       ),
+    count: (body) =>
+      (body as { data: { sessions: { results: unknown[] } } }).data.sessions.results.length,
     error: () => ({
       errors: [{ message: expect.any(String), extensions: { code: expect.any(String) } }],
     }),
@@ -74,21 +81,28 @@ const DIALECTS: Dialect[] = [
   {
     name: "Formal",
     mount: (options) => createFormalRouter(options),
-    send: (app, key, tenant) =>
+    send: (app, key, tenant, limit) =>
       withTenant(
         request(app)
           .post("/core.v1.SessionsService/ListSessionsV2")
           .set("X-API-KEY", key)
-          .send({ limit: 10 }),
+          .send(limit ? { limit } : {}),
         tenant,
       ),
+    count: (body) => (body as { sessions: unknown[] }).sessions.length,
     error: () => ({ code: expect.any(String), message: expect.any(String) }),
   },
   {
     name: "SAYMON",
     mount: (options) => createSaymonRouter(options),
-    send: (app, key, tenant) =>
-      withTenant(request(app).get("/node/api/users/session/log").auth("admin", key), tenant),
+    send: (app, key, tenant, limit) =>
+      withTenant(
+        request(app)
+          .get(`/node/api/users/session/log${limit ? `?limit=${limit}` : ""}`)
+          .auth("admin", key),
+        tenant,
+      ),
+    count: (body) => (body as unknown[]).length,
     error: () => ({ code: expect.any(String), message: expect.any(String) }),
   },
 ];
@@ -96,13 +110,14 @@ const DIALECTS: Dialect[] = [
 describe.each(DIALECTS)("$name router mounted alone", (dialect) => {
   let ledger: SessionLedger;
   let errors: unknown[];
-  const appOver = (over: SessionLedger) => {
+  const appOver = (over: SessionLedger, options: Partial<AdminRouterOptions> = {}) => {
     const app = express();
     app.use(
       dialect.mount({
         ledger: over,
         authenticate: apiKeyAuthenticator({ keys: KEYS }),
         onError: (error) => errors.push(error),
+        ...options,
       }),
     );
     return app;
@@ -120,8 +135,52 @@ describe.each(DIALECTS)("$name router mounted alone", (dialect) => {
     const app = appOver(ledger);
     const own = await dialect.send(app, "acme");
     expect(own.status).toBe(200);
-    expect(JSON.stringify(own.body)).toMatch(/1/);
-    expect((await dialect.send(app, "global", TENANT)).status).toBe(200);
+    expect(dialect.count(own.body)).toBe(1);
+    const named = await dialect.send(app, "global", TENANT);
+    expect(named.status).toBe(200);
+    expect(dialect.count(named.body)).toBe(1);
+  });
+
+  it("should act in the tenant the tenant option picks", async () => {
+    await ledger.create({ tenantId: "acme-eu", user: { id: "u1", login: "ann" } });
+    await ledger.create({ tenantId: "acme-eu", user: { id: "u1", login: "ann" } });
+    const seen: (string | null)[] = [];
+    const app = appOver(ledger, {
+      tenant: (_req, _principal, fromPath) => {
+        seen.push(fromPath);
+        return "acme-eu";
+      },
+    });
+    const res = await dialect.send(app, "global");
+    expect(res.status).toBe(200);
+    expect(dialect.count(res.body)).toBe(2);
+    // Only Cognite names its tenant in the path (the org); the others leave it to the request.
+    expect(seen).toEqual([dialect.name === "Cognite" ? TENANT : null]);
+  });
+
+  it("should take its page sizes from the limits option", async () => {
+    for (let i = 0; i < 3; i++)
+      await ledger.create({ tenantId: TENANT, user: { id: "u1", login: "ann" } });
+    const app = appOver(ledger, { limits: { defaultPageSize: 2, maxPageSize: 3 } });
+    const unbounded = await dialect.send(app, "acme");
+    expect(unbounded.status).toBe(200);
+    expect(dialect.count(unbounded.body)).toBe(2);
+    expect(dialect.count((await dialect.send(app, "acme", undefined, 3)).body)).toBe(3);
+    const over = await dialect.send(app, "acme", undefined, 4);
+    expect(JSON.stringify(over.body)).toMatch(/limit.*3/);
+    expect(over.status).toBe(dialect.name === "LogScale" ? 200 : 400);
+  });
+
+  it("should refuse limits that are not positive integers, or a default over the largest page", () => {
+    expect(() => appOver(ledger, { limits: { maxPageSize: 0 } })).toThrow(
+      "limits.maxPageSize must be a positive integer",
+    );
+    expect(() => appOver(ledger, { limits: { maxLength: 2.5 } })).toThrow(
+      "limits.maxLength must be a positive integer",
+    );
+    expect(() => appOver(ledger, { limits: { defaultPageSize: 11, maxPageSize: 10 } })).toThrow(
+      "limits.defaultPageSize (11) must not exceed limits.maxPageSize (10)",
+    );
   });
 
   it("should refuse a tenant the key may not act in with 403, in the dialect's body", async () => {
@@ -178,7 +237,7 @@ describe("routers mounted alone: tenant and permission", () => {
     });
   });
 
-  it("should map a Cognite org to its tenant through tenantForOrg", async () => {
+  it("should map a Cognite org to its tenant through the tenant resolver", async () => {
     const ledger = createSessionLedger({ store: createMemoryStore() });
     await ledger.create({ tenantId: "T-42", user: { id: "u1", login: "ann" } });
     const app = express().use(
@@ -187,7 +246,7 @@ describe("routers mounted alone: tenant and permission", () => {
         authenticate: apiKeyAuthenticator({
           keys: { k: { id: "k", tenants: ["T-42"], permissions: ["sessions:read"] } },
         }),
-        tenantForOrg: (org) => (org === "tenant-42" ? "T-42" : org),
+        tenant: (_req, _principal, org) => (org === "tenant-42" ? "T-42" : "unknown"),
       }),
     );
     const res = await request(app)
@@ -195,5 +254,35 @@ describe("routers mounted alone: tenant and permission", () => {
       .set("Authorization", "Bearer k");
     expect(res.status).toBe(200);
     expect(res.body.items).toHaveLength(1);
+  });
+});
+
+describe("Octane router: the tenant option", () => {
+  it("should get the space of the path, and keep that space in the task's Location", async () => {
+    const t = await createTestApp({
+      router: { tenant: (_req, _principal, space) => (space === "main" ? "1001" : `x-${space}`) },
+    });
+    try {
+      const open = (await t.all("1001")).filter((session) => session.status === "ACTIVE");
+      const list = await request(t.app)
+        .get(`/api/shared_spaces/main/sessions?query=${encodeURIComponent('"(end_time=null)"')}`)
+        .set("X-API-KEY", OCTANE_KEYS.admin);
+      expect(list.status).toBe(200);
+      expect(list.body.total_count).toBe(open.length);
+      const put = await request(t.app)
+        .put(
+          `/api/shared_spaces/main/sessions?query=${encodeURIComponent(`"id='${open[0]!.id}'"`)}`,
+        )
+        .set("X-API-KEY", OCTANE_KEYS.admin)
+        .send({ data: [{ is_closed: true }] });
+      expect(put.status).toBe(202);
+      expect(put.headers.location).toMatch(/^\/api\/shared_spaces\/main\/background_tasks\?/);
+      const poll = await request(t.app)
+        .get(put.headers.location!)
+        .set("X-API-KEY", OCTANE_KEYS.admin);
+      expect(poll.body.data.map((task: { id: string }) => task.id)).toEqual([put.body.data[0].id]);
+    } finally {
+      await t.close();
+    }
   });
 });

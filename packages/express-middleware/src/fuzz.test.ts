@@ -1,15 +1,16 @@
 /**
- * Generated hostile requests against the demo server, dialect by dialect: a good request with
- * one part made hostile (a path segment, a query parameter, a header, the JSON body, the
- * GraphQL document, the method), sent byte for byte. Each must get a 4xx in the dialect's
- * own error body that names what is wrong, never a 5xx; the server must answer a good request
- * after each; and at the end no session may have changed, since none was ended on purpose.
+ * Generated hostile requests to every router (the admin app of `test-support`), dialect by
+ * dialect: a good request with one part made hostile (a path segment, a query parameter, a
+ * header, the JSON body, the GraphQL document, the method), sent byte for byte. Each must get a
+ * 4xx in the dialect's own error body that names what is wrong, never a 5xx; the server must
+ * answer a good request after each; and at the end no session may have changed, since none was
+ * ended on purpose.
  */
 import type { Session } from "@session-ledger/core";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { quote } from "./admin/text.js";
-import { DEMO_KEY, startDemo, type TestDemo } from "./test-support/demo.js";
+import { ADMIN_KEY, type AdminApp, APP_SPACES, startAdminApp } from "./test-support/admin-app.js";
 import {
   type Answer,
   DIALECTS,
@@ -19,23 +20,21 @@ import {
   serveRaw,
 } from "./test-support/dialects.js";
 
-let demo: TestDemo;
+let t: AdminApp;
 let server: RawServer;
 beforeAll(async () => {
-  demo = await startDemo(300);
-  server = await serveRaw(demo.app);
+  t = await startAdminApp(300);
+  server = await serveRaw(t.app);
 });
 afterAll(async () => {
   await server.close();
-  await demo.close();
+  await t.close();
 });
-
-const SPACES = ["1001", "1002", "2001", "3001"];
 
 /** Every session and task as the store holds them, to compare before and after. */
 async function snapshot(): Promise<{ sessions: Session[]; tasks: string[] }> {
-  const sessions = (await Promise.all(SPACES.map((space) => demo.all(space)))).flat();
-  return { sessions, tasks: demo.taskIds() };
+  const sessions = (await Promise.all(APP_SPACES.map((space) => t.all(space)))).flat();
+  return { sessions, tasks: t.taskIds() };
 }
 
 // ---- What a hostile part is made of ------------------------------------------------------
@@ -171,12 +170,12 @@ interface Template {
   headers?: Record<string, string>;
 }
 
-const BASIC = `Basic ${Buffer.from(`admin:${DEMO_KEY}`).toString("base64")}`;
+const BASIC = `Basic ${Buffer.from(`admin:${ADMIN_KEY}`).toString("base64")}`;
 const AUTH: Record<DialectName, Record<string, string>> = {
-  Octane: { "X-API-KEY": DEMO_KEY },
-  Cognite: { Authorization: `Bearer ${DEMO_KEY}` },
-  LogScale: { Authorization: `Bearer ${DEMO_KEY}`, Accept: "application/graphql-response+json" },
-  Formal: { "X-API-KEY": DEMO_KEY },
+  Octane: { "X-API-KEY": ADMIN_KEY },
+  Cognite: { Authorization: `Bearer ${ADMIN_KEY}` },
+  LogScale: { Authorization: `Bearer ${ADMIN_KEY}`, Accept: "application/graphql-response+json" },
+  Formal: { "X-API-KEY": ADMIN_KEY },
   SAYMON: { Authorization: BASIC },
 };
 const JSON_TYPE = { "Content-Type": "application/json" };
@@ -516,7 +515,7 @@ describe.each(Object.keys(TEMPLATES) as DialectName[])(
                 `${shown}\nnames one of ${generated.names}`,
               ).toBe(true);
             }
-            const good = await DIALECTS[dialect].good(demo.app);
+            const good = await DIALECTS[dialect].good(t.app);
             expect(good.status, "the server still answers a good request").toBe(200);
           },
         ),

@@ -1,13 +1,31 @@
 /** Checks for the arguments that cross the library's public boundary. */
 import { ValidationError } from "../errors.js";
 
+/** The longest id of a tenant, session, task or user. */
 export const MAX_ID_LENGTH = 256;
 
-export function requireId(name: string, value: unknown): string {
+/** How {@link requireId}'s error words what was expected and whom it blames. */
+export interface IdWording {
+  /** What the id is, for the message: `a session id`. @default "a string" */
+  noun?: string;
+  /** The parameter the error names, when it is not `name` (`body` for a field of a body). */
+  target?: string;
+}
+
+/**
+ * An id: a string of 1 to {@link MAX_ID_LENGTH} characters.
+ * @param name what the message calls the value (`tenantId`, `data[3].id`)
+ * @throws ValidationError `name must be <noun> of 1 to 256 characters, got '…'`
+ */
+export function requireId(
+  name: string,
+  value: unknown,
+  { noun = "a string", target = name }: IdWording = {},
+): string {
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {
     throw new ValidationError(
-      `${name} must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${describe(value)}`,
-      { target: name },
+      `${name} must be ${noun} of 1 to ${MAX_ID_LENGTH} characters, got ${quote(value)}`,
+      { target },
     );
   }
   return value;
@@ -17,7 +35,7 @@ export function optionalText(name: string, value: unknown, maxLength: number): s
   if (value === undefined || value === null) return null;
   if (typeof value !== "string" || value.length > maxLength) {
     throw new ValidationError(
-      `${name} must be a string of at most ${maxLength} characters, got ${describe(value)}`,
+      `${name} must be a string of at most ${maxLength} characters, got ${quote(value)}`,
       { target: name },
     );
   }
@@ -70,18 +88,34 @@ export async function requireIdListInSlices(
   return [...unique];
 }
 
+/** How much of a client's string an error message quotes. */
+export const QUOTED_LENGTH = 40;
+
 /**
- * A client value as an error message may quote it: strings cut at 40 characters, and never a
- * serialisation of an object or array (which could be arbitrarily large or deep).
+ * A client value as an error message may show it: a string's first {@link QUOTED_LENGTH}
+ * characters in single quotes, escaped (`'a\u0000b…'`), so a message neither grows with the
+ * input nor carries its control characters; a number, boolean or null as written; anything
+ * else only by its kind, never serialised (a deeply nested value must not cost a stack).
  */
-export function describe(value: unknown): string {
-  if (typeof value === "string") {
-    return value.length > 40 ? `'${value.slice(0, 40)}…'` : `'${value}'`;
+export function quote(value: unknown): string {
+  switch (typeof value) {
+    case "string": {
+      let shown = value.slice(0, QUOTED_LENGTH);
+      // Do not end the quote in the middle of a surrogate pair.
+      if (/[\uD800-\uDBFF]$/.test(shown) && value.length > QUOTED_LENGTH) {
+        shown = shown.slice(0, -1);
+      }
+      const escaped = JSON.stringify(shown).slice(1, -1).replaceAll("'", "\\'");
+      return `'${escaped}${value.length > shown.length ? "…" : ""}'`;
+    }
+    case "number":
+    case "boolean":
+      return String(value);
+    case "undefined":
+      return "nothing";
+    default:
+      if (value === null) return "null";
+      if (Array.isArray(value)) return "an array";
+      return typeof value === "object" ? "an object" : `a ${typeof value}`;
   }
-  if (value === undefined) return "nothing";
-  if (value === null || typeof value === "number" || typeof value === "boolean") {
-    return String(value);
-  }
-  if (Array.isArray(value)) return "a list";
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }

@@ -8,7 +8,7 @@ import type { Filter, SortKey } from "../query/ast.js";
 import { checkFilter } from "../query/check-filter.js";
 import { allOf } from "../query/combine.js";
 import { lookupField } from "../query/fields.js";
-import { describe, requireId } from "./arguments.js";
+import { quote, requireId } from "./arguments.js";
 import type { LedgerContext } from "./context.js";
 import type { SessionLedger, SessionLedgerOptions } from "./ledger.js";
 
@@ -19,7 +19,7 @@ const fieldNamed = (name: unknown) => (typeof name === "string" ? lookupField(na
 function checkLimit(limit: unknown, fallback: number, max: number): number {
   if (limit === undefined) return fallback;
   if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new ValidationError(`limit must be an integer from 1 to ${max}, got ${describe(limit)}`, {
+    throw new ValidationError(`limit must be an integer from 1 to ${max}, got ${quote(limit)}`, {
       target: "limit",
     });
   }
@@ -29,7 +29,7 @@ function checkLimit(limit: unknown, fallback: number, max: number): number {
 function checkOffset(offset: unknown): number {
   if (offset === undefined) return 0;
   if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0) {
-    throw new ValidationError(`offset must be a non-negative integer, got ${describe(offset)}`, {
+    throw new ValidationError(`offset must be a non-negative integer, got ${quote(offset)}`, {
       target: "offset",
     });
   }
@@ -46,7 +46,7 @@ function checkSort(sort: readonly SortKey[]): readonly SortKey[] {
       !def.sortable ||
       (key.direction !== "asc" && key.direction !== "desc")
     ) {
-      throw new ValidationError(`sort: cannot sort by ${describe(key?.field)}`, {
+      throw new ValidationError(`sort: cannot sort by ${quote(key?.field)}`, {
         target: "sort",
       });
     }
@@ -113,7 +113,7 @@ export function listing(
       requireId("tenantId", tenantId);
       const def = fieldNamed(options?.field);
       if (def?.name !== options.field || !def.groupable) {
-        throw new ValidationError(`group_by: cannot group by ${describe(options?.field)}`, {
+        throw new ValidationError(`group_by: cannot group by ${quote(options?.field)}`, {
           target: "group_by",
         });
       }

@@ -9,7 +9,7 @@ import {
   type SessionRecord,
   SessionStatus,
 } from "../model/session.js";
-import { describe, optionalText, requireId, requireText } from "./arguments.js";
+import { optionalText, quote, requireId, requireText } from "./arguments.js";
 import type { LedgerContext } from "./context.js";
 import type { CreateSessionInput, SessionLedger } from "./ledger.js";
 import { issueToken, parseToken, secretMatches } from "./token.js";
@@ -22,7 +22,7 @@ function ipInput(name: string, value: unknown): string | null {
   if (text === null) return null;
   const normalized = normalizeIp(text);
   if (normalized === null) {
-    throw new ValidationError(`${name} is not an IP address: ${describe(text)}`, {
+    throw new ValidationError(`${name} is not an IP address: ${quote(text)}`, {
       target: name,
     });
   }

@@ -1,5 +1,5 @@
 import { ValidationError } from "../errors.js";
-import { describe } from "../lifecycle/arguments.js";
+import { quote } from "../lifecycle/arguments.js";
 
 /** What to do when a user already holds `maxSessionsPerUser` open sessions. */
 export type SessionLimitPolicy = "evict-oldest" | "reject";
@@ -36,7 +36,7 @@ function duration(name: string, value: unknown, { allowZero }: { allowZero: bool
     value > MAX_DURATION_MS
   ) {
     throw new ValidationError(
-      `${name} must be an integer number of milliseconds between ${allowZero ? 0 : 1} and ${MAX_DURATION_MS}, got ${describe(value)}`,
+      `${name} must be an integer number of milliseconds between ${allowZero ? 0 : 1} and ${MAX_DURATION_MS}, got ${quote(value)}`,
       { target: name },
     );
   }
@@ -63,13 +63,13 @@ export function resolvePolicy(base: TenantPolicy, patch: Partial<TenantPolicy>):
     (typeof maxSessions !== "number" || !Number.isInteger(maxSessions) || maxSessions < 1)
   ) {
     throw new ValidationError(
-      `maxSessionsPerUser must be a positive integer or null, got ${describe(maxSessions)}`,
+      `maxSessionsPerUser must be a positive integer or null, got ${quote(maxSessions)}`,
       { target: "maxSessionsPerUser" },
     );
   }
   if (merged.onSessionLimit !== "evict-oldest" && merged.onSessionLimit !== "reject") {
     throw new ValidationError(
-      `onSessionLimit must be 'evict-oldest' or 'reject', got ${describe(merged.onSessionLimit)}`,
+      `onSessionLimit must be 'evict-oldest' or 'reject', got ${quote(merged.onSessionLimit)}`,
       { target: "onSessionLimit" },
     );
   }

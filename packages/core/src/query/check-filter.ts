@@ -5,7 +5,7 @@
  * here) is not walked again: only its recorded size is held against the limits.
  */
 import { ValidationError } from "../errors.js";
-import { describe } from "../lifecycle/arguments.js";
+import { quote } from "../lifecycle/arguments.js";
 import { normalizeIp } from "../model/ip.js";
 import type { CompareOp, Filter, FilterValue } from "./ast.js";
 import { type CheckedFilter, type FilterShape, markChecked, shapeOf } from "./checked.js";
@@ -71,7 +71,7 @@ export function checkFilter(
 
   const field = (name: unknown, inUser: boolean): FieldDef => {
     const def = typeof name === "string" ? lookupField(name) : undefined;
-    if (!def || def.name !== name) throw invalid(`unknown field ${describe(name)}`);
+    if (!def || def.name !== name) throw invalid(`unknown field ${quote(name)}`);
     if (def.userSubField !== inUser) {
       throw invalid(
         inUser
@@ -145,7 +145,7 @@ export function checkFilter(
         return;
       case "compare": {
         const def = field(node.field, inUser);
-        if (!COMPARE_OPS.includes(node.op)) throw invalid(`unknown operator ${describe(node.op)}`);
+        if (!COMPARE_OPS.includes(node.op)) throw invalid(`unknown operator ${quote(node.op)}`);
         if (def.type === "reference" && node.value?.kind !== "null") {
           throw invalid(
             "'user' is compared only with null; filter its fields inside a user filter",
@@ -174,7 +174,7 @@ export function checkFilter(
         return;
       }
       default:
-        throw invalid(`unknown node kind ${describe((node as { kind?: unknown }).kind)}`);
+        throw invalid(`unknown node kind ${quote((node as { kind?: unknown }).kind)}`);
     }
   };
 

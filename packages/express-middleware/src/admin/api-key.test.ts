@@ -60,7 +60,7 @@ describe("permission and tenant checks", () => {
     );
     expect(() => requirePermission(auditor, "sessions:export", "sessions:read")).not.toThrow();
     expect(() => requireTenantAccess(auditor, "1002", "shared space")).toThrow(
-      expect.objectContaining({ code: "FORBIDDEN", status: 403 }),
+      expect.objectContaining({ code: "FORBIDDEN", message: "no access to shared space '1002'" }),
     );
   });
 });

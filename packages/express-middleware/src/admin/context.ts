@@ -2,8 +2,10 @@
  * The request pipeline every admin route shares, whatever its dialect: the URL checked at the
  * router's door (strict decoding, known parameters, 405 for other methods), a correlation id,
  * authentication, the tenant and permission checks of SPEC §7, and one way to turn any
- * failure into the dialect's error body. A dialect supplies only its routes and its envelope.
+ * failure into the dialect's error body. A dialect supplies only its routes, its envelope and
+ * the wording of its 401.
  */
+import type { SessionLedger } from "@session-ledger/core";
 import express, {
   type ErrorRequestHandler,
   type Request,
@@ -14,12 +16,20 @@ import express, {
 import { correlationIdFor } from "./correlation.js";
 import { AdminError, describeError, type ErrorDescription } from "./errors.js";
 import {
-  type Authenticate,
+  type AdminLimits,
+  DIALECT_LIMITS,
+  type DialectLimits,
+  type DialectName,
+  resolveAdminLimits,
+} from "./limits.js";
+import type { AdminRouterOptions } from "./options.js";
+import {
   type Permission,
   type Principal,
   requirePermission,
   requireTenantAccess,
 } from "./principal.js";
+import { defaultTenant } from "./tenant.js";
 import { checkUrl, type RouteShape } from "./url.js";
 
 /** Renders an error in a dialect's own body shape. */
@@ -31,14 +41,15 @@ export type AdminErrorLogger = (
   info: { correlationId: string; method: string; url: string },
 ) => void;
 
-/** Options of {@link createAdminContext}. */
-export interface AdminContextOptions {
-  authenticate: Authenticate;
-  envelope: ErrorEnvelope;
-  /** @default logs to `console.error` with the correlation id */
-  onError?: AdminErrorLogger;
+/** How a dialect words a 401, where it differs from the default. */
+export interface Wording {
   /** The `WWW-Authenticate` challenge sent with a 401. @default `Bearer realm="session-ledger"` */
   challenge?: string;
+  /**
+   * The message of a 401 (SAYMON tells a rejected password from a missing login).
+   * @default "authentication required: send an API key (X-API-KEY or Authorization: Bearer)"
+   */
+  unauthenticated?: (req: Request) => string;
 }
 
 /** What a route handler knows about the call once the checks have passed. */
@@ -47,79 +58,92 @@ export interface AdminCall {
   correlationId: string;
   /** The tenant the route acts in, as checked against the principal. */
   tenantId: string;
+  /** The tenant the path names (`:space`, `:org`), as given; null when it names none. */
+  fromPath: string | null;
   /** The query string, strictly decoded: only the route's parameters, each at most once. */
   params: URLSearchParams;
-}
-
-/** The checks a route needs before its handler runs. */
-export interface AdminRouteOptions {
-  /** The caller needs at least one of these. */
-  anyOf: readonly [Permission | string, ...(Permission | string)[]];
-  /**
-   * Where the tenant comes from: the `:space` path parameter, or the caller (see
-   * `TenantResolver`). Runs after authentication, so it may use the principal.
-   */
-  tenant: (req: Request, principal: Principal) => string | Promise<string>;
-  /** How errors name the tenant ("shared space", "organization"). @default "tenant" */
-  tenantNoun?: string;
 }
 
 export type AdminHandler = (req: Request, res: Response, call: AdminCall) => Promise<void> | void;
 
 /** One route of a dialect: where it is, what it reads, who may call it, and its handler. */
-export interface AdminRoute extends RouteShape, AdminRouteOptions {
+export interface AdminRoute extends RouteShape {
+  /**
+   * The caller needs at least one of these; null when the handler checks permissions itself
+   * (LogScale checks them per field of the document).
+   */
+  anyOf: readonly [Permission | string, ...(Permission | string)[]] | null;
+  /**
+   * Reads the tenant the path names (`:space`, `:org`), checked against the dialect's rules
+   * for it; it goes to the tenant resolver as `fromPath`. Runs after authentication.
+   */
+  pathTenant?: (req: Request) => string;
+  /** How errors name the tenant ("shared space", "organization"). @default "tenant" */
+  tenantNoun?: string;
   handler: AdminHandler;
 }
 
 /** Shared route plumbing for one dialect; see {@link createAdminContext}. */
-export interface AdminContext {
+export interface AdminContext<Limits extends AdminLimits> {
+  /** The host's ledger. */
+  ledger: SessionLedger;
+  /** The bounds of a request: the dialect's defaults with the host's overrides. */
+  limits: Limits;
   /**
-   * The dialect's router. Its door ({@link AdminContext.guard}) checks every request's URL
-   * first; each handler then runs after the correlation id, authentication (401), tenant
-   * access and permission checks (403); every failure gets the dialect's envelope. Async
-   * errors are caught here, so routes behave the same on Express 4, which does not catch
+   * The dialect's router. Its door checks every request's URL first (`checkUrl`: another
+   * method is a 405 with `Allow`, a malformed or unknown parameter a 400 naming it); each
+   * handler then runs after the correlation id, authentication (401), the tenant and its
+   * access check, and the permission check (403); every failure gets the dialect's envelope.
+   * Async errors are caught here, so routes behave the same on Express 4, which does not catch
    * them itself, and Express 5.
    */
   router(routes: readonly AdminRoute[]): Router;
-  /**
-   * Middleware that checks the URL of a request to one of `routes` before Express decodes it
-   * (`checkUrl`): another method is a 405 with `Allow`, a malformed or unknown parameter a
-   * 400 naming it. Requests to other paths pass untouched.
-   */
-  guard(routes: readonly RouteShape[]): RequestHandler;
-  /**
-   * Answers with the error in the dialect's envelope. A response already under way (a
-   * download) is cut off instead, so the client sees a failed transfer, not a short file.
-   */
-  sendError(req: Request, res: Response, error: unknown): void;
-  /** Error middleware for the dialect's router: anything passed to `next(error)` there. */
-  errorHandler: ErrorRequestHandler;
+  /** Hands a failure the client is not told about to `onError`, with the correlation id. */
+  log(req: Request, res: Response, error: unknown): void;
 }
 
 /** The logger used when a router is given no `onError`: `console.error` with the correlation id. */
-export const logToConsole: AdminErrorLogger = (error, info) => {
+const logToConsole: AdminErrorLogger = (error, info) => {
   console.error(
     `session-ledger: ${info.method} ${info.url} failed (correlation id ${info.correlationId})`,
     error,
   );
 };
 
-/** Builds the shared route plumbing for one dialect. */
-export function createAdminContext(options: AdminContextOptions): AdminContext {
-  const { authenticate, envelope } = options;
+const UNAUTHENTICATED =
+  "authentication required: send an API key (X-API-KEY or Authorization: Bearer)";
+
+/**
+ * Builds the shared route plumbing for one dialect from the host's router options: its row of
+ * `DIALECT_LIMITS` with the host's overrides, its error body, and its wording of a 401.
+ * @throws ValidationError when a `limits` override is not a positive integer
+ */
+export function createAdminContext<Name extends DialectName>(
+  options: AdminRouterOptions<DialectLimits[Name]>,
+  dialect: Name,
+  envelope: ErrorEnvelope,
+  wording: Wording = {},
+): AdminContext<DialectLimits[Name]> {
+  const { ledger, authenticate } = options;
+  const limits = resolveAdminLimits(DIALECT_LIMITS[dialect], options.limits);
+  const tenant = options.tenant ?? defaultTenant;
   const onError = options.onError ?? logToConsole;
-  const challenge = options.challenge ?? 'Bearer realm="session-ledger"';
+  const challenge = wording.challenge ?? 'Bearer realm="session-ledger"';
+  const unauthenticated = wording.unauthenticated ?? (() => UNAUTHENTICATED);
 
-  const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
-    sendError(req, res, error);
-  };
+  function log(req: Request, res: Response, error: unknown): void {
+    const correlationId = correlationIdFor(req, res);
+    onError(error, { correlationId, method: req.method, url: req.originalUrl ?? req.url });
+  }
 
+  /**
+   * Answers with the error in the dialect's envelope. A response already under way (a
+   * download) is cut off instead, so the client sees a failed transfer, not a short file.
+   */
   function sendError(req: Request, res: Response, error: unknown): void {
     const correlationId = correlationIdFor(req, res);
     const described = describeError(error);
-    if (!described.expose || res.headersSent) {
-      onError(error, { correlationId, method: req.method, url: req.originalUrl ?? req.url });
-    }
+    if (!described.expose || res.headersSent) log(req, res, error);
     if (res.headersSent) {
       res.destroy();
       return;
@@ -130,7 +154,7 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
       res.status(described.status).json(envelope(described, correlationId));
     } catch (failure) {
       // The envelope itself failed: nothing sensible is left to send.
-      onError(failure, { correlationId, method: req.method, url: req.originalUrl ?? req.url });
+      log(req, res, failure);
       res.destroy();
     }
   }
@@ -145,18 +169,21 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
     const url = checkUrl(req, [route]);
     if (url === null) throw new Error(`${req.url} does not match ${route.path}`);
     const principal = await authenticate(req);
-    if (!principal) {
-      throw new AdminError(
-        "UNAUTHENTICATED",
-        "authentication required: send an API key (X-API-KEY or Authorization: Bearer)",
-      );
-    }
-    const tenantId = await route.tenant(req, principal);
+    if (!principal) throw new AdminError("UNAUTHENTICATED", unauthenticated(req));
+    const fromPath = route.pathTenant?.(req) ?? null;
+    const tenantId = await tenant(req, principal, fromPath);
     requireTenantAccess(principal, tenantId, route.tenantNoun);
-    requirePermission(principal, ...route.anyOf);
-    await route.handler(req, res, { principal, correlationId, tenantId, params: url.params });
+    if (route.anyOf !== null) requirePermission(principal, ...route.anyOf);
+    await route.handler(req, res, {
+      principal,
+      correlationId,
+      tenantId,
+      fromPath,
+      params: url.params,
+    });
   }
 
+  /** The door: checks the URL of a request to one of `routes` before Express decodes it. */
   function guard(routes: readonly RouteShape[]): RequestHandler {
     return (req, res, next) => {
       try {
@@ -170,6 +197,8 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
   }
 
   return {
+    ledger,
+    limits,
     router(routes) {
       const router = express.Router();
       router.use(guard(routes));
@@ -184,11 +213,13 @@ export function createAdminContext(options: AdminContextOptions): AdminContext {
         else if (route.method === "PUT") router.put(route.path, handle);
         else router.post(route.path, handle);
       }
+      // Anything passed to `next(error)` inside the router.
+      const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+        sendError(req, res, error);
+      };
       router.use(errorHandler);
       return router;
     },
-    guard,
-    sendError,
-    errorHandler,
+    log,
   };
 }

@@ -1,8 +1,8 @@
 /**
  * Failures of the HTTP layer itself (who is calling, what they sent) and the one place that
- * turns any error into a status, a stable code and a message safe to show. Core errors keep
- * one table for core's codes and one for the codes core has no reason to know, so every
- * dialect answers the same status for the same failure.
+ * turns any error into a status, a stable code and a message safe to show. One hierarchy,
+ * rooted at core's `SessionLedgerError`, and one table from its codes (core's and the
+ * HTTP-only ones) to statuses, so every dialect answers the same status for the same failure.
  */
 import {
   QuerySyntaxError,
@@ -10,18 +10,6 @@ import {
   type SessionLedgerErrorCode,
   ValidationError,
 } from "@session-ledger/core";
-
-/** The status every dialect answers for a core error. */
-const CORE_STATUS: Record<SessionLedgerErrorCode, number> = {
-  INVALID_ARGUMENT: 400,
-  INVALID_QUERY: 400,
-  QUERY_SYNTAX: 400,
-  INVALID_CURSOR: 400,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  SESSION_LIMIT_REACHED: 409,
-  STORAGE_ERROR: 503,
-};
 
 /** Codes of failures that only exist over HTTP. */
 export type AdminErrorCode =
@@ -31,21 +19,44 @@ export type AdminErrorCode =
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE";
 
-const ADMIN_STATUS: Record<AdminErrorCode, number> = {
+/** Every code an error description can carry; `INTERNAL` is anything unexpected. */
+export type ErrorCode = SessionLedgerErrorCode | AdminErrorCode | "INTERNAL";
+
+/**
+ * The one table: the status every dialect answers for each code. Each dialect's envelope is a
+ * `Record<ErrorCode, …>` as well, so a new code is a compile error here and in every dialect.
+ */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  INVALID_ARGUMENT: 400,
+  INVALID_QUERY: 400,
+  QUERY_SYNTAX: 400,
+  INVALID_CURSOR: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  SESSION_LIMIT_REACHED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL: 500,
+  STORAGE_ERROR: 503,
 };
+
+/** What a client is told of a server fault; the error itself goes to the log. */
+const SERVER_FAULT: Partial<Record<ErrorCode, string>> = {
+  STORAGE_ERROR: "the session store is unavailable; try again later",
+};
+
+const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === "string" && Object.hasOwn(HTTP_STATUS, code);
 
 /**
  * An HTTP-layer failure: no or unknown credentials, a missing permission, a method the route
- * does not answer, an unusable body.
+ * does not answer, an unusable body. A `SessionLedgerError` like core's, with codes of its own.
  */
-export class AdminError extends Error {
+export class AdminError extends SessionLedgerError<AdminErrorCode> {
   override name = "AdminError";
-  readonly code: AdminErrorCode;
   /** The parameter or header at fault (`body`, `Content-Type`), when there is one. */
   readonly target: string | undefined;
   /** With `METHOD_NOT_ALLOWED`: the methods the route answers, for the `Allow` header. */
@@ -56,19 +67,11 @@ export class AdminError extends Error {
     message: string,
     options: { target?: string; allow?: readonly string[] } = {},
   ) {
-    super(message);
-    this.code = code;
+    super(code, message);
     this.target = options.target;
     this.allow = options.allow;
   }
-
-  get status(): number {
-    return ADMIN_STATUS[this.code];
-  }
 }
-
-/** Every code an error description can carry; `INTERNAL` is anything unexpected. */
-export type ErrorCode = SessionLedgerErrorCode | AdminErrorCode | "INTERNAL";
 
 /** What a dialect needs to render an error in its own envelope. */
 export interface ErrorDescription {
@@ -89,51 +92,36 @@ export interface ErrorDescription {
 }
 
 /**
- * Describes any thrown value. Unexpected errors (and 5xx of every kind) get a generic message
- * so no stack, driver text or internal name reaches a client.
+ * Describes any thrown value through {@link HTTP_STATUS}. Server faults (5xx of every kind, and
+ * anything that is not a `SessionLedgerError` with a known code) get a generic message, so no
+ * stack, driver text or internal name reaches a client.
  */
 export function describeError(error: unknown): ErrorDescription {
-  if (error instanceof AdminError) {
-    const described: ErrorDescription = {
-      status: error.status,
-      code: error.code,
-      message: error.message,
-      syntax: false,
-      expose: true,
-    };
-    if (error.target !== undefined) described.target = error.target;
-    if (error.allow !== undefined) described.allow = error.allow;
-    return described;
-  }
-  if (error instanceof SessionLedgerError) {
-    const status = CORE_STATUS[error.code];
-    if (status >= 500) {
-      return {
-        status,
-        code: error.code,
-        message: "the session store is unavailable; try again later",
-        syntax: false,
-        expose: false,
-      };
-    }
-    const described: ErrorDescription = {
+  const code =
+    error instanceof SessionLedgerError && isErrorCode(error.code) ? error.code : "INTERNAL";
+  const status = HTTP_STATUS[code];
+  if (status >= 500) {
+    return {
       status,
-      code: error.code,
-      message: error.message,
-      syntax: error instanceof QuerySyntaxError,
-      expose: true,
+      code,
+      message: SERVER_FAULT[code] ?? "an unexpected error occurred",
+      syntax: false,
+      expose: false,
     };
-    if (error instanceof ValidationError) {
-      if (error.target !== undefined) described.target = error.target;
-      if (error.position !== undefined) described.position = error.position;
-    }
-    return described;
   }
-  return {
-    status: 500,
-    code: "INTERNAL",
-    message: "an unexpected error occurred",
-    syntax: false,
-    expose: false,
+  const described: ErrorDescription = {
+    status,
+    code,
+    message: (error as SessionLedgerError<ErrorCode>).message,
+    syntax: error instanceof QuerySyntaxError,
+    expose: true,
   };
+  if (error instanceof ValidationError || error instanceof AdminError) {
+    if (error.target !== undefined) described.target = error.target;
+  }
+  if (error instanceof ValidationError && error.position !== undefined) {
+    described.position = error.position;
+  }
+  if (error instanceof AdminError && error.allow !== undefined) described.allow = error.allow;
+  return described;
 }

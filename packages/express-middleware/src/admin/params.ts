@@ -8,6 +8,7 @@ import { ValidationError } from "@session-ledger/core";
 import type { Request } from "express";
 import { AdminError } from "./errors.js";
 import { parseJsonSliced } from "./json.js";
+import type { AdminLimits } from "./limits.js";
 import { quote } from "./text.js";
 
 /**
@@ -50,12 +51,39 @@ export function integerParam(
   return value;
 }
 
+/** The page-size bounds of a router (see `AdminLimits`). */
+export type PageSizeLimits = Pick<AdminLimits, "defaultPageSize" | "maxPageSize">;
+
 /**
- * A paging offset (`offset`, `skip`): a whole number, 0 when absent.
- * @throws ValidationError naming the parameter
+ * A page size, `limit`: 1 to `maxPageSize`, `defaultPageSize` when absent.
+ * @throws ValidationError naming `limit`
  */
-export const offsetParam = (params: URLSearchParams, name: string): number =>
-  integerParam(params, name, { min: 0, max: Number.MAX_SAFE_INTEGER, fallback: 0 });
+export const pageSizeParam = (params: URLSearchParams, limits: PageSizeLimits): number =>
+  integerParam(params, "limit", {
+    min: 1,
+    max: limits.maxPageSize,
+    fallback: limits.defaultPageSize,
+  });
+
+/**
+ * A page by offset: `limit` (see {@link pageSizeParam}) and a whole number of rows to skip,
+ * under the dialect's name for it (`offset`, `skip`), 0 when absent.
+ * @throws ValidationError naming the parameter at fault
+ */
+export function offsetPageParams(
+  params: URLSearchParams,
+  limits: PageSizeLimits,
+  offsetName: "offset" | "skip",
+): { limit: number; offset: number } {
+  return {
+    limit: pageSizeParam(params, limits),
+    offset: integerParam(params, offsetName, {
+      min: 0,
+      max: Number.MAX_SAFE_INTEGER,
+      fallback: 0,
+    }),
+  };
+}
 
 /** Options of {@link readJsonBody}. */
 export interface ReadJsonBodyOptions {

@@ -1,12 +1,13 @@
 /**
  * What text from a client may hold, and how an error message quotes it. Messages name the
- * parameter and the place; a client's own value is quoted only bounded and escaped, so a
- * message can neither grow with the input nor recurse into it.
+ * parameter and the place; a client's own value is quoted only bounded and escaped (core's
+ * `quote`, the one core's own errors use), so a message can neither grow with the input nor
+ * recurse into it.
  */
 import { ValidationError } from "@session-ledger/core";
+import { requireId as coreRequireId } from "@session-ledger/core/store";
 
-/** How much of a client value a message quotes. */
-export const QUOTED_LENGTH = 40;
+export { QUOTED_LENGTH, quote } from "@session-ledger/core/store";
 
 // C0 controls, DEL and lone surrogates; with `breaks`, tab, line feed and carriage return pass.
 const BAD_WITH_BREAKS =
@@ -62,52 +63,17 @@ export function checkText(
   return text;
 }
 
-/** The longest id of a session, task or user, as core bounds it. */
-export const MAX_ID_LENGTH = 256;
-
 /**
- * An id from a path, a query or a body: a string of 1 to 256 characters without control
- * characters (tab and line breaks included) or lone surrogates.
+ * An id from a path, a query or a body: core's rule (a string of 1 to 256 characters), and no
+ * control characters (tab and line breaks included) or lone surrogates, which no id means and
+ * which would travel on into logs and exports.
  * @param name what the message calls it (`space`, `data[3].id`)
  * @throws ValidationError naming it
  */
 export function requireId(
-  value: unknown,
   name: string,
+  value: unknown,
   { target = name, noun = "an id" }: TextCheckOptions & { noun?: string } = {},
 ): string {
-  if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {
-    throw new ValidationError(
-      `${name} must be ${noun} of 1 to ${MAX_ID_LENGTH} characters, got ${quote(value)}`,
-      { target },
-    );
-  }
-  return checkText(value, name, { breaks: false, target });
-}
-
-/**
- * A client value as a message may show it: a string's first {@link QUOTED_LENGTH} characters
- * in single quotes, escaped (`'a\u0000b…'`); a number, boolean or null as written; anything
- * else only by its kind, never serialised (a deeply nested value must not cost a stack).
- */
-export function quote(value: unknown): string {
-  switch (typeof value) {
-    case "string": {
-      let shown = value.slice(0, QUOTED_LENGTH);
-      // Do not end the quote in the middle of a surrogate pair.
-      if (/[\uD800-\uDBFF]$/.test(shown) && value.length > QUOTED_LENGTH)
-        shown = shown.slice(0, -1);
-      const escaped = JSON.stringify(shown).slice(1, -1).replaceAll("'", "\\'");
-      return `'${escaped}${value.length > shown.length ? "…" : ""}'`;
-    }
-    case "number":
-    case "boolean":
-      return String(value);
-    case "undefined":
-      return "nothing";
-    default:
-      if (value === null) return "null";
-      if (Array.isArray(value)) return "an array";
-      return typeof value === "object" ? "an object" : `a ${typeof value}`;
-  }
+  return checkText(coreRequireId(name, value, { noun, target }), name, { breaks: false, target });
 }

@@ -5,28 +5,23 @@
  */
 import {
   allOf,
+  type CheckedFilter,
   type FieldName,
-  type Filter,
   parseQuery,
-  resolveLimits,
   type SortKey,
   ValidationError,
 } from "@session-ledger/core";
+import { checkBuilt, startedWithin } from "../admin/filters.js";
+import type { AdminLimits } from "../admin/limits.js";
 import { quote, requireId } from "../admin/text.js";
 
 /** What `ListSessionsV2` asks the ledger. */
 export interface ListSessionsRequest {
   limit: number;
-  filter: Filter | null;
+  filter: CheckedFilter | null;
   sort: SortKey[];
   cursor: string | null;
-}
-
-/** Bounds of a `ListSessionsV2` request. */
-export interface ListSessionsLimits {
-  defaultLimit: number;
-  maxLimit: number;
-  maxQueryLength: number;
+  withTotal: true;
 }
 
 /** The `sortBy` names and the session fields they sort by. */
@@ -64,11 +59,13 @@ function fieldsOf(body: unknown, allowed: readonly string[]): Map<string, unknow
   return fields;
 }
 
+/** A string field; `maxLength` of Infinity leaves its length to what reads it next. */
 function stringField(fields: Map<string, unknown>, name: string, maxLength = 256): string | null {
   const value = fields.get(name);
   if (value === undefined) return null;
   if (typeof value !== "string" || value.length > maxLength) {
-    throw invalid(name, `must be a string of at most ${maxLength} characters`);
+    const bound = Number.isFinite(maxLength) ? ` of at most ${maxLength} characters` : "";
+    throw invalid(name, `must be a string${bound}`);
   }
   return value;
 }
@@ -77,21 +74,24 @@ function stringField(fields: Map<string, unknown>, name: string, maxLength = 256
 function requiredId(fields: Map<string, unknown>, name: string, noun: string): string {
   const value = fields.get(name);
   if (value === undefined) throw invalid(name, "is required (a non-empty string)");
-  return requireId(value, name, { noun });
+  return requireId(name, value, { noun });
 }
 
 /** An int32 as protobuf's JSON form writes it: a number, or decimal digits in a string. */
-function limitField(fields: Map<string, unknown>, limits: ListSessionsLimits): number {
+function limitField(fields: Map<string, unknown>, limits: AdminLimits): number {
   const value = fields.get("limit");
-  if (value === undefined) return limits.defaultLimit;
+  if (value === undefined) return limits.defaultPageSize;
   const number =
     typeof value === "number"
       ? value
       : typeof value === "string" && /^\d{1,10}$/.test(value)
         ? Number(value)
         : Number.NaN;
-  if (!Number.isInteger(number) || number < 1 || number > limits.maxLimit) {
-    throw invalid("limit", `must be an integer from 1 to ${limits.maxLimit}, got ${quote(value)}`);
+  if (!Number.isInteger(number) || number < 1 || number > limits.maxPageSize) {
+    throw invalid(
+      "limit",
+      `must be an integer from 1 to ${limits.maxPageSize}, got ${quote(value)}`,
+    );
   }
   return number;
 }
@@ -148,22 +148,12 @@ function parseSortBy(text: string | null): SortKey[] {
   return sort;
 }
 
-const creationTime = (op: "GE" | "LT", at: number): Filter => ({
-  kind: "compare",
-  field: "creation_time",
-  op,
-  value: { kind: "time", value: at },
-});
-
 /**
  * A `ListSessionsV2` body. `query` is the library's query language (the Octane grammar);
  * `startTimestamp ≤ startTime < endTimestamp` bounds the sessions' start.
  * @throws ValidationError naming the field at fault
  */
-export function parseListSessionsRequest(
-  body: unknown,
-  limits: ListSessionsLimits,
-): ListSessionsRequest {
+export function parseListSessionsRequest(body: unknown, limits: AdminLimits): ListSessionsRequest {
   const fields = fieldsOf(body, [
     "limit",
     "query",
@@ -173,7 +163,8 @@ export function parseListSessionsRequest(
     "cursor",
   ]);
   const limit = limitField(fields, limits);
-  const queryText = stringField(fields, "query", limits.maxQueryLength);
+  // The query's length is bounded by the parser, like every query (INVALID_QUERY).
+  const queryText = stringField(fields, "query", Number.POSITIVE_INFINITY);
   const sort = parseSortBy(stringField(fields, "sortBy"));
   const startText = stringField(fields, "startTimestamp");
   const endText = stringField(fields, "endTimestamp");
@@ -183,15 +174,12 @@ export function parseListSessionsRequest(
     throw invalid("endTimestamp", "must be later than startTimestamp");
   }
   const cursor = stringField(fields, "cursor", 4096);
-  const conditions: Filter[] = [];
-  const query =
-    queryText === null
-      ? null
-      : parseQuery(queryText, { limits: resolveLimits({ maxLength: limits.maxQueryLength }) });
-  if (query !== null) conditions.push(query);
-  if (start !== null) conditions.push(creationTime("GE", start));
-  if (end !== null) conditions.push(creationTime("LT", end));
-  return { limit, filter: allOf(conditions), sort, cursor };
+  const query = queryText === null ? null : parseQuery(queryText, { limits });
+  const window = startedWithin(start, end, "exclusive").map((condition) =>
+    checkBuilt(condition, limits, "body"),
+  );
+  const filter = allOf(query === null ? window : [query, ...window]);
+  return { limit, filter, sort, cursor, withTotal: true };
 }
 
 /**

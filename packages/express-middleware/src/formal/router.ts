@@ -3,43 +3,27 @@
  * Connect-style `POST /core.v1.SessionsService/<Method>` with JSON bodies, for
  * `ListSessionsV2`, `GetSession` and `CreateSessionTermination`.
  */
-import { NotFoundError, type SessionLedger } from "@session-ledger/core";
+import { NotFoundError } from "@session-ledger/core";
 import type { Request, Router } from "express";
-import { type AdminErrorLogger, createAdminContext } from "../admin/context.js";
+import { createAdminContext } from "../admin/context.js";
+import type { FormalLimits } from "../admin/limits.js";
+import type { AdminRouterOptions } from "../admin/options.js";
 import { readJsonBody } from "../admin/params.js";
-import type { Authenticate } from "../admin/principal.js";
-import { defaultTenant, type TenantResolver } from "../admin/tenant.js";
 import { quote } from "../admin/text.js";
 import { formalErrorBody } from "./errors.js";
-import { formalSession } from "./mapping.js";
 import {
   parseGetSessionRequest,
   parseListSessionsRequest,
   parseTerminationRequest,
 } from "./request.js";
+import { formalSession } from "./response.js";
 
-/** Options of {@link createFormalRouter}. */
-export interface FormalRouterOptions {
-  ledger: SessionLedger;
-  /** Turns a request into a principal, or null (401); `apiKeyAuthenticator` reads `X-API-KEY`. */
-  authenticate: Authenticate;
-  /**
-   * The tenant a request acts in; checked against the principal's tenants.
-   * @default the `X-Tenant-Id` header, else the principal's only tenant
-   */
-  tenant?: TenantResolver;
-  /** `limit` when the request has none. @default 100 */
-  defaultLimit?: number;
-  /** The longest `query` accepted, in characters. @default 4096 */
-  maxQueryLength?: number;
-  /** Receives server-side failures with their correlation id. @default console.error */
-  onError?: AdminErrorLogger;
-}
+/**
+ * Options of {@link createFormalRouter}. `apiKeyAuthenticator` reads Formal's `X-API-KEY`.
+ */
+export type FormalRouterOptions = AdminRouterOptions<FormalLimits>;
 
 const SERVICE = "/core.v1.SessionsService";
-/** Formal's documented bound, which is also the ledger's. */
-const MAX_LIMIT = 100_000;
-const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * The Formal router. Mount it at the application root (or under a prefix):
@@ -52,29 +36,19 @@ const MAX_BODY_BYTES = 64 * 1024;
  * malformed body gets Formal's error body.
  */
 export function createFormalRouter(options: FormalRouterOptions): Router {
-  const { ledger } = options;
-  const tenant = options.tenant ?? defaultTenant;
-  const limits = {
-    defaultLimit: options.defaultLimit ?? 100,
-    maxLimit: MAX_LIMIT,
-    maxQueryLength: options.maxQueryLength ?? 4096,
-  };
-  const context = createAdminContext({
-    authenticate: options.authenticate,
-    envelope: formalErrorBody,
-    onError: options.onError,
-  });
-  const readBody = (req: Request) => readJsonBody(req, { limit: MAX_BODY_BYTES });
-  const reading = { method: "POST", anyOf: ["sessions:read"], tenant } as const;
+  const { ledger, limits, router } = createAdminContext(options, "formal", formalErrorBody);
+  const readBody = (req: Request) => readJsonBody(req, { limit: limits.maxBodyBytes });
 
-  return context.router([
+  return router([
     {
+      method: "POST",
       path: `${SERVICE}/ListSessionsV2`,
-      ...reading,
+      anyOf: ["sessions:read"],
       async handler(req, res, { tenantId }) {
-        const request = parseListSessionsRequest(await readBody(req), limits);
-        const { limit, filter, sort, cursor } = request;
-        const page = await ledger.list(tenantId, { filter, sort, limit, cursor, withTotal: true });
+        const page = await ledger.list(
+          tenantId,
+          parseListSessionsRequest(await readBody(req), limits),
+        );
         const now = ledger.now();
         res.json({
           sessions: page.items.map((session) => formalSession(session, now)),
@@ -88,8 +62,9 @@ export function createFormalRouter(options: FormalRouterOptions): Router {
       },
     },
     {
+      method: "POST",
       path: `${SERVICE}/GetSession`,
-      ...reading,
+      anyOf: ["sessions:read"],
       async handler(req, res, { tenantId }) {
         const { sessionId } = parseGetSessionRequest(await readBody(req));
         const session = await ledger.get(tenantId, sessionId);
@@ -101,7 +76,6 @@ export function createFormalRouter(options: FormalRouterOptions): Router {
       method: "POST",
       path: `${SERVICE}/CreateSessionTermination`,
       anyOf: ["sessions:terminate"],
-      tenant,
       async handler(req, res, { tenantId }) {
         const { sessionId, connectorId } = parseTerminationRequest(await readBody(req));
         const session = await ledger.get(tenantId, sessionId);

@@ -1,12 +1,21 @@
 /**
- * A GraphQL-over-HTTP request body, checked before graphql-http sees it, and its document,
- * bounded before graphql-js parses it. The parser, the validation rules and the executor all
- * recurse once per level of nesting, so a document nested a few thousand levels deep
- * overflows the stack; and a long one costs time in each.
+ * LogScale's requests: a GraphQL-over-HTTP body, checked before graphql-http sees it; its
+ * document, bounded before graphql-js parses it (the parser, the validation rules and the
+ * executor all recurse once per level of nesting, so a document nested a few thousand levels
+ * deep overflows the stack, and a long one costs time in each); and the arguments of the
+ * `sessions` query, read into what the ledger is asked.
  */
-import { ValidationError } from "@session-ledger/core";
+import {
+  allOf,
+  type Filter,
+  type ListOptions,
+  type SortKey,
+  ValidationError,
+} from "@session-ledger/core";
 import { type DocumentNode, GraphQLError, Lexer, parse, Source, TokenKind } from "graphql";
 import type { RequestParams } from "graphql-http";
+import { checkBuilt, sessionsOfUser } from "../admin/filters.js";
+import type { AdminLimits } from "../admin/limits.js";
 import { badCharacterAt, describeCharacter, quote } from "../admin/text.js";
 
 /** The deepest nesting of `{`, `[` and `(` a document may have (introspection needs 10). */
@@ -94,5 +103,103 @@ export function requestParams(body: unknown): RequestParams {
     operationName: operationName as string | null | undefined,
     variables: variables as Record<string, unknown> | null | undefined,
     extensions: extensions as Record<string, unknown> | null | undefined,
+  };
+}
+
+/** The longest `searchFilter`. */
+const MAX_SEARCH_LENGTH = 256;
+
+/** The `sortBy` values and the fields they sort by; ties by id. */
+export const SORT_FIELDS: Readonly<Record<string, readonly SortKey["field"][]>> = {
+  LastActivityTime: ["last_activity_time"],
+  LoginTime: ["creation_time"],
+  IPAddress: ["client_ip"],
+  Location: ["country", "city"],
+  ClientInfo: ["browser", "os", "device"],
+  User: ["user"],
+};
+
+/** The arguments of `sessions`, with the schema's defaults applied by graphql-js. */
+export interface SessionsArgs {
+  searchFilter?: string | null;
+  level: "Organization" | "User";
+  sortBy: keyof typeof SORT_FIELDS;
+  orderBy: "ASC" | "DESC";
+  skip: number;
+  limit: number;
+  onlyActiveSessions: boolean;
+}
+
+const substring = (
+  field: "user.login" | "user.email" | "user.full_name",
+  term: string,
+): Filter => ({
+  kind: "compare",
+  field,
+  op: "EQ",
+  value: { kind: "pattern", parts: ["", term, ""] },
+});
+
+/** The `searchFilter` substring, matched against the user's login, email and name. */
+function searchFilter(term: string): Filter {
+  if (term.length > MAX_SEARCH_LENGTH) {
+    throw new ValidationError(`searchFilter must be at most ${MAX_SEARCH_LENGTH} characters`, {
+      target: "searchFilter",
+    });
+  }
+  return {
+    kind: "user",
+    filter: {
+      kind: "or",
+      items: [
+        substring("user.login", term),
+        substring("user.email", term),
+        substring("user.full_name", term),
+      ],
+    },
+  };
+}
+
+const ACTIVE: Filter = {
+  kind: "compare",
+  field: "status",
+  op: "EQ",
+  value: { kind: "text", value: "ACTIVE" },
+};
+
+/**
+ * What a `sessions` query asks the ledger: at `level: User` the caller's own sessions.
+ * @throws ValidationError naming the argument at fault
+ */
+export function sessionsRequest(
+  args: SessionsArgs,
+  caller: { userId: string | null },
+  limits: AdminLimits,
+): ListOptions {
+  if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > limits.maxPageSize) {
+    throw new ValidationError(`limit must be from 1 to ${limits.maxPageSize}, got ${args.limit}`, {
+      target: "limit",
+    });
+  }
+  if (args.skip < 0) {
+    throw new ValidationError(`skip must not be negative, got ${args.skip}`, { target: "skip" });
+  }
+  const conditions: Filter[] = [];
+  if (args.level === "User") {
+    if (!caller.userId) {
+      throw new ValidationError("level User needs a caller with a user id", { target: "level" });
+    }
+    conditions.push(sessionsOfUser(caller.userId));
+  }
+  if (args.onlyActiveSessions) conditions.push(ACTIVE);
+  if (args.searchFilter) conditions.push(searchFilter(args.searchFilter));
+  const filter = allOf(conditions);
+  const direction = args.orderBy === "DESC" ? "desc" : "asc";
+  return {
+    filter: filter && checkBuilt(filter, limits, "searchFilter"),
+    sort: (SORT_FIELDS[args.sortBy] ?? []).map((field) => ({ field, direction })),
+    limit: args.limit,
+    offset: args.skip,
+    withTotal: true,
   };
 }

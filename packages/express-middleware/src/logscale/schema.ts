@@ -1,29 +1,22 @@
 /**
- * The LogScale session API as a GraphQL schema over the ledger: the `sessions` query and
- * the `revokeSession`, `logoutOfSession` and `updateSessionSettings` mutations, with the
- * argument names, enums and defaults of LogScale's published schema.
+ * LogScale's session API as a GraphQL schema: the `sessions` query and the `revokeSession`,
+ * `logoutOfSession` and `updateSessionSettings` mutations, with the argument names, enums and
+ * defaults of LogScale's published schema. What each field does is in `resolvers.ts`.
  */
-import {
-  allOf,
-  type Filter,
-  type Session,
-  type SessionLedger,
-  type SortKey,
-  ValidationError,
-} from "@session-ledger/core";
 import {
   buildSchema,
   GraphQLError,
-  type GraphQLFieldResolver,
   type GraphQLObjectType,
   GraphQLScalarType,
   type GraphQLSchema,
   Kind,
 } from "graphql";
-import { describeError, type ErrorCode } from "../admin/errors.js";
-import { quote, requireId } from "../admin/text.js";
+import { type AdminLimits, DIALECT_LIMITS } from "../admin/limits.js";
+import { quote } from "../admin/text.js";
+import { toGraphQLError } from "./errors.js";
+import { mutationFields, queryFields, type Resolver, typeFields } from "./resolvers.js";
 
-const SDL = /* GraphQL */ `
+const sdl = (defaultPageSize: number) => /* GraphQL */ `
   "Epoch milliseconds, outside GraphQL's 32-bit Int range."
   scalar Long
 
@@ -87,7 +80,7 @@ const SDL = /* GraphQL */ `
       sortBy: Sessions__SortBy = LastActivityTime
       orderBy: OrderBy = ASC
       skip: Int = 0
-      limit: Int = 50
+      limit: Int = ${defaultPageSize}
       onlyActiveSessions: Boolean = true
     ): SessionQueryResultSet!
     "The caller's organization, with its session settings."
@@ -100,32 +93,6 @@ const SDL = /* GraphQL */ `
     updateSessionSettings(input: SessionInput!): Organization!
   }
 `;
-
-/** What a resolver knows about the request. */
-export interface LogScaleContext {
-  ledger: SessionLedger;
-  /** The caller's organization (tenant). */
-  tenantId: string;
-  /** The caller's user id, for `level: User` and `revocationType: User` on oneself. */
-  userId: string | null;
-  /** The caller's own session id, for `isCurrentSession` and `logoutOfSession`. */
-  sessionId: string | null;
-  /** Whether the caller holds a permission (`sessions:read`, `sessions:terminate`, `sessions:settings`). */
-  can(permission: "sessions:read" | "sessions:terminate" | "sessions:settings"): boolean;
-}
-
-/** No maximum is documented; this one keeps a page's cost bounded. */
-export const MAX_LIMIT = 1000;
-const MAX_SEARCH_LENGTH = 256;
-
-const SORT_FIELDS: Record<string, SortKey["field"][]> = {
-  LastActivityTime: ["last_activity_time"],
-  LoginTime: ["creation_time"],
-  IPAddress: ["client_ip"],
-  Location: ["country", "city"],
-  ClientInfo: ["browser", "os", "device"],
-  User: ["user"],
-};
 
 const Long = new GraphQLScalarType<number, number>({
   name: "Long",
@@ -144,185 +111,7 @@ const Long = new GraphQLScalarType<number, number>({
   },
 });
 
-/** The `extensions.code` of each failure, in the names GraphQL servers commonly use. */
-export const GRAPHQL_ERROR_CODES: Record<ErrorCode, string> = {
-  INVALID_ARGUMENT: "BAD_USER_INPUT",
-  INVALID_QUERY: "BAD_USER_INPUT",
-  QUERY_SYNTAX: "BAD_USER_INPUT",
-  INVALID_CURSOR: "BAD_USER_INPUT",
-  NOT_FOUND: "NOT_FOUND",
-  CONFLICT: "CONFLICT",
-  SESSION_LIMIT_REACHED: "CONFLICT",
-  STORAGE_ERROR: "INTERNAL_SERVER_ERROR",
-  UNAUTHENTICATED: "UNAUTHENTICATED",
-  FORBIDDEN: "FORBIDDEN",
-  METHOD_NOT_ALLOWED: "METHOD_NOT_ALLOWED",
-  PAYLOAD_TOO_LARGE: "BAD_REQUEST",
-  UNSUPPORTED_MEDIA_TYPE: "BAD_REQUEST",
-  INTERNAL: "INTERNAL_SERVER_ERROR",
-};
-
-/**
- * A core error as a GraphQL error whose `extensions.code` names the failure. Server faults
- * (a store error, anything unexpected) get a generic message; the original stays on
- * `originalError` for the log.
- */
-export function toGraphQLError(error: unknown): GraphQLError {
-  if (error instanceof GraphQLError) return error;
-  const described = describeError(error);
-  return new GraphQLError(described.message, {
-    extensions: { code: GRAPHQL_ERROR_CODES[described.code] },
-    originalError: error instanceof Error ? error : undefined,
-  });
-}
-
-function demand(context: LogScaleContext, permission: Parameters<LogScaleContext["can"]>[0]) {
-  if (!context.can(permission)) {
-    throw new GraphQLError(`the ${permission} permission is required`, {
-      extensions: { code: "FORBIDDEN" },
-    });
-  }
-}
-
-const literal = (field: "user.login" | "user.email" | "user.full_name", term: string): Filter => ({
-  kind: "compare",
-  field,
-  op: "EQ",
-  value: { kind: "pattern", parts: ["", term, ""] },
-});
-
-/** The `searchFilter` substring, matched against the user's login, email and name. */
-function searchFilter(term: string): Filter {
-  if (term.length > MAX_SEARCH_LENGTH) {
-    throw new ValidationError(`searchFilter must be at most ${MAX_SEARCH_LENGTH} characters`, {
-      target: "searchFilter",
-    });
-  }
-  return {
-    kind: "user",
-    filter: {
-      kind: "or",
-      items: [
-        literal("user.login", term),
-        literal("user.email", term),
-        literal("user.full_name", term),
-      ],
-    },
-  };
-}
-
-interface SessionsArgs {
-  searchFilter?: string | null;
-  level: "Organization" | "User";
-  sortBy: keyof typeof SORT_FIELDS;
-  orderBy: "ASC" | "DESC";
-  skip: number;
-  limit: number;
-  onlyActiveSessions: boolean;
-}
-
-async function sessions(args: SessionsArgs, context: LogScaleContext) {
-  if (args.level === "Organization") demand(context, "sessions:read");
-  if (!Number.isInteger(args.limit) || args.limit < 1 || args.limit > MAX_LIMIT) {
-    throw new ValidationError(`limit must be from 1 to ${MAX_LIMIT}, got ${args.limit}`, {
-      target: "limit",
-    });
-  }
-  if (args.skip < 0)
-    throw new ValidationError(`skip must not be negative, got ${args.skip}`, { target: "skip" });
-  const conditions: Filter[] = [];
-  if (args.level === "User") {
-    if (!context.userId)
-      throw new ValidationError("level User needs a caller with a user id", { target: "level" });
-    conditions.push({
-      kind: "user",
-      filter: {
-        kind: "compare",
-        field: "user.id",
-        op: "EQ",
-        value: { kind: "text", value: context.userId },
-      },
-    });
-  }
-  if (args.onlyActiveSessions) {
-    conditions.push({
-      kind: "compare",
-      field: "status",
-      op: "EQ",
-      value: { kind: "text", value: "ACTIVE" },
-    });
-  }
-  if (args.searchFilter) conditions.push(searchFilter(args.searchFilter));
-  const filter = allOf(conditions);
-  const direction = args.orderBy === "DESC" ? "desc" : "asc";
-  const sort = (SORT_FIELDS[args.sortBy] ?? []).map((field) => ({ field, direction }) as const);
-  const page = await context.ledger.list(context.tenantId, {
-    filter,
-    sort,
-    limit: args.limit,
-    offset: args.skip,
-    withTotal: true,
-  });
-  return { totalResults: page.total ?? 0, results: page.items };
-}
-
-async function revokeSession(
-  input: { id: string; revocationType: string },
-  context: LogScaleContext,
-): Promise<boolean> {
-  demand(context, "sessions:terminate");
-  const { ledger, tenantId } = context;
-  requireId(input.id, "id");
-  switch (input.revocationType) {
-    case "Session": {
-      const session = await ledger.get(tenantId, input.id);
-      if (!session)
-        throw new GraphQLError(`no session ${quote(input.id)} in this organization`, {
-          extensions: { code: "NOT_FOUND" },
-        });
-      await ledger.terminate(tenantId, input.id);
-      return true;
-    }
-    case "User":
-      await ledger.terminateUserSessions(tenantId, input.id);
-      return true;
-    default:
-      if (input.id !== tenantId) {
-        throw new GraphQLError(`no organization ${quote(input.id)} for this caller`, {
-          extensions: { code: "NOT_FOUND" },
-        });
-      }
-      await ledger.terminateTenantSessions(tenantId);
-      return true;
-  }
-}
-
-async function organization(context: LogScaleContext) {
-  const policy = await context.ledger.getPolicy(context.tenantId);
-  return {
-    id: context.tenantId,
-    configs: {
-      session: {
-        maxInactivityPeriod: policy.idleTimeoutMs,
-        forceReauthenticationAfter: policy.maxLifetimeMs,
-      },
-    },
-  };
-}
-
-/** LogScale's `clientInfo` is one string: browser, OS and device as parsed, else the raw agent. */
-function describeClient(session: Session): string {
-  const info = session.clientInfo;
-  const parts = [
-    info?.browser,
-    info?.os && `on ${info.os}`,
-    info?.device && `(${info.device})`,
-  ].filter(Boolean);
-  return parts.length > 0 ? parts.join(" ") : (session.userAgent ?? "");
-}
-
-type Resolver = GraphQLFieldResolver<unknown, LogScaleContext, Record<string, unknown>>;
-
+/** Sets the fields' resolvers; whatever one throws becomes a GraphQL error with a code. */
 function attach(type: GraphQLObjectType, resolvers: Record<string, Resolver>) {
   const fields = type.getFields();
   for (const [name, resolve] of Object.entries(resolvers)) {
@@ -336,49 +125,21 @@ function attach(type: GraphQLObjectType, resolvers: Record<string, Resolver>) {
   }
 }
 
-/** Builds the executable schema; resolvers read a `LogScaleContext`. */
-export function createLogScaleSchema(): GraphQLSchema {
-  const schema = buildSchema(SDL);
+/**
+ * Builds the executable schema over `limits` (`sessions`' default `limit` is their
+ * `defaultPageSize`); resolvers read a `LogScaleContext`.
+ */
+export function createLogScaleSchema(limits: AdminLimits = DIALECT_LIMITS.logscale): GraphQLSchema {
+  const schema = buildSchema(sdl(limits.defaultPageSize));
   Object.assign(schema.getType("Long")!, {
     serialize: Long.serialize,
     parseValue: Long.parseValue,
     parseLiteral: Long.parseLiteral,
   });
-  attach(schema.getQueryType()!, {
-    sessions: (_source, args, context) => sessions(args as unknown as SessionsArgs, context),
-    organization: (_source, _args, context) => organization(context),
-  });
-  attach(schema.getMutationType()!, {
-    revokeSession: (_source, args, context) =>
-      revokeSession(args.input as { id: string; revocationType: string }, context),
-    async logoutOfSession(_source, _args, context) {
-      if (!context.sessionId) {
-        throw new GraphQLError("the caller has no session to log out of", {
-          extensions: { code: "BAD_USER_INPUT" },
-        });
-      }
-      return context.ledger.logout(context.tenantId, context.sessionId);
-    },
-    async updateSessionSettings(_source, args, context) {
-      demand(context, "sessions:settings");
-      const input = args.input as {
-        maxInactivityPeriod: number;
-        forceReauthenticationAfter: number;
-      };
-      await context.ledger.setPolicy(context.tenantId, {
-        idleTimeoutMs: input.maxInactivityPeriod,
-        maxLifetimeMs: input.forceReauthenticationAfter,
-      });
-      return organization(context);
-    },
-  });
-  attach(schema.getType("Session") as GraphQLObjectType, {
-    clientInfo: (source) => describeClient(source as Session),
-    ip: (source) => (source as Session).clientIp ?? "",
-    isCurrentSession: (source, _args, context) => (source as Session).id === context.sessionId,
-  });
-  attach(schema.getType("User") as GraphQLObjectType, {
-    username: (source) => (source as Session["user"]).login,
-  });
+  attach(schema.getQueryType()!, queryFields(limits));
+  attach(schema.getMutationType()!, mutationFields);
+  for (const [name, resolvers] of Object.entries(typeFields)) {
+    attach(schema.getType(name) as GraphQLObjectType, resolvers);
+  }
   return schema;
 }

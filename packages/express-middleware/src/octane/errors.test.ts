@@ -50,6 +50,19 @@ const cases: Case[] = [
     description: /unknown field 'colour'/,
   },
   {
+    name: "a query longer than the limit",
+    send: () =>
+      admin(
+        request(t.app).get(
+          `/api/shared_spaces/1001/sessions?query=${encodeURIComponent(`"(${RANGE};city='${"x".repeat(4100)}')"`)}`,
+        ),
+      ),
+    status: 400,
+    code: "platform.invalid_query",
+    description: "query: longer than the limit of 4096 characters at 4096",
+    properties: { parameter: "query", position: 4096 },
+  },
+  {
     name: "an unknown field in fields=",
     send: () => admin(request(t.app).get(`${LIST}&fields=id,colour`)),
     status: 400,
@@ -351,8 +364,32 @@ describe("Octane errors", () => {
     expect(replaced.headers["x-correlation-id"]).toMatch(/^[0-9a-z]{25}$/);
   });
 
+  it("should refuse a terminate query naming more sessions than maxTerminateIds as an invalid query, however it lists them", async () => {
+    const small = await createTestApp({ seed: false, router: { limits: { maxTerminateIds: 3 } } });
+    try {
+      for (const query of ["id IN 'a','b','c','d'", "id='a';id='b';id='c';id='d'"]) {
+        const res = await request(small.app)
+          .put(`/api/shared_spaces/1001/sessions?query=${encodeURIComponent(`"(${query})"`)}`)
+          .set("X-API-KEY", KEYS.admin)
+          .send({ data: [{ is_closed: true }] });
+        expect(res.status, query).toBe(400);
+        expect(res.body.error_code, query).toBe("platform.invalid_query");
+        expect(res.body.properties.parameter, query).toBe("query");
+      }
+      const three = await request(small.app)
+        .put(
+          `/api/shared_spaces/1001/sessions?query=${encodeURIComponent(`"(id IN 'a','b','c')"`)}`,
+        )
+        .set("X-API-KEY", KEYS.admin)
+        .send({ data: [{ is_closed: true }] });
+      expect(three.status).toBe(202);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("should answer 413 for a terminate body over the limit", async () => {
-    const small = await createTestApp({ seed: false, router: { maxBodyBytes: 1000 } });
+    const small = await createTestApp({ seed: false, router: { limits: { maxBodyBytes: 1000 } } });
     try {
       const res = await request(small.app)
         .put("/api/shared_spaces/1001/sessions")

@@ -35,7 +35,7 @@ const TASK_IDS: IdQueryWording = {
  *   characters
  */
 export function idsFromFilter(filter: Filter, wording = SESSION_IDS): string[] {
-  const id = (value: string) => requireId(value, "query", { noun: wording.noun });
+  const id = (value: string) => requireId("query", value, { noun: wording.noun });
   const ids: string[] = [];
   const visit = (node: Filter): void => {
     switch (node.kind) {
@@ -107,7 +107,7 @@ export async function idsFromBody(
       );
     }
     if (!hasQuery) {
-      ids.add(requireId(entry.id, `body: ${at}.id`, { target: "body", noun: "a session id" }));
+      ids.add(requireId(`body: ${at}.id`, entry.id, { target: "body", noun: "a session id" }));
     }
   });
   return hasQuery ? null : Array.from(ids);

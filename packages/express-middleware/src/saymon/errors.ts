@@ -4,6 +4,7 @@
  * (`"{\"errorCode\":3,\"message\":\"Not logged in.\"}"`) and its own code for a wrong
  * login or password.
  */
+import type { Request } from "express";
 import type { ErrorCode, ErrorDescription } from "../admin/errors.js";
 
 /** The body of every SAYMON error response. */
@@ -18,6 +19,14 @@ export const NOT_LOGGED_IN = JSON.stringify({ errorCode: 3, message: "Not logged
 export const INVALID_CREDENTIALS = "Invalid login or password.";
 /** The 401 message when a token was sent and not accepted. */
 export const INVALID_API_TOKEN = "Invalid API token.";
+
+/** SAYMON words a 401 after what the request presented. */
+export function unauthenticatedMessage(req: Request): string {
+  const authorization = req.headers.authorization?.trim() ?? "";
+  if (/^basic\s/i.test(authorization)) return INVALID_CREDENTIALS;
+  if (authorization !== "" || req.headers["x-api-key"] !== undefined) return INVALID_API_TOKEN;
+  return NOT_LOGGED_IN;
+}
 
 const CODES: Record<ErrorCode, string> = {
   INVALID_ARGUMENT: "BadRequest",
@@ -38,7 +47,7 @@ const CODES: Record<ErrorCode, string> = {
 
 /** Renders an error description as SAYMON's error body. */
 export function saymonErrorBody(error: ErrorDescription): SaymonErrorBody {
-  // The router's authenticator words each 401 itself; this one message has a code of its own.
+  // Each 401 is worded by unauthenticatedMessage; this one message has a code of its own.
   const code =
     error.code === "UNAUTHENTICATED" && error.message === INVALID_CREDENTIALS
       ? "InvalidCredentials"

@@ -1,5 +1,5 @@
 /**
- * The five dialects of the demo server as the bad-input tests call them: an authenticated
+ * The five dialects of the admin app as the bad-input tests call them: an authenticated
  * request, a request that must succeed, and each dialect's error body, read into one shape.
  * Not part of the package's public surface.
  */
@@ -14,7 +14,7 @@ import type { AddressInfo } from "node:net";
 import type { Express } from "express";
 import request from "supertest";
 import { expect } from "vitest";
-import { DEMO_KEY } from "./demo.js";
+import { ADMIN_KEY } from "./admin-app.js";
 
 export type DialectName = "Octane" | "Cognite" | "LogScale" | "Formal" | "SAYMON";
 
@@ -29,7 +29,7 @@ export interface ErrorSaid {
 
 export interface DialectUnderTest {
   name: DialectName;
-  /** A request with the demo's admin key, sent as this dialect's clients send it. */
+  /** A request with the admin key, sent as this dialect's clients send it. */
   call(app: Express, method: "get" | "put" | "post" | "delete", path: string): request.Test;
   /** A request that must answer 200. */
   good(app: Express): request.Test;
@@ -118,11 +118,11 @@ const plain = (said: Pick<ErrorSaid, "message">): ErrorSaid => ({
 export const DIALECTS: Record<DialectName, DialectUnderTest> = {
   Octane: {
     name: "Octane",
-    call: (app, method, path) => request(app)[method](path).set("X-API-KEY", DEMO_KEY),
+    call: (app, method, path) => request(app)[method](path).set("X-API-KEY", ADMIN_KEY),
     good: (app) =>
       request(app)
         .get(`/api/shared_spaces/1001/sessions?${OPEN_SESSIONS}&limit=1`)
-        .set("X-API-KEY", DEMO_KEY),
+        .set("X-API-KEY", ADMIN_KEY),
     error(res) {
       const { body } = res;
       expect(body).toEqual({
@@ -149,11 +149,11 @@ export const DIALECTS: Record<DialectName, DialectUnderTest> = {
   Cognite: {
     name: "Cognite",
     call: (app, method, path) =>
-      request(app)[method](path).set("Authorization", `Bearer ${DEMO_KEY}`),
+      request(app)[method](path).set("Authorization", `Bearer ${ADMIN_KEY}`),
     good: (app) =>
       request(app)
         .get("/api/v1/orgs/space-1001/principals/220001/sessions?limit=1")
-        .set("Authorization", `Bearer ${DEMO_KEY}`),
+        .set("Authorization", `Bearer ${ADMIN_KEY}`),
     error(res) {
       expect(res.body).toEqual({ code: res.status, message: expect.any(String) });
       return plain(res.body);
@@ -165,12 +165,12 @@ export const DIALECTS: Record<DialectName, DialectUnderTest> = {
     call: (app, method, path) =>
       request(app)
         [method](path)
-        .set("Authorization", `Bearer ${DEMO_KEY}`)
+        .set("Authorization", `Bearer ${ADMIN_KEY}`)
         .set("Accept", "application/graphql-response+json"),
     good: (app) =>
       request(app)
         .post("/graphql")
-        .set("Authorization", `Bearer ${DEMO_KEY}`)
+        .set("Authorization", `Bearer ${ADMIN_KEY}`)
         .send({ query: "{ sessions(limit: 1) { totalResults } }" }),
     error(res) {
       expect(res.body).toEqual({ errors: expect.any(Array) });
@@ -187,11 +187,11 @@ export const DIALECTS: Record<DialectName, DialectUnderTest> = {
   },
   Formal: {
     name: "Formal",
-    call: (app, method, path) => request(app)[method](path).set("X-API-KEY", DEMO_KEY),
+    call: (app, method, path) => request(app)[method](path).set("X-API-KEY", ADMIN_KEY),
     good: (app) =>
       request(app)
         .post("/core.v1.SessionsService/ListSessionsV2")
-        .set("X-API-KEY", DEMO_KEY)
+        .set("X-API-KEY", ADMIN_KEY)
         .send({ limit: 1 }),
     error(res) {
       expect(res.body).toEqual({ code: expect.any(String), message: expect.any(String) });
@@ -201,8 +201,8 @@ export const DIALECTS: Record<DialectName, DialectUnderTest> = {
   },
   SAYMON: {
     name: "SAYMON",
-    call: (app, method, path) => request(app)[method](path).auth("admin", DEMO_KEY),
-    good: (app) => request(app).get("/node/api/users/session/log?limit=1").auth("admin", DEMO_KEY),
+    call: (app, method, path) => request(app)[method](path).auth("admin", ADMIN_KEY),
+    good: (app) => request(app).get("/node/api/users/session/log?limit=1").auth("admin", ADMIN_KEY),
     error(res) {
       expect(res.body).toEqual({
         code: expect.stringMatching(/^[A-Z][A-Za-z]+$/),

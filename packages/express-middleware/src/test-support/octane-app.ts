@@ -3,18 +3,12 @@
  * filled with realistic sessions in January–February 2026 across three spaces. Shared by
  * the HTTP tests; not part of the package's public surface.
  */
-import {
-  createMemoryStore,
-  createSessionLedger,
-  createTaskRunner,
-  type Session,
-  type SessionLedger,
-  type SessionStore,
-} from "@session-ledger/core";
+import type { SessionLedger, SessionStore } from "@session-ledger/core";
 import express, { type Express } from "express";
 import { apiKeyAuthenticator } from "../admin/api-key.js";
 import type { Principal } from "../admin/principal.js";
 import { createOctaneRouter, type OctaneRouterOptions } from "../octane/router.js";
+import { createTestLedger, type TestLedger } from "./ledger.js";
 
 export const NOW = Date.parse("2026-02-20T12:00:00.000Z");
 export const SPACES = ["1001", "1002", "2001"] as const;
@@ -71,17 +65,10 @@ const AGENTS = [
   ],
 ] as const;
 
-export interface TestApp {
+export interface TestApp extends TestLedger {
   app: Express;
-  ledger: SessionLedger;
-  taskRunner: ReturnType<typeof createTaskRunner>;
-  /** Moves the ledger's clock. */
-  setNow(ms: number): void;
-  now(): number;
-  /** Every session of a space as a read at the current clock reports it. */
-  all(space: string): Promise<Session[]>;
+  /** What the router handed `onError`. */
   errors: unknown[];
-  close(): Promise<void>;
 }
 
 export interface TestAppOptions {
@@ -97,23 +84,12 @@ export interface TestAppOptions {
 
 /** Builds the app; its task runner polls every 10 ms until `close()`. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  let now = NOW;
-  const store = options.store ?? createMemoryStore();
-  const ledger = createSessionLedger({ store, clock: () => now });
+  const harness = createTestLedger({ now: NOW, ...options });
+  const { ledger, taskRunner } = harness;
   if (options.seed ?? true) {
-    await seedSessions(ledger, (ms) => {
-      now = ms;
-    });
-    now = NOW;
+    await seedSessions(ledger, harness.setNow);
+    harness.setNow(NOW);
   }
-  const taskRunner = createTaskRunner({
-    ledger: options.runnerLedger ? options.runnerLedger(ledger) : ledger,
-    store,
-    pollMs: 10,
-    batchSize: options.batchSize ?? 1000,
-    onError: () => {},
-  });
-  taskRunner.start();
   const errors: unknown[] = [];
   const app = express();
   app.use(
@@ -125,22 +101,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       ...options.router,
     }),
   );
-  return {
-    app,
-    ledger,
-    taskRunner,
-    errors,
-    setNow(ms) {
-      now = ms;
-    },
-    now: () => now,
-    async all(space) {
-      const sessions: Session[] = [];
-      for await (const session of ledger.export(space)) sessions.push(session);
-      return sessions;
-    },
-    close: () => taskRunner.stop(),
-  };
+  return { ...harness, app, errors };
 }
 
 /**

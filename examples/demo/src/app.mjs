@@ -1,5 +1,7 @@
 /**
- * The demo server as a function, so tests run the very app `pnpm demo` serves.
+ * The demo server as a function, so tests run the very app `pnpm demo` serves: every admin
+ * router of `@session-ledger/express` over the SQLite store, in the spaces of the generated
+ * sessions, plus login tracking for trying the middleware by hand.
  */
 import { createSessionLedger, createTaskRunner } from "@session-ledger/core";
 import {
@@ -15,10 +17,10 @@ import {
   sessionTracking,
   TENANT_HEADER,
 } from "@session-ledger/express";
+import { generateSessions, SPACES } from "@session-ledger/fixtures";
 import { createSqliteStore } from "@session-ledger/sqlite";
 import Database from "better-sqlite3";
 import express from "express";
-import { generateSessions, SPACES } from "./sessions.mjs";
 
 const ALL = [
   "sessions:read",
@@ -29,8 +31,33 @@ const ALL = [
 ];
 
 /**
+ * Options of {@link createDemo}.
+ * @typedef {object} DemoOptions
+ * @property {string} [dbPath] the SQLite file ("./demo.db")
+ * @property {number} [sessions] sessions generated on first start, when space 1001 is empty (100000)
+ * @property {number} [seed] the generator's seed (1)
+ * @property {string} [apiKey] the admin API key ("demo-admin-key")
+ * @property {string} [readOnlyKey] a key that may read and export but not terminate ("demo-readonly-key")
+ * @property {() => number} [now] the ledger's clock (Date.now)
+ * @property {(line: string) => void} [log] progress lines (none)
+ */
+
+/**
+ * The demo, ready to listen.
+ * @typedef {object} Demo
+ * @property {import("express").Express} app
+ * @property {import("@session-ledger/core").SessionLedger} ledger
+ * @property {import("@session-ledger/sqlite").SqliteSessionStore} store
+ * @property {import("@session-ledger/core").TaskRunner} taskRunner
+ * @property {(base: string) => string} describe the banner with ready-to-paste curl commands
+ * @property {() => Promise<void>} close stops the task runner and closes the database
+ */
+
+/**
  * Opens (and on first start fills) the demo database and builds the express app with every
- * router mounted. `close()` stops the task runner and closes the database.
+ * router mounted.
+ * @param {DemoOptions} [options]
+ * @returns {Promise<Demo>}
  */
 export async function createDemo({
   dbPath = "./demo.db",
@@ -39,7 +66,7 @@ export async function createDemo({
   apiKey = "demo-admin-key",
   readOnlyKey = "demo-readonly-key",
   now = Date.now,
-  log = () => {},
+  log = (_line) => {},
 } = {}) {
   const database = new Database(dbPath);
   const store = createSqliteStore({ database });
@@ -50,7 +77,8 @@ export async function createDemo({
     cursorSecret: process.env.DEMO_CURSOR_SECRET ?? `demo-cursor-secret-${seed}`,
   });
 
-  if (sessions > 0 && (await ledger.count(SPACES[0])) === 0) {
+  const [home = "1001"] = SPACES;
+  if (sessions > 0 && (await ledger.count(home)) === 0) {
     const started = Date.now();
     let written = 0;
     for (const record of generateSessions({ count: sessions, seed, now: now() })) {
@@ -70,6 +98,7 @@ export async function createDemo({
   );
   sweep.unref();
 
+  /** @type {import("@session-ledger/express").Principal} */
   const admin = { id: "demo-admin", tenants: "*", permissions: ALL };
   const authenticate = apiKeyAuthenticator({
     keys: {
@@ -92,34 +121,42 @@ export async function createDemo({
 
   // Cognite's org ids need a letter first, so space 1001 is the org `space-1001`; any other
   // valid org id is a tenant of its own.
-  const tenantForOrg = (org) => (org.startsWith("space-") ? org.slice("space-".length) : org);
-  app.use(createCogniteRouter({ ledger, authenticate, tenantForOrg }));
+  /** @type {import("@session-ledger/express").TenantResolver} */
+  const org = (_req, _principal, fromPath) => {
+    const id = /** @type {string} */ (fromPath); // Cognite's routes always name the org
+    return id.startsWith("space-") ? id.slice("space-".length) : id;
+  };
+  app.use(createCogniteRouter({ ledger, authenticate, tenant: org }));
 
   // LogScale, Formal and SAYMON do not name a tenant in the request: space 1001, unless the
   // X-Tenant-Id header names another (read and checked by the library's default resolver).
-  const space = (req, principal) =>
-    req.get(TENANT_HEADER) === undefined ? SPACES[0] : defaultTenant(req, principal);
+  /** @type {import("@session-ledger/express").TenantResolver} */
+  const space = (req, principal, fromPath) =>
+    req.get(TENANT_HEADER) === undefined ? home : defaultTenant(req, principal, fromPath);
   app.use(createFormalRouter({ ledger, authenticate, tenant: space }));
   app.use(createSaymonRouter({ ledger, authenticate, tenant: space }));
 
   // LogScale also serves users signed in through /login (the session cookie or its token as
   // a Bearer), for the "my sessions" parts: level: User, isCurrentSession, logoutOfSession.
-  const tenant = () => SPACES[0];
+  const tenant = () => home;
+  /** @type {(session: import("@session-ledger/core").Session | undefined) => import("@session-ledger/express").Principal | null} */
   const signedInUser = (session) =>
-    session && {
-      id: `user:${session.user.id}`,
-      tenants: [session.tenantId],
-      permissions: [],
-      userId: session.user.id,
-      sessionId: session.id,
-    };
+    session
+      ? {
+          id: `user:${session.user.id}`,
+          tenants: [session.tenantId],
+          permissions: [],
+          userId: session.user.id,
+          sessionId: session.id,
+        }
+      : null;
   app.use("/graphql", sessionTracking({ ledger, tenant }));
   app.use(
     createLogScaleRouter({
       ledger,
-      organization: space,
+      tenant: space,
       authenticate: async (req) =>
-        (await authenticate(req)) ?? signedInUser(req.sessionLedger?.session) ?? null,
+        (await authenticate(req)) ?? signedInUser(req.sessionLedger?.session),
     }),
   );
 
@@ -139,7 +176,7 @@ export async function createDemo({
     }
   });
   app.get("/me", sessionTracking({ ledger, tenant, required: true }), (req, res) => {
-    res.json(req.sessionLedger.session);
+    res.json(req.sessionLedger?.session);
   });
   app.post("/logout", sessionTracking({ ledger, tenant }), async (req, res, next) => {
     try {
@@ -165,6 +202,10 @@ export async function createDemo({
   };
 }
 
+/**
+ * @param {string} base the server's URL
+ * @param {string} key the admin key
+ */
 function describe(base, key) {
   const day = 86_400_000;
   const to = new Date().toISOString();
@@ -197,7 +238,10 @@ function describe(base, key) {
 `;
 }
 
-/** Midnight UTC of today plus `days`, as RFC 3339. */
+/**
+ * Midnight UTC of today plus `days`, as RFC 3339.
+ * @param {number} days
+ */
 function dayStart(days) {
   const today = new Date();
   today.setUTCHours(0, 0, 0, 0);

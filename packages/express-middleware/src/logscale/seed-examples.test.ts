@@ -1,18 +1,18 @@
 /**
  * Seed 001 (LogScale's `sessions()` GraphQL query) and the mutations of seed-apis §C against
- * the demo server: the documents and request bodies exactly as the seed writes them, the
+ * the admin app: the documents and request bodies exactly as the seed writes them, the
  * signed-in user's own sessions, and errors as GraphQL-over-HTTP answers them.
  */
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  DEMO_KEY,
-  DEMO_NOW,
-  DEMO_READONLY_KEY,
-  DEMO_SPACE,
-  startDemo,
-  type TestDemo,
-} from "../test-support/demo.js";
+  ADMIN_KEY,
+  type AdminApp,
+  APP_NOW,
+  APP_SPACE,
+  READONLY_KEY,
+  startAdminApp,
+} from "../test-support/admin-app.js";
 
 /** The seed's GraphQL document, character for character (note the space after `false`). */
 const SEED_DOCUMENT = `query{
@@ -44,28 +44,28 @@ const SEED_HEREDOC = `{"query" : "query{
 }
 `;
 
-let demo: TestDemo;
+let t: AdminApp;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  demo = await startDemo();
-  // The seed's users; the generated demo users all have @example.com addresses.
+  t = await startAdminApp();
+  // The seed's users; the generated users all have @example.com addresses.
   const steve = { id: "u-steve", login: "steve@company.com", email: "steve@company.com" };
   const bob = { id: "u-bob", login: "bob@company.com", email: "bob@company.com" };
-  demo.setNow(DEMO_NOW - 10 * 60_000);
-  ids.steve1 = (await demo.ledger.create({ tenantId: DEMO_SPACE, user: steve })).session.id;
-  demo.setNow(DEMO_NOW - 9 * 60_000);
-  ids.bob = (await demo.ledger.create({ tenantId: DEMO_SPACE, user: bob })).session.id;
-  demo.setNow(DEMO_NOW - 8 * 60_000);
-  ids.steve2 = (await demo.ledger.create({ tenantId: DEMO_SPACE, user: steve })).session.id;
-  await demo.ledger.logout(DEMO_SPACE, ids.steve2);
-  await demo.ledger.create({ tenantId: "2001", user: steve });
-  demo.setNow(DEMO_NOW);
+  t.setNow(APP_NOW - 10 * 60_000);
+  ids.steve1 = (await t.ledger.create({ tenantId: APP_SPACE, user: steve })).session.id;
+  t.setNow(APP_NOW - 9 * 60_000);
+  ids.bob = (await t.ledger.create({ tenantId: APP_SPACE, user: bob })).session.id;
+  t.setNow(APP_NOW - 8 * 60_000);
+  ids.steve2 = (await t.ledger.create({ tenantId: APP_SPACE, user: steve })).session.id;
+  await t.ledger.logout(APP_SPACE, ids.steve2);
+  await t.ledger.create({ tenantId: "2001", user: steve });
+  t.setNow(APP_NOW);
 });
-afterAll(() => demo.close());
+afterAll(() => t.close());
 
-const graphql = (body: string | object, key: string | null = DEMO_KEY) => {
-  const call = request(demo.app).post("/graphql").set("Content-Type", "application/json");
+const graphql = (body: string | object, key: string | null = ADMIN_KEY) => {
+  const call = request(t.app).post("/graphql").set("Content-Type", "application/json");
   if (key !== null) call.set("Authorization", `Bearer ${key}`);
   return call.send(body);
 };
@@ -111,7 +111,7 @@ describe("seed 001: the sessions query", () => {
       query: "{ sessions { totalResults results { id lastActivityAt isCurrentSession } } }",
     });
     expect(res.status).toBe(200);
-    const open = (await demo.all(DEMO_SPACE)).filter((s) => s.status === "ACTIVE");
+    const open = (await t.all(APP_SPACE)).filter((s) => s.status === "ACTIVE");
     expect(open.length).toBeGreaterThan(3);
     const { totalResults, results } = res.body.data.sessions;
     expect(totalResults).toBe(open.length);
@@ -130,7 +130,7 @@ describe("seed 001: the sessions query", () => {
         results { id clientInfo city country ip user { id username email } createdAt lastActivityAt isCurrentSession } } }`,
     });
     expect(res.status).toBe(200);
-    const session = await demo.ledger.get(DEMO_SPACE, ids.steve1!);
+    const session = await t.ledger.get(APP_SPACE, ids.steve1!);
     expect(res.body.data.sessions.results).toEqual([
       {
         id: ids.steve1,
@@ -156,28 +156,28 @@ describe("seed 001: the sessions query", () => {
 
 describe("seed 001: the mutations", () => {
   it("should revoke one session with the mutation of the documentation, as written", async () => {
-    await demo.insert({ id: "ZI14EqR5x8AHSJeBQLm6FfZmjLXOOKOU", tenantId: DEMO_SPACE });
+    await t.insert({ id: "ZI14EqR5x8AHSJeBQLm6FfZmjLXOOKOU", tenantId: APP_SPACE });
     const res = await graphql({
       query: `mutation{ revokeSession(input:{id:"ZI14EqR5x8AHSJeBQLm6FfZmjLXOOKOU", revocationType:Session}) }`,
     });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ data: { revokeSession: true } });
-    expect((await demo.ledger.get(DEMO_SPACE, "ZI14EqR5x8AHSJeBQLm6FfZmjLXOOKOU"))?.status).toBe(
+    expect((await t.ledger.get(APP_SPACE, "ZI14EqR5x8AHSJeBQLm6FfZmjLXOOKOU"))?.status).toBe(
       "REVOKED",
     );
   });
 
   it("should revoke every session of a user with revocationType User, in this organization only", async () => {
     const user = { id: "u-many", login: "many@company.com" };
-    for (let i = 0; i < 3; i++) await demo.ledger.create({ tenantId: DEMO_SPACE, user });
-    const elsewhere = await demo.ledger.create({ tenantId: "2001", user });
+    for (let i = 0; i < 3; i++) await t.ledger.create({ tenantId: APP_SPACE, user });
+    const elsewhere = await t.ledger.create({ tenantId: "2001", user });
     const res = await graphql({
       query: `mutation { revokeSession(input: {id: "u-many", revocationType: User}) }`,
     });
     expect(res.body).toEqual({ data: { revokeSession: true } });
-    const mine = (await demo.all(DEMO_SPACE)).filter((s) => s.user.id === "u-many");
+    const mine = (await t.all(APP_SPACE)).filter((s) => s.user.id === "u-many");
     expect(mine.map((s) => s.status)).toEqual(["REVOKED", "REVOKED", "REVOKED"]);
-    expect((await demo.ledger.get("2001", elsewhere.session.id))?.status).toBe("ACTIVE");
+    expect((await t.ledger.get("2001", elsewhere.session.id))?.status).toBe("ACTIVE");
   });
 
   it("should persist updateSessionSettings in milliseconds and read it back", async () => {
@@ -195,11 +195,11 @@ describe("seed 001: the mutations", () => {
         },
       },
     });
-    expect(await demo.ledger.getPolicy("3001")).toMatchObject({
+    expect(await t.ledger.getPolicy("3001")).toMatchObject({
       idleTimeoutMs: 36_000_000,
       maxLifetimeMs: 8_640_000_000,
     });
-    const { session } = await demo.ledger.create({
+    const { session } = await t.ledger.create({
       tenantId: "3001",
       user: { id: "x", login: "x" },
     });
@@ -207,13 +207,13 @@ describe("seed 001: the mutations", () => {
   });
 
   it("should list a signed-in user's own sessions, mark the current one, and log it out", async () => {
-    const login = await request(demo.app)
+    const login = await request(t.app)
       .post("/login")
       .send({ login: "ann" })
       .set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0");
     expect(login.status).toBe(201);
     const cookie = String(login.headers["set-cookie"]).split(";")[0]!;
-    const mine = await request(demo.app).post("/graphql").set("Cookie", cookie).send({
+    const mine = await request(t.app).post("/graphql").set("Cookie", cookie).send({
       query:
         "{ sessions(level: User) { totalResults results { id clientInfo isCurrentSession } } }",
     });
@@ -229,19 +229,19 @@ describe("seed 001: the mutations", () => {
       },
     });
     // A signed-in user is no administrator.
-    const organization = await request(demo.app)
+    const organization = await request(t.app)
       .post("/graphql")
       .set("Cookie", cookie)
       .send({ query: "{ sessions { totalResults } }" });
     expect(organization.body.errors[0].extensions.code).toBe("FORBIDDEN");
 
-    const logout = await request(demo.app)
+    const logout = await request(t.app)
       .post("/graphql")
       .set("Cookie", cookie)
       .send({ query: "mutation { logoutOfSession }" });
     expect(logout.body).toEqual({ data: { logoutOfSession: true } });
-    expect((await demo.ledger.get(DEMO_SPACE, login.body.id))?.status).toBe("LOGGED_OUT");
-    const after = await request(demo.app)
+    expect((await t.ledger.get(APP_SPACE, login.body.id))?.status).toBe("LOGGED_OUT");
+    const after = await request(t.app)
       .post("/graphql")
       .set("Cookie", cookie)
       .send({ query: "mutation { logoutOfSession }" });
@@ -288,10 +288,10 @@ describe("seed 001: errors", () => {
     }
     const denied = await graphql(
       { query: `mutation { revokeSession(input: {id: "u-bob", revocationType: User}) }` },
-      DEMO_READONLY_KEY,
+      READONLY_KEY,
     );
     expect(denied.body.errors[0].extensions.code).toBe("FORBIDDEN");
-    expect((await demo.ledger.get(DEMO_SPACE, ids.bob!))?.status).toBe("ACTIVE");
+    expect((await t.ledger.get(APP_SPACE, ids.bob!))?.status).toBe("ACTIVE");
   });
 
   it("should refuse malformed bodies, oversized documents and other methods", async () => {
@@ -308,7 +308,7 @@ describe("seed 001: errors", () => {
     expect(tooMany.body.errors[0].message).toContain("at most 10");
     const tooLarge = await graphql({ query: `{ sessions { totalResults } }${" ".repeat(70_000)}` });
     expect(tooLarge.status).toBe(413);
-    const get = await request(demo.app).get("/graphql").set("Authorization", `Bearer ${DEMO_KEY}`);
+    const get = await request(t.app).get("/graphql").set("Authorization", `Bearer ${ADMIN_KEY}`);
     expect(get.status).toBe(405);
     expect(get.headers.allow).toBe("POST");
   });

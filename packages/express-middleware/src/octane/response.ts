@@ -1,7 +1,7 @@
 /**
  * Sessions, groups and background tasks as Octane entities. Octane always returns an
- * entity's `type` and `id`, then the fields asked for in `fields=`; times are ISO 8601 UTC,
- * references (`user`) are nested entities.
+ * entity's `type` and `id`, then the fields asked for in `fields=`, read through core's field
+ * catalog; times are ISO 8601 UTC, references (`user`) are nested entities.
  */
 import type {
   ProjectedField,
@@ -13,6 +13,7 @@ import type {
   TerminationResult,
   UserFieldName,
 } from "@session-ledger/core";
+import { fieldDef } from "@session-ledger/core/store";
 import type { ExportCell, ExportColumn } from "../admin/exports.js";
 
 /** A JSON value as Octane writes it. */
@@ -49,36 +50,15 @@ export const DEFAULT_PROJECTION: Projection = {
   userFields: null,
 };
 
-interface ScalarDef {
-  time: boolean;
-  read(session: Session): string | number | null;
+/**
+ * A scalar field's value as the catalog reads it, for a JSON entity: times as ISO 8601 UTC
+ * with milliseconds, so a value read back is an exact filter bound.
+ */
+function scalarValue(field: ScalarField, session: Session): OctaneValue {
+  const def = fieldDef(field);
+  const value = def.read(session);
+  return def.type === "time" ? iso(value as number | null) : value;
 }
-
-const text = (read: (session: Session) => string | null): ScalarDef => ({ time: false, read });
-const time = (read: (session: Session) => number | null): ScalarDef => ({ time: true, read });
-
-const SCALARS: Record<ScalarField, ScalarDef> = {
-  id: text((s) => s.id),
-  session_identifier: text((s) => s.sessionIdentifier),
-  client_type: text((s) => s.clientType),
-  access_type: text((s) => s.accessType),
-  client_ip: text((s) => s.clientIp),
-  server_ip: text((s) => s.serverIp),
-  user_agent: text((s) => s.userAgent),
-  browser: text((s) => s.clientInfo?.browser ?? null),
-  os: text((s) => s.clientInfo?.os ?? null),
-  device: text((s) => s.clientInfo?.device ?? null),
-  city: text((s) => s.city),
-  country: text((s) => s.country),
-  license_edition: text((s) => s.licenseEdition),
-  status: text((s) => s.status),
-  end_reason: text((s) => s.endReason),
-  creation_time: time((s) => s.createdAt),
-  last_activity_time: time((s) => s.lastActivityAt),
-  expired_at: time((s) => s.expiresAt),
-  absolute_expiry_time: time((s) => s.absoluteExpiresAt),
-  end_time: time((s) => s.endedAt),
-};
 
 // Octane's user entity calls the login `name`.
 const USER_KEYS: Record<UserFieldName, string> = {
@@ -118,9 +98,7 @@ export function sessionEntity(
     } else if (field === "client_info") {
       entity.client_info = session.clientInfo && { ...session.clientInfo };
     } else if (field !== "id") {
-      const def = SCALARS[field];
-      const value = def.read(session);
-      entity[field] = def.time ? iso(value as number | null) : value;
+      entity[field] = scalarValue(field, session);
     }
   }
   return entity;
@@ -183,9 +161,9 @@ export function exportColumns(projection: Projection): SessionColumn[] {
         columns.push({ header: `client_info.${key}`, cell: (s) => s.clientInfo?.[key] ?? null });
       }
     } else {
-      const def = SCALARS[field];
+      const def = fieldDef(field);
       columns.push(
-        def.time
+        def.type === "time"
           ? {
               header: field,
               kind: "time",

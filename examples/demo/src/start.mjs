@@ -22,6 +22,11 @@ if (values.help) {
   process.exit(0);
 }
 
+/**
+ * @param {string} name
+ * @param {string} text
+ * @param {number} min
+ */
 const integer = (name, text, min) => {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) {
@@ -42,7 +47,7 @@ const demo = await createDemo({
 });
 
 const server = demo.app.listen(port, "127.0.0.1", () => {
-  const { port: bound } = server.address();
+  const { port: bound } = /** @type {import("node:net").AddressInfo} */ (server.address());
   const base = `http://127.0.0.1:${bound}`;
   console.log(demo.describe(base));
 });

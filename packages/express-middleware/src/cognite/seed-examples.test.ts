@@ -1,5 +1,5 @@
 /**
- * Seed 000 (Cognite "List login sessions" and "Revoke login sessions") against the demo
+ * Seed 000 (Cognite "List login sessions" and "Revoke login sessions") against the admin app
  * server: the documented requests as written, a cursor walk under concurrent writes, and the
  * documented bad inputs in Cognite's error body.
  */
@@ -7,12 +7,12 @@ import type { Session } from "@session-ledger/core";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  DEMO_KEY,
-  DEMO_NOW,
-  DEMO_READONLY_KEY,
-  startDemo,
-  type TestDemo,
-} from "../test-support/demo.js";
+  ADMIN_KEY,
+  type AdminApp,
+  APP_NOW,
+  READONLY_KEY,
+  startAdminApp,
+} from "../test-support/admin-app.js";
 
 // The seed's examples: org `my-org`, principal `5yAF…`, session `aea91e72-…`.
 const ORG = "my-org";
@@ -22,48 +22,48 @@ const MINUTE = 60_000;
 const sessionsUrl = (org: string, principal: string) =>
   `/api/v1/orgs/${org}/principals/${principal}/sessions`;
 
-let demo: TestDemo;
+let t: AdminApp;
 
 beforeAll(async () => {
-  demo = await startDemo();
+  t = await startAdminApp();
   const user = { id: PRINCIPAL, login: "jane@my-org.example", fullName: null, email: null };
   // Newest first: the seed's active session, then one logged out, then one revoked.
-  await demo.insert({ id: SEED_SESSION, tenantId: ORG, user, createdAt: DEMO_NOW - 10 * MINUTE });
-  await demo.insert({
+  await t.insert({ id: SEED_SESSION, tenantId: ORG, user, createdAt: APP_NOW - 10 * MINUTE });
+  await t.insert({
     id: "b1d3c9e0-0000-4000-8000-000000000002",
     tenantId: ORG,
     user,
-    createdAt: DEMO_NOW - 3 * 60 * MINUTE,
+    createdAt: APP_NOW - 3 * 60 * MINUTE,
     status: "LOGGED_OUT",
     endReason: "LOGOUT",
-    endedAt: DEMO_NOW - 2 * 60 * MINUTE,
+    endedAt: APP_NOW - 2 * 60 * MINUTE,
   });
-  await demo.insert({
+  await t.insert({
     id: "b1d3c9e0-0000-4000-8000-000000000003",
     tenantId: ORG,
     user,
-    createdAt: DEMO_NOW - 5 * 60 * MINUTE,
+    createdAt: APP_NOW - 5 * 60 * MINUTE,
     status: "REVOKED",
     endReason: "REVOKED",
-    endedAt: DEMO_NOW - 4 * 60 * MINUTE,
+    endedAt: APP_NOW - 4 * 60 * MINUTE,
   });
   // The same user id elsewhere, and another user in the org: neither may show up.
-  await demo.insert({ id: "elsewhere-1", tenantId: "1001", user, createdAt: DEMO_NOW - MINUTE });
-  await demo.insert({
+  await t.insert({ id: "elsewhere-1", tenantId: "1001", user, createdAt: APP_NOW - MINUTE });
+  await t.insert({
     id: "other-user-1",
     tenantId: ORG,
     user: { ...user, id: "someone-else" },
-    createdAt: DEMO_NOW - MINUTE,
+    createdAt: APP_NOW - MINUTE,
   });
 });
-afterAll(() => demo.close());
+afterAll(() => t.close());
 
-const get = (url: string, key: string | null = DEMO_KEY) => {
-  const call = request(demo.app).get(url);
+const get = (url: string, key: string | null = ADMIN_KEY) => {
+  const call = request(t.app).get(url);
   return key === null ? call : call.set("Authorization", `Bearer ${key}`);
 };
-const revoke = (org: string, principal: string, body: unknown, key = DEMO_KEY) =>
-  request(demo.app)
+const revoke = (org: string, principal: string, body: unknown, key = ADMIN_KEY) =>
+  request(t.app)
     .post(`${sessionsUrl(org, principal)}/revoke`)
     .set("Authorization", `Bearer ${key}`)
     .send(body as object);
@@ -75,18 +75,18 @@ describe("seed 000: list login sessions", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       items: [
-        { id: SEED_SESSION, createdTime: DEMO_NOW - 10 * MINUTE, status: "ACTIVE" },
+        { id: SEED_SESSION, createdTime: APP_NOW - 10 * MINUTE, status: "ACTIVE" },
         {
           id: "b1d3c9e0-0000-4000-8000-000000000002",
-          createdTime: DEMO_NOW - 3 * 60 * MINUTE,
+          createdTime: APP_NOW - 3 * 60 * MINUTE,
           status: "LOGGED_OUT",
-          deactivatedTime: DEMO_NOW - 2 * 60 * MINUTE,
+          deactivatedTime: APP_NOW - 2 * 60 * MINUTE,
         },
         {
           id: "b1d3c9e0-0000-4000-8000-000000000003",
-          createdTime: DEMO_NOW - 5 * 60 * MINUTE,
+          createdTime: APP_NOW - 5 * 60 * MINUTE,
           status: "REVOKED",
-          deactivatedTime: DEMO_NOW - 4 * 60 * MINUTE,
+          deactivatedTime: APP_NOW - 4 * 60 * MINUTE,
         },
       ],
     });
@@ -113,7 +113,7 @@ describe("seed 000: list login sessions", () => {
   it("should map the org to its tenant: space-1001 lists user 220001's sessions of space 1001", async () => {
     const res = await get(`${sessionsUrl("space-1001", "220001")}?limit=1000`);
     expect(res.status).toBe(200);
-    const expected = (await demo.all("1001")).filter((s) => s.user.id === "220001");
+    const expected = (await t.all("1001")).filter((s) => s.user.id === "220001");
     expect(expected.length).toBeGreaterThan(20);
     expect(res.body.items).toHaveLength(expected.length);
     expect(res.body.items).toEqual(
@@ -137,9 +137,9 @@ describe("seed 000: list login sessions", () => {
 
 describe("seed 000: revoke login sessions", () => {
   it('should revoke with the seed body {"items":[{"id":"aea91e72-…"}]} and answer the sessions as they now stand', async () => {
-    const res = await request(demo.app)
+    const res = await request(t.app)
       .post(`${sessionsUrl(ORG, PRINCIPAL)}/revoke`)
-      .set("Authorization", `Bearer ${DEMO_KEY}`)
+      .set("Authorization", `Bearer ${ADMIN_KEY}`)
       .set("Content-Type", "application/json")
       .send(`{"items":[{"id":"${SEED_SESSION}"}]}`);
     expect(res.status).toBe(200);
@@ -147,13 +147,13 @@ describe("seed 000: revoke login sessions", () => {
       items: [
         {
           id: SEED_SESSION,
-          createdTime: DEMO_NOW - 10 * MINUTE,
+          createdTime: APP_NOW - 10 * MINUTE,
           status: "REVOKED",
-          deactivatedTime: DEMO_NOW,
+          deactivatedTime: APP_NOW,
         },
       ],
     });
-    expect((await demo.ledger.get(ORG, SEED_SESSION))?.status).toBe("REVOKED");
+    expect((await t.ledger.get(ORG, SEED_SESSION))?.status).toBe("REVOKED");
     // Revoking again is not an error, and an ended session keeps how it ended.
     const again = await revoke(ORG, PRINCIPAL, {
       items: [{ id: SEED_SESSION }, { id: "b1d3c9e0-0000-4000-8000-000000000002" }],
@@ -163,7 +163,7 @@ describe("seed 000: revoke login sessions", () => {
   });
 
   it("should revoke nothing when one id is not a session of this principal in this org", async () => {
-    const { session } = await demo.ledger.create({
+    const { session } = await t.ledger.create({
       tenantId: ORG,
       user: { id: PRINCIPAL, login: "jane@my-org.example" },
     });
@@ -172,15 +172,15 @@ describe("seed 000: revoke login sessions", () => {
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ code: 404, message: expect.stringContaining(`'${stranger}'`) });
     }
-    expect((await demo.ledger.get(ORG, session.id))?.status).toBe("ACTIVE");
-    expect((await demo.ledger.get(ORG, "other-user-1"))?.status).toBe("ACTIVE");
+    expect((await t.ledger.get(ORG, session.id))?.status).toBe("ACTIVE");
+    expect((await t.ledger.get(ORG, "other-user-1"))?.status).toBe("ACTIVE");
   });
 });
 
 describe("seed 000: a cursor walk while sessions come and go", () => {
   it("should return every session that existed throughout exactly once", async () => {
     const url = sessionsUrl("space-1001", "220001");
-    const before = (await demo.all("1001")).filter((s) => s.user.id === "220001");
+    const before = (await t.all("1001")).filter((s) => s.user.id === "220001");
     const open = before.filter((s) => s.status === "ACTIVE");
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -195,14 +195,14 @@ describe("seed 000: a cursor walk while sessions come and go", () => {
       pages++;
       // Meanwhile: the clock moves, the user signs in again, and sessions end on both sides
       // of the cursor.
-      demo.setNow(DEMO_NOW + pages * 1000);
-      await demo.ledger.create({ tenantId: "1001", user: { id: "220001", login: "walker" } });
+      t.setNow(APP_NOW + pages * 1000);
+      await t.ledger.create({ tenantId: "1001", user: { id: "220001", login: "walker" } });
       const unseen = before.find((s) => !seen.includes(s.id) && s.status !== "REVOKED");
-      if (unseen) await demo.ledger.terminate("1001", unseen.id);
+      if (unseen) await t.ledger.terminate("1001", unseen.id);
       const passed = open.find((s) => seen.includes(s.id));
-      if (passed) await demo.ledger.terminate("1001", passed.id);
+      if (passed) await t.ledger.terminate("1001", passed.id);
     } while (cursor !== undefined);
-    demo.setNow(DEMO_NOW);
+    t.setNow(APP_NOW);
     expect(pages).toBeGreaterThan(5);
     expect(new Set(seen).size).toBe(seen.length);
     const seenSet = new Set(seen);
@@ -246,7 +246,7 @@ describe("seed 000: bad input", () => {
   });
 
   it("should reject 11 revoke items, none, and malformed bodies with 400, revoking nothing", async () => {
-    const { session } = await demo.ledger.create({
+    const { session } = await t.ledger.create({
       tenantId: ORG,
       user: { id: PRINCIPAL, login: "jane@my-org.example" },
     });
@@ -267,21 +267,21 @@ describe("seed 000: bad input", () => {
       expect(res.body.code).toBe(400);
       expect(typeof res.body.message).toBe("string");
     }
-    const malformed = await request(demo.app)
+    const malformed = await request(t.app)
       .post(`${sessionsUrl(ORG, PRINCIPAL)}/revoke`)
-      .set("Authorization", `Bearer ${DEMO_KEY}`)
+      .set("Authorization", `Bearer ${ADMIN_KEY}`)
       .set("Content-Type", "application/json")
       .send('{"items":[{"id":');
     expect(malformed.status).toBe(400);
     expect(malformed.body).toEqual({ code: 400, message: expect.stringContaining("JSON") });
-    const notJson = await request(demo.app)
+    const notJson = await request(t.app)
       .post(`${sessionsUrl(ORG, PRINCIPAL)}/revoke`)
-      .set("Authorization", `Bearer ${DEMO_KEY}`)
+      .set("Authorization", `Bearer ${ADMIN_KEY}`)
       .set("Content-Type", "text/plain")
       .send("items=1");
     expect(notJson.status).toBe(415);
     expect(notJson.body.code).toBe(415);
-    expect((await demo.ledger.get(ORG, session.id))?.status).toBe("ACTIVE");
+    expect((await t.ledger.get(ORG, session.id))?.status).toBe("ACTIVE");
   });
 
   it("should answer 401 without a key and 403 without the permission, in Cognite's body", async () => {
@@ -291,17 +291,12 @@ describe("seed 000: bad input", () => {
     expect(anonymous.headers["www-authenticate"]).toMatch(/^Bearer/);
     const wrong = await get(sessionsUrl(ORG, PRINCIPAL), "not-a-key");
     expect(wrong.status).toBe(401);
-    const readOnly = await revoke(
-      ORG,
-      PRINCIPAL,
-      { items: [{ id: SEED_SESSION }] },
-      DEMO_READONLY_KEY,
-    );
+    const readOnly = await revoke(ORG, PRINCIPAL, { items: [{ id: SEED_SESSION }] }, READONLY_KEY);
     expect(readOnly.status).toBe(403);
     expect(readOnly.body).toEqual({
       code: 403,
       message: expect.stringContaining("sessions:terminate"),
     });
-    expect((await get(sessionsUrl(ORG, PRINCIPAL), DEMO_READONLY_KEY)).status).toBe(200);
+    expect((await get(sessionsUrl(ORG, PRINCIPAL), READONLY_KEY)).status).toBe(200);
   });
 });

@@ -1,11 +1,17 @@
 /**
- * Seed 003 (SAYMON "Get Users' Sessions Log") against the demo server: the documented
+ * Seed 003 (SAYMON "Get Users' Sessions Log") against the admin app: the documented
  * requests with Basic auth, newest first, `skip` from the last record, and the bad inputs
  * in SAYMON's error body.
  */
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_KEY, DEMO_NOW, DEMO_SPACE, startDemo, type TestDemo } from "../test-support/demo.js";
+import {
+  ADMIN_KEY,
+  type AdminApp,
+  APP_NOW,
+  APP_SPACE,
+  startAdminApp,
+} from "../test-support/admin-app.js";
 import { NOT_LOGGED_IN } from "./errors.js";
 
 const PATH = "/node/api/users/session/log";
@@ -19,13 +25,13 @@ const EXAMPLE = {
   expiredAt: 1700005500000,
 };
 
-let demo: TestDemo;
+let t: AdminApp;
 
 beforeAll(async () => {
-  demo = await startDemo();
-  await demo.insert({
+  t = await startAdminApp();
+  await t.insert({
     id: EXAMPLE.id,
-    tenantId: DEMO_SPACE,
+    tenantId: APP_SPACE,
     user: { id: EXAMPLE.userId, login: EXAMPLE.login, fullName: null, email: null },
     createdAt: EXAMPLE.startTime,
     lastActivityAt: EXAMPLE.expiredAt - 30 * 60_000,
@@ -35,13 +41,13 @@ beforeAll(async () => {
     endedAt: EXAMPLE.endTime,
   });
 });
-afterAll(() => demo.close());
+afterAll(() => t.close());
 
-// curl -u $login:$password: the demo takes its API key as the password.
+// curl -u $login:$password: the app takes its API key as the password.
 const log = (query = "") =>
-  request(demo.app)
+  request(t.app)
     .get(PATH + query)
-    .auth("admin", DEMO_KEY);
+    .auth("admin", ADMIN_KEY);
 
 const record = (s: {
   id: string;
@@ -66,21 +72,21 @@ describe("seed 003: the session log", () => {
   });
 
   it("should answer the plain request (curl -X GET $url -u $login:$password) with the 100 newest records", async () => {
-    const res = await request(demo.app)
+    const res = await request(t.app)
       .get(PATH)
-      .set("Authorization", `Basic ${Buffer.from(`admin:${DEMO_KEY}`).toString("base64")}`);
+      .set("Authorization", `Basic ${Buffer.from(`admin:${ADMIN_KEY}`).toString("base64")}`);
     expect(res.status).toBe(200);
     expect(Array.isArray(res.body)).toBe(true);
-    const all = await demo.all(DEMO_SPACE);
+    const all = await t.all(APP_SPACE);
     expect(res.body).toEqual(all.slice(0, 100).map(record));
     // Open sessions have no end yet: endTime is null, as in the seed's example response.
     const open = res.body.filter((r: { endTime: number | null }) => r.endTime === null);
     expect(open.length).toBeGreaterThan(0);
-    for (const r of open) expect(r.expiredAt).toBeGreaterThan(DEMO_NOW);
+    for (const r of open) expect(r.expiredAt).toBeGreaterThan(APP_NOW);
   });
 
   it("should count skip from the newest record, and bound the start time inclusively by from and to", async () => {
-    const all = await demo.all(DEMO_SPACE);
+    const all = await t.all(APP_SPACE);
     const skipped = await log("?limit=5&skip=10");
     expect(skipped.body).toEqual(all.slice(10, 15).map(record));
     const [newer, , older] = all.slice(20, 23);
@@ -96,9 +102,9 @@ describe("seed 003: the session log", () => {
   });
 
   it("should accept a key as X-API-KEY or Bearer as well", async () => {
-    const bearer = await request(demo.app)
+    const bearer = await request(t.app)
       .get(`${PATH}?limit=1`)
-      .set("Authorization", `Bearer ${DEMO_KEY}`);
+      .set("Authorization", `Bearer ${ADMIN_KEY}`);
     expect(bearer.status).toBe(200);
     expect(bearer.body).toHaveLength(1);
   });
@@ -106,7 +112,7 @@ describe("seed 003: the session log", () => {
 
 describe("seed 003: bad input", () => {
   it("should answer 401 Unauthorized with SAYMON's JSON message when nobody is logged in", async () => {
-    const res = await request(demo.app).get(PATH);
+    const res = await request(t.app).get(PATH);
     expect(res.status).toBe(401);
     expect(res.headers["www-authenticate"]).toMatch(/^Basic/);
     expect(res.body).toEqual({ code: "Unauthorized", message: NOT_LOGGED_IN });
@@ -114,13 +120,13 @@ describe("seed 003: bad input", () => {
   });
 
   it("should answer 401 InvalidCredentials for a wrong password, and Unauthorized for a wrong token", async () => {
-    const basic = await request(demo.app).get(PATH).auth("admin", "wrong");
+    const basic = await request(t.app).get(PATH).auth("admin", "wrong");
     expect(basic.status).toBe(401);
     expect(basic.body).toEqual({
       code: "InvalidCredentials",
       message: "Invalid login or password.",
     });
-    const token = await request(demo.app).get(PATH).set("Authorization", "Bearer wrong");
+    const token = await request(t.app).get(PATH).set("Authorization", "Bearer wrong");
     expect(token.status).toBe(401);
     expect(token.body).toEqual({ code: "Unauthorized", message: "Invalid API token." });
   });

@@ -1,5 +1,5 @@
 /**
- * Seed 002 (Formal `SessionsService`) against the demo server: `ListSessionsV2` with the
+ * Seed 002 (Formal `SessionsService`) against the admin app: `ListSessionsV2` with the
  * documented body, a cursor walk under concurrent writes, `GetSession`,
  * `CreateSessionTermination`, and the bad inputs in Formal's error body.
  */
@@ -7,27 +7,27 @@ import type { Session } from "@session-ledger/core";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  DEMO_KEY,
-  DEMO_NOW,
-  DEMO_READONLY_KEY,
-  DEMO_SPACE,
-  startDemo,
-  type TestDemo,
-} from "../test-support/demo.js";
-import { protobufDuration } from "./mapping.js";
+  ADMIN_KEY,
+  type AdminApp,
+  APP_NOW,
+  APP_SPACE,
+  READONLY_KEY,
+  startAdminApp,
+} from "../test-support/admin-app.js";
+import { protobufDuration } from "./response.js";
 
 const SERVICE = "/core.v1.SessionsService";
 const DAY_START = Date.parse("2026-01-01T00:00:00Z");
 const DAY_END = Date.parse("2026-01-02T00:00:00Z");
 
-let demo: TestDemo;
+let t: AdminApp;
 
 beforeAll(async () => {
-  demo = await startDemo();
+  t = await startAdminApp();
   // Two sessions on the seed example's day, so its answer is not left to the generator.
-  await demo.insert({
+  await t.insert({
     id: "formal-seed-1",
-    tenantId: DEMO_SPACE,
+    tenantId: APP_SPACE,
     user: { id: "u-7", login: "alice", fullName: "Alice Adams", email: "alice@example.com" },
     clientIp: "203.0.113.7",
     serverIp: "10.244.0.3",
@@ -36,9 +36,9 @@ beforeAll(async () => {
     endReason: "LOGOUT",
     endedAt: DAY_START + 3_600_000 + 5_403_500,
   });
-  await demo.insert({
+  await t.insert({
     id: "formal-seed-2",
-    tenantId: DEMO_SPACE,
+    tenantId: APP_SPACE,
     user: { id: "u-8", login: "ci-bot", fullName: null, email: null },
     accessType: "API",
     createdAt: DAY_END - 1,
@@ -47,12 +47,10 @@ beforeAll(async () => {
     endedAt: DAY_END + 60_000,
   });
 });
-afterAll(() => demo.close());
+afterAll(() => t.close());
 
-const call = (method: string, body: unknown, key: string | null = DEMO_KEY) => {
-  const req = request(demo.app)
-    .post(`${SERVICE}/${method}`)
-    .set("Content-Type", "application/json");
+const call = (method: string, body: unknown, key: string | null = ADMIN_KEY) => {
+  const req = request(t.app).post(`${SERVICE}/${method}`).set("Content-Type", "application/json");
   if (key !== null) req.set("X-API-KEY", key);
   return req.send(typeof body === "string" ? body : JSON.stringify(body));
 };
@@ -66,7 +64,7 @@ describe("seed 002: ListSessionsV2", () => {
       '{"limit":100,"startTimestamp":"2026-01-01T00:00:00Z","endTimestamp":"2026-01-02T00:00:00Z"}',
     );
     expect(res.status).toBe(200);
-    const expected = (await demo.all(DEMO_SPACE)).filter(inDay);
+    const expected = (await t.all(APP_SPACE)).filter(inDay);
     expect(Object.keys(res.body)).toEqual(["sessions", "listMetadata"]);
     expect(res.body.listMetadata).toEqual({ count: expected.length });
     expect(res.body.sessions.map((s: { id: string }) => s.id)).toEqual(expected.map((s) => s.id));
@@ -115,19 +113,19 @@ describe("seed 002: ListSessionsV2", () => {
   it("should list open sessions as active, newest first by default, with a running duration", async () => {
     const res = await call("ListSessionsV2", { query: "status='ACTIVE'" });
     expect(res.status).toBe(200);
-    const open = (await demo.all(DEMO_SPACE)).filter((s) => s.status === "ACTIVE");
+    const open = (await t.all(APP_SPACE)).filter((s) => s.status === "ACTIVE");
     expect(open.length).toBeGreaterThan(0);
     expect(res.body.listMetadata.count).toBe(open.length);
     expect(res.body.sessions.map((s: { id: string }) => s.id)).toEqual(open.map((s) => s.id));
     for (const [i, session] of res.body.sessions.entries()) {
       expect(session.sessionStatus).toBe("active");
       expect(session).not.toHaveProperty("endTime");
-      expect(session.duration).toBe(protobufDuration(DEMO_NOW - open[i]!.createdAt));
+      expect(session.duration).toBe(protobufDuration(APP_NOW - open[i]!.createdAt));
     }
   });
 
   it("should sort by the documented sortBy keys, '-' first for descending", async () => {
-    const all = await demo.all(DEMO_SPACE);
+    const all = await t.all(APP_SPACE);
     const res = await call("ListSessionsV2", {
       query: "client_ip=null",
       sortBy: "-endTime,startTime",
@@ -148,7 +146,7 @@ describe("seed 002: ListSessionsV2", () => {
   });
 
   it("should walk every session of the scope exactly once with the cursor while sessions come and go", async () => {
-    const before = await demo.all(DEMO_SPACE);
+    const before = await t.all(APP_SPACE);
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
@@ -158,14 +156,14 @@ describe("seed 002: ListSessionsV2", () => {
       seen.push(...res.body.sessions.map((s: { id: string }) => s.id));
       cursor = res.body.listMetadata.nextCursor;
       pages++;
-      demo.setNow(DEMO_NOW + pages * 1000);
-      await demo.ledger.create({ tenantId: DEMO_SPACE, user: { id: "u-walk", login: "walker" } });
+      t.setNow(APP_NOW + pages * 1000);
+      await t.ledger.create({ tenantId: APP_SPACE, user: { id: "u-walk", login: "walker" } });
       const ahead = before.find((s) => s.status === "ACTIVE" && !seen.includes(s.id));
-      if (ahead) await demo.ledger.terminate(DEMO_SPACE, ahead.id);
+      if (ahead) await t.ledger.terminate(APP_SPACE, ahead.id);
       const behind = before.find((s) => s.status === "ACTIVE" && seen.includes(s.id));
-      if (behind) await demo.ledger.terminate(DEMO_SPACE, behind.id);
+      if (behind) await t.ledger.terminate(APP_SPACE, behind.id);
     } while (cursor !== undefined);
-    demo.setNow(DEMO_NOW);
+    t.setNow(APP_NOW);
     expect(pages).toBeGreaterThan(5);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.sort()).toEqual(before.map((s) => s.id).sort());
@@ -191,7 +189,7 @@ describe("seed 002: GetSession and CreateSessionTermination", () => {
     expect(res.status).toBe(200);
     expect(Object.keys(res.body)).toEqual(["session"]);
     expect(res.body.session.id).toBe("formal-seed-1");
-    const [foreign] = await demo.all("2001");
+    const [foreign] = await t.all("2001");
     for (const sessionId of ["no-such-session", foreign!.id]) {
       const missing = await call("GetSession", { sessionId });
       expect(missing.status).toBe(404);
@@ -203,8 +201,8 @@ describe("seed 002: GetSession and CreateSessionTermination", () => {
   });
 
   it("should terminate a session through the ledger and echo the connector", async () => {
-    const { session } = await demo.ledger.create({
-      tenantId: DEMO_SPACE,
+    const { session } = await t.ledger.create({
+      tenantId: APP_SPACE,
       user: { id: "u-9", login: "eve" },
     });
     const body = { sessionId: session.id, connectorId: "conn-1" };
@@ -214,18 +212,18 @@ describe("seed 002: GetSession and CreateSessionTermination", () => {
       sessionShutdown: {
         sessionId: session.id,
         connectorId: "conn-1",
-        createdAt: new Date(DEMO_NOW).toISOString(),
+        createdAt: new Date(APP_NOW).toISOString(),
       },
     });
-    expect((await demo.ledger.get(DEMO_SPACE, session.id))?.status).toBe("REVOKED");
+    expect((await t.ledger.get(APP_SPACE, session.id))?.status).toBe("REVOKED");
     expect((await call("CreateSessionTermination", body)).status).toBe(200);
     const got = await call("GetSession", { sessionId: session.id });
     expect(got.body.session).toMatchObject({ sessionStatus: "completed", duration: "0s" });
   });
 
   it("should require both ids of a termination and the terminate permission", async () => {
-    const { session } = await demo.ledger.create({
-      tenantId: DEMO_SPACE,
+    const { session } = await t.ledger.create({
+      tenantId: APP_SPACE,
       user: { id: "u-9", login: "eve" },
     });
     for (const body of [
@@ -240,14 +238,14 @@ describe("seed 002: GetSession and CreateSessionTermination", () => {
     const denied = await call(
       "CreateSessionTermination",
       { sessionId: session.id, connectorId: "c" },
-      DEMO_READONLY_KEY,
+      READONLY_KEY,
     );
     expect(denied.status).toBe(403);
     expect(denied.body).toEqual({
       code: "forbidden",
       message: expect.stringContaining("sessions:terminate"),
     });
-    expect((await demo.ledger.get(DEMO_SPACE, session.id))?.status).toBe("ACTIVE");
+    expect((await t.ledger.get(APP_SPACE, session.id))?.status).toBe("ACTIVE");
   });
 });
 
@@ -291,6 +289,11 @@ describe("seed 002: bad input", () => {
   it("should reject a query that does not parse, naming the position, and a malformed cursor", async () => {
     await rejects({ query: "creation_time>" }, "query: expected a value after 'creation_time>'");
     await rejects({ query: "risk_level=4" }, "risk_level");
+    // Longer than the query limit: bounded by the parser, as in Octane (INVALID_QUERY).
+    await rejects(
+      { query: `status='ACTIVE';city='${"x".repeat(4100)}'` },
+      "query: longer than the limit of 4096 characters",
+    );
     await rejects({ cursor: "4zj0Vy2fo0NtNMb229mI9r1V3YG5NBL752kQz1cKtwo" }, "cursor");
     const page = await call("ListSessionsV2", { limit: 1 });
     await rejects(
@@ -303,9 +306,9 @@ describe("seed 002: bad input", () => {
     await rejects("[]", "JSON object");
     await rejects('{"limit":', "JSON");
     await rejects("", "body");
-    const text = await request(demo.app)
+    const text = await request(t.app)
       .post(`${SERVICE}/ListSessionsV2`)
-      .set("X-API-KEY", DEMO_KEY)
+      .set("X-API-KEY", ADMIN_KEY)
       .set("Content-Type", "text/plain")
       .send("limit=1");
     expect(text.status).toBe(415);
