@@ -1,7 +1,8 @@
 /**
  * Bundles `library-entry.mjs` (the packages' TypeScript source, kysely, nanoid, csv-stringify)
  * into one ESM file with tsup, and loads it. Native and large runtime modules stay external and
- * resolve at run time from the bench workspace's own node_modules, where the bundle is written.
+ * resolve at run time from the bench workspace's own node_modules, where the bundle is written
+ * (the bench depends on what the bundled sources import: the express package's dependencies).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
