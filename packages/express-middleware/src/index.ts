@@ -26,6 +26,7 @@ export type { SaymonSessionRecord } from "./saymon/response.js";
 export { createSaymonRouter, type SaymonRouterOptions } from "./saymon/router.js";
 export {
   DEFAULT_COOKIE_NAME,
+  DEFAULT_TENANT,
   type EndSessionOptions,
   endSession,
   type IssueSessionOptions,

@@ -17,7 +17,8 @@ export type AdminErrorCode =
   | "FORBIDDEN"
   | "METHOD_NOT_ALLOWED"
   | "PAYLOAD_TOO_LARGE"
-  | "UNSUPPORTED_MEDIA_TYPE";
+  | "UNSUPPORTED_MEDIA_TYPE"
+  | "NOT_IMPLEMENTED";
 
 /** Every code an error description can carry; `INTERNAL` is anything unexpected. */
 export type ErrorCode = SessionLedgerErrorCode | AdminErrorCode | "INTERNAL";
@@ -40,6 +41,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
+  NOT_IMPLEMENTED: 501,
   STORAGE_ERROR: 503,
 };
 
@@ -65,9 +67,9 @@ export class AdminError extends SessionLedgerError<AdminErrorCode> {
   constructor(
     code: AdminErrorCode,
     message: string,
-    options: { target?: string; allow?: readonly string[] } = {},
+    options: { target?: string; allow?: readonly string[]; cause?: unknown } = {},
   ) {
-    super(code, message);
+    super(code, message, { cause: options.cause });
     this.target = options.target;
     this.allow = options.allow;
   }
@@ -100,7 +102,8 @@ export function describeError(error: unknown): ErrorDescription {
   const code =
     error instanceof SessionLedgerError && isErrorCode(error.code) ? error.code : "INTERNAL";
   const status = HTTP_STATUS[code];
-  if (status >= 500) {
+  // A 501 says what the host has not installed, in our own words: nothing internal to hide.
+  if (status >= 500 && code !== "NOT_IMPLEMENTED") {
     return {
       status,
       code,

@@ -7,8 +7,9 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { stringify } from "csv-stringify";
-import ExcelJS from "exceljs";
+import type ExcelJS from "exceljs";
 import type { Response } from "express";
+import { AdminError } from "./errors.js";
 import { formatInstant, type TimeZone, wallClockDate } from "./timezone.js";
 
 /** A point in time, written in the export's time zone. */
@@ -112,6 +113,28 @@ export async function sendCsv(res: Response, options: ExportOptions): Promise<vo
 }
 
 const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+let excelJs: Promise<typeof ExcelJS> | undefined;
+
+/**
+ * exceljs is an optional peer dependency (23 MB installed): loaded on the first XLSX export, so
+ * a host that never exports XLSX need not install it. Without it, an XLSX export is a 501 in the
+ * dialect's own error body that says what to install.
+ */
+function loadExcelJs(): Promise<typeof ExcelJS> {
+  excelJs ??= import("exceljs").then(
+    (module) => (module as { default?: typeof ExcelJS }).default ?? (module as typeof ExcelJS),
+    (cause: unknown) => {
+      excelJs = undefined;
+      throw new AdminError(
+        "NOT_IMPLEMENTED",
+        "XLSX export needs the optional dependency exceljs, which is not installed: `npm install exceljs` (or export CSV)",
+        { cause },
+      );
+    },
+  );
+  return excelJs;
+}
 // Rows between checks on the pipeline: enough to keep exceljs busy, few enough that little
 // piles up between checks.
 const XLSX_BATCH = 200;
@@ -129,6 +152,7 @@ export async function sendXlsx(
   res: Response,
   options: ExportOptions & { sheetName?: string },
 ): Promise<void> {
+  const { stream } = await loadExcelJs();
   const rows = await primeRows(options.rows);
   const { columns, timeZone } = options;
   attachment(res, XLSX_TYPE, options.filename);
@@ -141,7 +165,7 @@ export async function sendXlsx(
       resolve();
     }),
   );
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({
+  const workbook = new stream.xlsx.WorkbookWriter({
     stream: res,
     useStyles: true,
     useSharedStrings: false,

@@ -11,7 +11,9 @@ export type Permission =
   | "sessions:read"
   | "sessions:terminate"
   | "sessions:export"
-  | "sessions:settings";
+  | "sessions:settings"
+  /** SAYMON's session log (its router's default; `permission` changes it). */
+  | "read-session-log";
 
 /** An authenticated caller of the admin routes. */
 export interface Principal {
@@ -19,7 +21,7 @@ export interface Principal {
   id: string;
   /** The tenants (Octane spaces, Cognite orgs…) the caller may act in; `"*"` for every one. */
   tenants: readonly string[] | "*";
-  /** What the caller may do: `sessions:read`, `sessions:terminate`, `sessions:export`, `sessions:settings`, or host-defined names. */
+  /** What the caller may do: the {@link Permission}s, or host-defined names. */
   permissions: ReadonlySet<string> | readonly string[];
   /** The caller's own user id, for dialects that act on "my sessions". */
   userId?: string | null;

@@ -10,6 +10,7 @@ export type FormalErrorCode =
   | "unauthorized"
   | "forbidden"
   | "not_found"
+  | "unimplemented"
   | "internal_error";
 
 /** The body of every Formal error response. */
@@ -34,6 +35,7 @@ const CODES: Record<ErrorCode, FormalErrorCode> = {
   METHOD_NOT_ALLOWED: "invalid_request",
   PAYLOAD_TOO_LARGE: "invalid_request",
   UNSUPPORTED_MEDIA_TYPE: "invalid_request",
+  NOT_IMPLEMENTED: "unimplemented",
   INTERNAL: "internal_error",
 };
 

@@ -52,9 +52,12 @@ export function createFormalRouter(options: FormalRouterOptions): Router {
         const now = ledger.now();
         res.json({
           sessions: page.items.map((session) => formalSession(session, now)),
-          // No backward paging, so `before` (and `after`) stay unset, which protobuf's JSON
-          // form writes by leaving them out; so is `nextCursor` on the last page.
+          // The seed's list metadata: `after` is the cursor of the next page (the same as
+          // `nextCursor`); the ledger pages forward only, so `before` is always empty. On the
+          // last page `after` is empty and `nextCursor` is left out.
           listMetadata: {
+            after: page.nextCursor ?? "",
+            before: "",
             count: page.total ?? 0,
             ...(page.nextCursor !== null && { nextCursor: page.nextCursor }),
           },

@@ -66,7 +66,7 @@ describe("seed 002: ListSessionsV2", () => {
     expect(res.status).toBe(200);
     const expected = (await t.all(APP_SPACE)).filter(inDay);
     expect(Object.keys(res.body)).toEqual(["sessions", "listMetadata"]);
-    expect(res.body.listMetadata).toEqual({ count: expected.length });
+    expect(res.body.listMetadata).toEqual({ after: "", before: "", count: expected.length });
     expect(res.body.sessions.map((s: { id: string }) => s.id)).toEqual(expected.map((s) => s.id));
     const byId = new Map(res.body.sessions.map((s: { id: string }) => [s.id, s]));
     expect(byId.get("formal-seed-1")).toEqual({
@@ -180,6 +180,8 @@ describe("seed 002: ListSessionsV2", () => {
     expect(res.status).toBe(200);
     expect(res.body.sessions).toHaveLength(2);
     expect(typeof res.body.listMetadata.nextCursor).toBe("string");
+    expect(res.body.listMetadata.after).toBe(res.body.listMetadata.nextCursor);
+    expect(res.body.listMetadata.before).toBe("");
   });
 });
 

@@ -31,6 +31,7 @@ const CODES: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: "platform.method_not_allowed",
   PAYLOAD_TOO_LARGE: "platform.payload_too_large",
   UNSUPPORTED_MEDIA_TYPE: "platform.unsupported_media_type",
+  NOT_IMPLEMENTED: "platform.not_implemented",
   INTERNAL: "platform.general_error",
 };
 

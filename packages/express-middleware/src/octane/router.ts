@@ -167,6 +167,9 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
             total_count: 1,
             data: [{ type: "background_task", id: task.id, status: task.status }],
             exceeds_total_count: false,
+            // The seed tells clients to poll with "the background_task_id returned by the Update
+            // Sessions API call": the id by that name, beside Octane's usual entity list.
+            background_task_id: task.id,
           });
       },
     },

@@ -86,6 +86,8 @@ describe("terminate as a background task", () => {
       .send({ data: [{ is_closed: true }] });
     expect(put.status).toBe(202);
     expect(put.body.data[0]).toMatchObject({ type: "background_task", status: "QUEUED" });
+    // The seed's name for the id to poll with, beside Octane's entity list.
+    expect(put.body.background_task_id).toBe(put.body.data[0].id);
 
     const { task } = await poll(server, "1001", put.body.data[0].id);
     expect(task.status).toBe("SUCCESS");

@@ -42,6 +42,7 @@ const CODES: Record<ErrorCode, string> = {
   METHOD_NOT_ALLOWED: "MethodNotAllowed",
   PAYLOAD_TOO_LARGE: "InvalidContent",
   UNSUPPORTED_MEDIA_TYPE: "InvalidContent",
+  NOT_IMPLEMENTED: "NotImplemented",
   INTERNAL: "InternalServerError",
 };
 

@@ -2,7 +2,13 @@ import { createMemoryStore, createSessionLedger, type SessionLedger } from "@ses
 import express, { type Express } from "express";
 import request from "supertest";
 import { beforeEach, describe, expect, it } from "vitest";
-import { endSession, type IssueSessionOptions, issueSession, sessionTracking } from "./tracking.js";
+import {
+  DEFAULT_TENANT,
+  endSession,
+  type IssueSessionOptions,
+  issueSession,
+  sessionTracking,
+} from "./tracking.js";
 
 const CHROME =
   "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
@@ -248,5 +254,38 @@ describe("endSession", () => {
     const again = await request(app).post("/logout").set("Cookie", cookieOf(body.token));
     expect(again.body).toEqual({ ended: false });
     expect((await request(app).post("/logout")).body).toEqual({ ended: false });
+  });
+});
+
+describe("a one-tenant app", () => {
+  it("should issue and track sessions without naming a tenant, in DEFAULT_TENANT", async () => {
+    const store = createMemoryStore();
+    const oneTenant = createSessionLedger({ store });
+    const built = express();
+    built.post("/login", async (req, res) => {
+      const { token } = await issueSession(req, res, {
+        ledger: oneTenant,
+        user: { id: "u1", login: "alice" },
+        cookie: false,
+      });
+      res.json({ token });
+    });
+    built.get("/me", sessionTracking({ ledger: oneTenant, required: true }), (req, res) => {
+      res.json({ tenantId: req.sessionLedger?.session.tenantId });
+    });
+    const { token } = (await request(built).post("/login")).body as { token: string };
+    const me = await request(built).get("/me").set("Authorization", `Bearer ${token}`);
+    expect(me.status).toBe(200);
+    expect(me.body).toEqual({ tenantId: DEFAULT_TENANT });
+    // A fixed tenant of another name does not see it.
+    const other = express();
+    other.get(
+      "/me",
+      sessionTracking({ ledger: oneTenant, tenant: "acme", required: true }),
+      (_r, s) => s.end(),
+    );
+    expect((await request(other).get("/me").set("Authorization", `Bearer ${token}`)).status).toBe(
+      401,
+    );
   });
 });

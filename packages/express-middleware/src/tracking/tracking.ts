@@ -34,10 +34,17 @@ export const DEFAULT_COOKIE_NAME = "sl_session";
 export type UnauthenticatedReason = "missing" | "invalid";
 
 /** Options of {@link sessionTracking}. */
+/** The tenant of a one-tenant app: what `sessionTracking` and `issueSession` use by default. */
+export const DEFAULT_TENANT = "default";
+
 export interface SessionTrackingOptions {
   ledger: SessionLedger;
-  /** The tenant the request's session belongs to (one tenant: `() => "acme"`). */
-  tenant: (req: Request) => string | Promise<string>;
+  /**
+   * The tenant the request's session belongs to: a fixed id for a one-tenant app, or a function
+   * of the request for several. It must match the `tenantId` the session was issued for.
+   * @default DEFAULT_TENANT ("default"), the tenant `issueSession` uses by default too
+   */
+  tenant?: string | ((req: Request) => string | Promise<string>);
   /** @default "sl_session" */
   cookieName?: string;
   /** Answer 401 when there is no open session; otherwise carry on without one. @default false */
@@ -66,6 +73,7 @@ const UNAUTHENTICATED: Record<UnauthenticatedReason, { error: string; message: s
  * `{error, message}`; errors of the ledger or of `tenant` go to `next(error)`.
  */
 export function sessionTracking(options: SessionTrackingOptions): RequestHandler {
+  const tenant = options.tenant ?? DEFAULT_TENANT;
   const cookieName = options.cookieName ?? DEFAULT_COOKIE_NAME;
   const bearer = options.bearer ?? true;
   const refuse = (req: Request, res: Response, reason: UnauthenticatedReason) => {
@@ -83,7 +91,7 @@ export function sessionTracking(options: SessionTrackingOptions): RequestHandler
       if (presented === null) {
         return options.required ? refuse(req, res, "missing") : next();
       }
-      const tenantId = await options.tenant(req);
+      const tenantId = typeof tenant === "function" ? await tenant(req) : tenant;
       const session = await options.ledger.validate(tenantId, presented.token);
       if (session === null) {
         if (presented.source === "cookie") res.clearCookie(cookieName, { path: "/" });
@@ -114,7 +122,8 @@ export interface IssueSessionOptions
     "sessionIdentifier" | "clientType" | "accessType" | "licenseEdition" | "serverIp" | "attributes"
   > {
   ledger: SessionLedger;
-  tenantId: string;
+  /** @default DEFAULT_TENANT, as `sessionTracking` assumes when it is given no tenant */
+  tenantId?: string;
   user: CreateSessionInput["user"];
   /** @default "sl_session" */
   cookieName?: string;
@@ -156,7 +165,7 @@ export async function issueSession(
   const userAgent = req.headers["user-agent"] ?? null;
   const cdn = options.trustCdnLocationHeaders ? cdnLocationOf(req) : { city: null, country: null };
   const created = await options.ledger.create({
-    tenantId: options.tenantId,
+    tenantId: options.tenantId ?? DEFAULT_TENANT,
     user: options.user,
     sessionIdentifier: options.sessionIdentifier,
     clientType: options.clientType,
