@@ -24,6 +24,11 @@ export {
   type TerminateOutcome,
 } from "./lifecycle/ledger.js";
 export {
+  type Maintenance,
+  type MaintenanceOptions,
+  startMaintenance,
+} from "./lifecycle/maintenance.js";
+export {
   createTaskRunner,
   type TaskRunner,
   type TaskRunnerOptions,

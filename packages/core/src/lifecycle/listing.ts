@@ -54,6 +54,21 @@ function checkSort(sort: readonly SortKey[]): readonly SortKey[] {
   return sort;
 }
 
+let warned = false;
+
+/**
+ * Without `cursorSecret`, each process signs cursors with a key of its own: a cursor breaks on a
+ * restart and on every other node. Fine in tests; in production it is said once, loudly.
+ */
+function warnOfRandomCursorSecret(): void {
+  if (warned || process.env.NODE_ENV !== "production") return;
+  warned = true;
+  process.emitWarning(
+    "createSessionLedger was given no cursorSecret: listing cursors are signed with a random key of this process, so they stop working after a restart and on other nodes. Set cursorSecret to the same secret on every node.",
+    { code: "SESSION_LEDGER_NO_CURSOR_SECRET" },
+  );
+}
+
 type Listing = Pick<SessionLedger, "list" | "listForUser" | "count" | "group" | "export">;
 
 export function listing(
@@ -61,6 +76,7 @@ export function listing(
   cursorSecret: SessionLedgerOptions["cursorSecret"],
 ): Listing {
   const { store, clock, limits } = context;
+  if (cursorSecret === undefined) warnOfRandomCursorSecret();
   const cursors = createCursorCodec(cursorSecret ?? randomBytes(32));
 
   const listing: Listing = {
