@@ -1,0 +1,72 @@
+/**
+ * docs/production.md is one program, split into code blocks: this test puts the blocks together
+ * in order, type-checks the program against the packages' sources, and runs it.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..");
+const generated = join(here, ".generated");
+const program = join(generated, "production-guide.ts");
+const data = mkdtempSync(join(tmpdir(), "session-ledger-guide-"));
+afterAll(() => {
+  rmSync(data, { recursive: true, force: true });
+  rmSync(generated, { recursive: true, force: true });
+});
+
+function writeProgram(): number {
+  const guide = readFileSync(join(root, "docs", "production.md"), "utf8");
+  const blocks = [...guide.matchAll(/```(\w*)\n([\s\S]*?)```/g)];
+  const languages = new Set(blocks.map((block) => block[1]));
+  // Every block is code the test runs: none is left out for being in another language.
+  expect([...languages]).toEqual(["ts"]);
+  mkdirSync(generated, { recursive: true });
+  writeFileSync(program, blocks.map((block) => block[2]).join("\n"));
+  return blocks.length;
+}
+
+describe("docs/production.md", () => {
+  it("is one program that type-checks and runs", async () => {
+    expect(writeProgram()).toBeGreaterThanOrEqual(5);
+
+    const config = join(generated, "tsconfig.json");
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: join(root, "tsconfig.base.json"),
+        compilerOptions: {
+          noEmit: true,
+          composite: false,
+          declaration: false,
+          declarationMap: false,
+        },
+        // The program reads the packages' sources; express's ambient types for ua-parser-js too.
+        files: [program, join(root, "packages/express-middleware/src/tracking/ua-parser-js.d.ts")],
+      }),
+    );
+    const tsc = spawnSync(join(root, "node_modules", ".bin", "tsc"), ["-p", config], {
+      cwd: root,
+      encoding: "utf8",
+    });
+    expect(`${tsc.stdout}${tsc.stderr}`, "the guide's program should type-check").toBe("");
+
+    const file = join(data, "sessions.db");
+    process.env.SESSIONS_DB = file;
+    process.env.PORT = "0";
+    await import(program);
+    // What the program stored stays in the file it was pointed at.
+    const database = new Database(file, { readonly: true });
+    const stored = database
+      .prepare("SELECT policy FROM session_ledger_policies WHERE tenant_id = 'acme'")
+      .pluck()
+      .get() as string;
+    database.close();
+    expect(JSON.parse(stored)).toMatchObject({ maxSessionsPerUser: 3, idleTimeoutMs: 900_000 });
+  }, 120_000);
+});
