@@ -27,11 +27,11 @@ async function main() {
   const [path, tenant, mode] = process.argv.slice(2);
   const lib = await loadLibrary();
   const database = new lib.Database(path, { readonly: mode === "raw" });
-  const sessions = () => {
-    if (mode === "raw") return rawQueries(lib, database).exportSessions(tenant, NOW);
-    const store = lib.createSqliteStore({ database });
-    return lib.createSessionLedger({ store, clock: () => NOW }).export(tenant);
-  };
+  // One store for the warm-up and the measured export: its reader thread starts in the warm-up.
+  const store = mode === "raw" ? null : lib.createSqliteStore({ database });
+  const ledger = store && lib.createSessionLedger({ store, clock: () => NOW });
+  const sessions = () =>
+    ledger ? ledger.export(tenant) : rawQueries(lib, database).exportSessions(tenant, NOW);
   await exportCsv(lib.stringify, firstRows(sessions(), 5000));
   globalThis.gc();
   const baseline = process.memoryUsage().rss;
@@ -45,6 +45,7 @@ async function main() {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(timer);
   const peak = Math.max(sampled, resourceUsage().maxRSS * 1024);
+  await store?.close();
   database.close();
   process.send({
     mode,

@@ -145,6 +145,7 @@ export function createReadPool(options: ReadPoolOptions): SqlReader {
   function start(): Reader {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
+      resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 32 },
       workerData: {
         driver: resolveDriver(),
         filename: options.filename,

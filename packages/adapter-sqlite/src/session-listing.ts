@@ -27,7 +27,7 @@ import { compiler } from "./sqlite-dialect.js";
 import { guarded } from "./store-errors.js";
 
 /** Rows read per statement while streaming: bounded memory, and the connection is free between. */
-const STREAM_BATCH = 500;
+const STREAM_BATCH = 200;
 
 interface Builder {
   db: Kysely<LedgerTables>;
