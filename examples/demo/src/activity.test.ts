@@ -37,6 +37,17 @@ async function startDemo(at: number, dbPath = newFile()) {
   return { demo, clock, dbPath };
 }
 
+/**
+ * Runs a demo at `stopped`, notes what `before` reads from it, stops it, and starts it again
+ * over the same file at `restarted`.
+ */
+async function restartAfter<T>(stopped: number, restarted: number, before: (demo: Demo) => T) {
+  const first = await startDemo(stopped);
+  const noted = await before(first.demo);
+  await first.demo.close();
+  return { noted, ...(await startDemo(restarted, first.dbPath)) };
+}
+
 /** The README's first request: the open sessions of space 1001. */
 async function openSessions(demo: Demo): Promise<{ total: number; ids: string[] }> {
   const res = await request(demo.app)
@@ -118,12 +129,8 @@ describe("the demo's simulated users", () => {
 
   it("should write, on a restart, the sessions started while the demo was stopped, each once", async () => {
     const stopped = Date.parse("2026-03-10T14:00:00Z");
-    const first = await startDemo(stopped);
-    const countBefore = (await all(first.demo)).length;
-    await first.demo.close();
-
     const restarted = stopped + 3 * DAY;
-    const { demo } = await startDemo(restarted, first.dbPath);
+    const { noted, demo } = await restartAfter(stopped, restarted, all);
     try {
       const planned = [
         ...createLoginSimulation({ sessionsPerYear: SESSIONS, seed: 5 }).plansBetween(
@@ -135,7 +142,7 @@ describe("the demo's simulated users", () => {
       const sessions = await all(demo);
       const since = sessions.filter((s) => s.createdAt > stopped);
       expect(since.map((s) => s.id).sort()).toEqual(planned.map((p) => p.start.id).sort());
-      expect(sessions.length).toBe(countBefore + planned.length);
+      expect(sessions.length).toBe(noted.length + planned.length);
       expect((await openSessions(demo)).total).toBeGreaterThan(0);
     } finally {
       await demo.close();
@@ -144,11 +151,8 @@ describe("the demo's simulated users", () => {
 
   it("should sign users in again whose sessions lapsed while the demo was stopped", async () => {
     const stopped = Date.parse("2026-03-10T10:00:00Z");
-    const first = await startDemo(stopped);
-    const openAtStop = (await openSessions(first.demo)).ids;
-    await first.demo.close();
-
-    const { demo, clock } = await startDemo(stopped + 45 * MINUTE, first.dbPath);
+    const { noted, demo, clock } = await restartAfter(stopped, stopped + 45 * MINUTE, openSessions);
+    const openAtStop = noted.ids;
     try {
       await runFor(demo, clock, 5);
       const sessions = await all(demo);

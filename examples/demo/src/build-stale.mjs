@@ -97,6 +97,16 @@ export function stalePackages() {
 }
 
 /**
+ * How to run pnpm: under `pnpm …`, npm_execpath is the pnpm running us (a script Node runs);
+ * started by hand, the `pnpm` on PATH.
+ * @returns {[command: string, args: string[]]}
+ */
+export function pnpmCommand() {
+  const pnpm = process.env.npm_execpath;
+  return pnpm?.match(/\.[cm]?js$/) ? [process.execPath, [pnpm]] : [pnpm || "pnpm", []];
+}
+
+/**
  * Builds the stale packages with their own `build` scripts (pnpm builds them in dependency
  * order).
  * @param {(line: string) => void} log
@@ -107,11 +117,7 @@ export function buildStalePackages(log) {
   if (stale.length === 0) return;
   log(`building ${stale.join(", ")} (dist/ missing or older than the sources)…`);
   const started = Date.now();
-  // Under `pnpm demo`, npm_execpath is the pnpm that runs us; started by hand, the one on PATH.
-  const pnpm = process.env.npm_execpath;
-  const [command, args] = pnpm?.match(/\.[cm]?js$/)
-    ? [process.execPath, [pnpm]]
-    : [pnpm || "pnpm", /** @type {string[]} */ ([])];
+  const [command, args] = pnpmCommand();
   const filters = stale.flatMap((name) => ["--filter", name]);
   const result = spawnSync(command, [...args, ...filters, "run", "build"], {
     cwd: ROOT,

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildStalePackages } from "./build-stale.mjs";
+import { buildStalePackages, pnpmCommand } from "./build-stale.mjs";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "session-ledger-demo-start-"));
@@ -35,11 +35,7 @@ async function freePort(): Promise<number> {
 
 /** `pnpm demo <args>` from the root, in a process group of its own. */
 function pnpmDemo(args: string[], env: Record<string, string>): ChildProcess {
-  // Under `pnpm test` this is the pnpm running the tests; by hand, the one on PATH.
-  const pnpm = process.env.npm_execpath;
-  const [command, prefix] = pnpm?.match(/\.[cm]?js$/)
-    ? [process.execPath, [pnpm]]
-    : [pnpm || "pnpm", []];
+  const [command, prefix] = pnpmCommand();
   const { PORT: _, ...inherited } = process.env;
   const child = spawn(command, [...prefix, "demo", ...args], {
     cwd: ROOT,
