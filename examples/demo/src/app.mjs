@@ -1,8 +1,12 @@
 /**
  * The demo server as a function, so tests run the very app `pnpm demo` serves: every admin
- * router of `@session-ledger/express` over the SQLite store, in the spaces of the generated
- * sessions, plus login tracking for trying the middleware by hand.
+ * router of `@session-ledger/express` over the SQLite store, in the spaces of the simulated
+ * users, plus login tracking for trying the middleware by hand. The simulated users keep
+ * working while it runs (`activity.mjs`), and a start over an existing database first writes
+ * what they did while it was stopped.
  */
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { createSessionLedger, createTaskRunner } from "@session-ledger/core";
 import {
   apiKeyAuthenticator,
@@ -17,10 +21,17 @@ import {
   sessionTracking,
   TENANT_HEADER,
 } from "@session-ledger/express";
-import { generateSessions, SPACES } from "@session-ledger/fixtures";
+import { createLoginSimulation, SPACES } from "@session-ledger/fixtures";
 import { createSqliteStore } from "@session-ledger/sqlite";
 import Database from "better-sqlite3";
 import express from "express";
+import { createActivity } from "./activity.mjs";
+
+const DAY = 86_400_000;
+/** Where the demo keeps the simulation's parameters, beside the store's tables. */
+const SIMULATION_TABLE = "demo_simulation";
+/** `examples/demo/demo.db`, wherever the demo is started from. */
+export const DEFAULT_DB_PATH = fileURLToPath(new URL("../demo.db", import.meta.url));
 
 const ALL = [
   "sessions:read",
@@ -33,12 +44,16 @@ const ALL = [
 /**
  * Options of {@link createDemo}.
  * @typedef {object} DemoOptions
- * @property {string} [dbPath] the SQLite file ("./demo.db")
- * @property {number} [sessions] sessions generated on first start, when space 1001 is empty (100000)
- * @property {number} [seed] the generator's seed (1)
+ * @property {string} [dbPath] the SQLite file (`DEFAULT_DB_PATH`)
+ * @property {boolean} [fresh] delete the file first and start over (false)
+ * @property {number} [sessions] about how many sessions the simulated users start a year; an
+ *   empty database is filled with the year before now. 0: no simulated users (100000)
+ * @property {number} [seed] the simulation's seed (1)
+ * @property {number} [stepEveryMs] the longest the simulated users wait between two steps (they
+ *   also act whenever one of them is due); 0: only when `activity.step()` is called (1000)
  * @property {string} [apiKey] the admin API key ("demo-admin-key")
  * @property {string} [readOnlyKey] a key that may read and export but not terminate ("demo-readonly-key")
- * @property {() => number} [now] the ledger's clock (Date.now)
+ * @property {() => number} [now] the clock of the ledger and the simulated users (Date.now)
  * @property {(line: string) => void} [log] progress lines (none)
  */
 
@@ -49,25 +64,61 @@ const ALL = [
  * @property {import("@session-ledger/core").SessionLedger} ledger
  * @property {import("@session-ledger/sqlite").SqliteSessionStore} store
  * @property {import("@session-ledger/core").TaskRunner} taskRunner
+ * @property {import("./activity.mjs").Activity | null} activity the simulated users, or null
+ *   when there are none (`sessions: 0`, or a database the demo did not fill)
  * @property {(base: string) => string} describe the banner with ready-to-paste curl commands
- * @property {() => Promise<void>} close stops the task runner and closes the database
+ * @property {() => Promise<void>} close stops the simulated users and the task runner and
+ *   closes the database
  */
 
 /**
- * Opens (and on first start fills) the demo database and builds the express app with every
- * router mounted.
+ * The simulation's parameters as the database remembers them, or null.
+ * @param {import("better-sqlite3").Database} database
+ * @returns {{ seed: number, sessionsPerYear: number } | null}
+ */
+function storedSimulation(database) {
+  database.exec(
+    `CREATE TABLE IF NOT EXISTS ${SIMULATION_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
+  );
+  const row = /** @type {{ value: string } | undefined} */ (
+    database.prepare(`SELECT value FROM ${SIMULATION_TABLE} WHERE key = 'parameters'`).get()
+  );
+  return row ? JSON.parse(row.value) : null;
+}
+
+/**
+ * When the newest stored session started, or null for an empty ledger.
+ * @param {import("@session-ledger/core").SessionLedger} ledger
+ */
+async function newestStart(ledger) {
+  let newest = null;
+  for (const space of SPACES) {
+    const [session] = (await ledger.list(space, { limit: 1 })).items;
+    if (session && (newest === null || session.createdAt > newest)) newest = session.createdAt;
+  }
+  return newest;
+}
+
+/**
+ * Opens the demo database (filling it on first start, topping it up to now on the next ones),
+ * sets the simulated users to work and builds the express app with every router mounted.
  * @param {DemoOptions} [options]
  * @returns {Promise<Demo>}
  */
 export async function createDemo({
-  dbPath = "./demo.db",
+  dbPath = DEFAULT_DB_PATH,
+  fresh = false,
   sessions = 100_000,
   seed = 1,
+  stepEveryMs = 1000,
   apiKey = "demo-admin-key",
   readOnlyKey = "demo-readonly-key",
   now = Date.now,
   log = (_line) => {},
 } = {}) {
+  if (fresh) {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${dbPath}${suffix}`, { force: true });
+  }
   const database = new Database(dbPath);
   const store = createSqliteStore({ database });
   await store.migrate();
@@ -78,16 +129,54 @@ export async function createDemo({
   });
 
   const [home = "1001"] = SPACES;
-  if (sessions > 0 && (await ledger.count(home)) === 0) {
-    const started = Date.now();
-    let written = 0;
-    for (const record of generateSessions({ count: sessions, seed, now: now() })) {
-      await store.insertSession(record);
-      if (++written % 20_000 === 0) log(`  filled ${written} of ${sessions} sessions…`);
-    }
+  const stored = storedSimulation(database);
+  const newest = await newestStart(ledger);
+  let parameters = stored;
+  if (stored && (stored.seed !== seed || stored.sessionsPerYear !== sessions)) {
     log(
-      `filled ${dbPath} with ${written} sessions in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `${dbPath} holds the simulation of seed ${stored.seed} with ${stored.sessionsPerYear} sessions a year; ` +
+        "--fresh starts over with the options given",
     );
+  } else if (!stored && newest !== null) {
+    log(
+      `${dbPath} holds sessions the demo did not simulate (or an earlier demo's, which do not move ` +
+        "with the clock): serving them as they are, with no simulated users. --fresh starts over.",
+    );
+  } else if (!stored && sessions > 0) {
+    parameters = { seed, sessionsPerYear: sessions };
+  }
+
+  /** @type {import("./activity.mjs").Activity | null} */
+  let activity = null;
+  if (parameters) {
+    activity = createActivity({
+      ledger,
+      store,
+      simulation: createLoginSimulation(parameters),
+      since: newest ?? now() - 365 * DAY,
+      log,
+    });
+    const started = Date.now();
+    // One transaction: a year of sessions is written in seconds, and a fill interrupted halfway
+    // leaves the database empty, to be filled again on the next start. Nothing else uses the
+    // connection yet.
+    database.exec("BEGIN IMMEDIATE");
+    try {
+      if (!stored) {
+        database
+          .prepare(`INSERT INTO ${SIMULATION_TABLE} (key, value) VALUES ('parameters', ?)`)
+          .run(JSON.stringify(parameters));
+      }
+      const written = await activity.catchUp();
+      database.exec("COMMIT");
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (newest === null) log(`filled ${dbPath} with ${written} sessions in ${seconds} s`);
+      else if (written > 0)
+        log(`wrote the ${written} sessions started since the last run in ${seconds} s`);
+    } catch (error) {
+      database.exec("ROLLBACK");
+      throw error;
+    }
   }
 
   const taskRunner = createTaskRunner({ ledger, store });
@@ -97,6 +186,23 @@ export async function createDemo({
     60_000,
   );
   sweep.unref();
+  // The simulated users act when their next request or logout is due (so each at its own
+  // moment), and at least every `stepEveryMs` to start the sessions planned meanwhile.
+  /** @type {NodeJS.Timeout | undefined} */
+  let working;
+  let closed = false;
+  const work = () => {
+    if (closed || !activity || stepEveryMs <= 0) return;
+    const wait = Math.min(stepEveryMs, Math.max(1, activity.nextStep() - now()));
+    working = setTimeout(() => {
+      activity
+        ?.step()
+        .catch((e) => log(`simulated users failed: ${e}`))
+        .finally(work);
+    }, wait);
+    working.unref();
+  };
+  work();
 
   /** @type {import("@session-ledger/express").Principal} */
   const admin = { id: "demo-admin", tenants: "*", permissions: ALL };
@@ -192,9 +298,13 @@ export async function createDemo({
     ledger,
     store,
     taskRunner,
-    describe: (base) => describe(base, apiKey),
+    activity,
+    describe: (base) => describe(base, apiKey, now()),
     async close() {
+      closed = true;
       clearInterval(sweep);
+      clearTimeout(working);
+      await activity?.stop();
       await taskRunner.stop();
       await store.close();
       database.close();
@@ -205,14 +315,14 @@ export async function createDemo({
 /**
  * @param {string} base the server's URL
  * @param {string} key the admin key
+ * @param {number} at the demo's time now
  */
-function describe(base, key) {
-  const day = 86_400_000;
-  const to = new Date().toISOString();
-  const from = new Date(Date.now() - 29 * day).toISOString();
-  const range = `creation_time>^${from}^;creation_time<^${to}^`;
+function describe(base, key, at) {
+  const from = new Date(at - 29 * DAY).toISOString();
+  const range = `creation_time>^${from}^;creation_time<^${new Date(at).toISOString()}^`;
   const h = `-H "X-API-KEY: ${key}"`;
   return `session-ledger demo on ${base} (spaces ${SPACES.join(", ")}; admin key "${key}")
+Simulated users log in, work and log out while it runs. The commands below carry this start's dates.
 
   # Octane: open sessions of space 1001
   curl -sG ${h} "${base}/api/shared_spaces/1001/sessions" --data-urlencode 'query="(end_time=null)"' --data-urlencode 'limit=5'
@@ -231,19 +341,9 @@ function describe(base, key) {
   curl -s -X POST ${h} -H "Content-Type: application/json" "${base}/api/v1/orgs/space-1001/principals/220001/sessions/revoke" -d '{"items":[{"id":"<id>"}]}'
   # LogScale: the organization's five most recently active sessions, open or not
   curl -s -X POST -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" "${base}/graphql" -d '{"query":"{ sessions(onlyActiveSessions: false, sortBy: LastActivityTime, orderBy: DESC, limit: 5) { totalResults results { id ip clientInfo user { username } lastActivityAt } } }"}'
-  # Formal: the sessions that started yesterday, 100 a page (pass listMetadata.nextCursor back as "cursor")
-  curl -s -X POST ${h} -H "Content-Type: application/json" "${base}/core.v1.SessionsService/ListSessionsV2" -d '{"limit":100,"startTimestamp":"${dayStart(-1)}","endTimestamp":"${dayStart(0)}"}'
+  # Formal: the sessions that started in the last 24 hours, 100 a page (pass listMetadata.nextCursor back as "cursor")
+  curl -s -X POST ${h} -H "Content-Type: application/json" "${base}/core.v1.SessionsService/ListSessionsV2" -d '{"limit":100,"startTimestamp":"${new Date(at - DAY).toISOString()}"}'
   # SAYMON: the 50 newest records of the session log of the last 24 hours
-  curl -s -u admin:${key} "${base}/node/api/users/session/log?from=${Date.now() - day}&to=${Date.now()}&limit=50&skip=0"
+  curl -s -u admin:${key} "${base}/node/api/users/session/log?from=${at - DAY}&limit=50&skip=0"
 `;
-}
-
-/**
- * Midnight UTC of today plus `days`, as RFC 3339.
- * @param {number} days
- */
-function dayStart(days) {
-  const today = new Date();
-  today.setUTCHours(0, 0, 0, 0);
-  return new Date(today.getTime() + days * 86_400_000).toISOString().replace(".000Z", "Z");
 }

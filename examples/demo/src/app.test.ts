@@ -1,5 +1,5 @@
 /**
- * The demo as `pnpm demo` serves it, on its SQLite file filled by the fixtures' generator: every
+ * The demo as `pnpm demo` serves it, on its SQLite file filled by the fixtures' simulation: every
  * dialect answers the requests the express README shows for the demo, and Octane's flows run
  * with their filters, sorts, counts and groups compiled to SQL and their terminations persisted
  * as tasks in SQLite. (The dialects themselves are tested on the memory store, in the express
@@ -27,8 +27,9 @@ let space1001: Session[];
 beforeAll(async () => {
   demo = await createDemo({
     dbPath: join(dir, "demo.db"),
-    sessions: 4000,
+    sessions: 40_000,
     seed: 7,
+    stepEveryMs: 0,
     now: () => NOW,
   });
   space1001 = await all("1001");

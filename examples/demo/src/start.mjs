@@ -1,24 +1,52 @@
 #!/usr/bin/env node
 /**
- * `pnpm demo`: an admin server on the embedded SQLite store, filled on first start with
- * realistic sessions, every dialect's router mounted. Options: --port (3000), --db
- * (./demo.db), --sessions (100000), --seed (1). The admin key is DEMO_API_KEY.
+ * `pnpm demo`: an admin server on the embedded SQLite store, every dialect's router mounted,
+ * over the sessions of simulated users who keep logging in and out while it runs. Builds the
+ * packages it runs on first when their dist/ is not current. `pnpm demo --help` lists the
+ * options; the admin key is DEMO_API_KEY.
  */
 import { parseArgs } from "node:util";
-import { createDemo } from "./app.mjs";
+import { buildStalePackages } from "./build-stale.mjs";
 
-const { values } = parseArgs({
-  options: {
-    port: { type: "string", default: process.env.PORT ?? "3000" },
-    db: { type: "string", default: "./demo.db" },
-    sessions: { type: "string", default: "100000" },
-    seed: { type: "string", default: "1" },
-    help: { type: "boolean", short: "h", default: false },
-  },
-});
+const USAGE = `usage: pnpm demo [options]   (or pnpm demo -- [options])
+  --port N       the port on 127.0.0.1 (default: $PORT, else 3000; 0 picks a free one)
+  --db FILE      the SQLite file (default examples/demo/demo.db)
+  --sessions N   about how many sessions the simulated users start a year (default 100000)
+  --seed N       the simulation's seed (default 1)
+  --fresh        delete the database first and fill it again
+  -h, --help`;
 
+/**
+ * @param {string} message
+ * @returns {never}
+ */
+const fail = (message) => {
+  console.error(`${message}\n${USAGE}`);
+  process.exit(2);
+};
+
+function options() {
+  try {
+    return parseArgs({
+      // `pnpm demo -- --port 3001` hands node a lone `--` first: both spellings work.
+      args: process.argv.slice(2).filter((arg, i) => !(i === 0 && arg === "--")),
+      options: {
+        port: { type: "string", default: process.env.PORT || "3000" },
+        db: { type: "string" },
+        sessions: { type: "string", default: "100000" },
+        seed: { type: "string", default: "1" },
+        fresh: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }).values;
+  } catch (error) {
+    return fail(/** @type {Error} */ (error).message);
+  }
+}
+
+const values = options();
 if (values.help) {
-  console.log("usage: pnpm demo [--port 3000] [--db ./demo.db] [--sessions 100000] [--seed 1]");
+  console.log(USAGE);
   process.exit(0);
 }
 
@@ -30,26 +58,42 @@ if (values.help) {
 const integer = (name, text, min) => {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) {
-    console.error(`--${name} must be an integer of at least ${min}, got '${text}'`);
-    process.exit(2);
+    fail(`--${name} must be an integer of at least ${min}, got '${text}'`);
   }
   return value;
 };
 
 const port = integer("port", values.port, 0);
+const sessions = integer("sessions", values.sessions, 0);
+const seed = integer("seed", values.seed, 0);
+/** @param {string} line */
+const log = (line) => console.log(line);
+
+try {
+  buildStalePackages(log);
+} catch (error) {
+  console.error(/** @type {Error} */ (error).message);
+  process.exit(1);
+}
+// Loaded after the build: it imports the packages' dist/.
+const { createDemo } = await import("./app.mjs");
 const apiKey = process.env.DEMO_API_KEY || "demo-admin-key";
 const demo = await createDemo({
   dbPath: values.db,
-  sessions: integer("sessions", values.sessions, 0),
-  seed: integer("seed", values.seed, 0),
+  fresh: values.fresh,
+  sessions,
+  seed,
   apiKey,
-  log: (line) => console.log(line),
+  log,
 });
 
 const server = demo.app.listen(port, "127.0.0.1", () => {
   const { port: bound } = /** @type {import("node:net").AddressInfo} */ (server.address());
-  const base = `http://127.0.0.1:${bound}`;
-  console.log(demo.describe(base));
+  console.log(demo.describe(`http://127.0.0.1:${bound}`));
+});
+server.on("error", (error) => {
+  console.error(`cannot listen on 127.0.0.1:${port}: ${error.message}`);
+  process.exit(1);
 });
 
 const shutdown = async () => {
