@@ -38,29 +38,12 @@ export interface SortKeys {
   email: string | null;
 }
 
-export interface SessionDocument {
-  tenantId: string;
-  id: string;
-  sessionIdentifier: string | null;
-  user: { id: string; login: string; fullName: string | null; email: string | null };
-  clientType: string;
-  accessType: string;
-  clientIp: string | null;
-  serverIp: string | null;
-  userAgent: string | null;
-  clientInfo: { browser: string | null; os: string | null; device: string | null } | null;
-  city: string | null;
-  country: string | null;
-  licenseEdition: string | null;
-  status: SessionStatus;
-  endReason: EndReason | null;
-  createdAt: number;
-  lastActivityAt: number;
-  expiresAt: number;
-  absoluteExpiresAt: number;
-  endedAt: number | null;
+/**
+ * A session as stored: the record's own fields (host-defined `attributes` as JSON text, so no
+ * key of the host's becomes a field name), plus what the store keeps for its own queries.
+ */
+export interface SessionDocument extends Omit<SessionRecord, "attributes"> {
   attributesJson: string | null;
-  secretHash: string;
   /** `endedAt` as a BSON date, for the retention TTL index (TTL needs dates). Null while open. */
   endedOn: Date | null;
   /** The operation that ended the session, so a bulk end can report exactly what it ended. */

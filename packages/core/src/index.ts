@@ -49,22 +49,19 @@ export {
 } from "./model/session.js";
 export { type BackgroundTask, TaskStatus } from "./model/task.js";
 export type { CompareOp, Filter, FilterValue, SortDirection, SortKey } from "./query/ast.js";
+export { checkFilter } from "./query/check-filter.js";
+export type { CheckedFilter } from "./query/checked.js";
+export { allOf } from "./query/combine.js";
 export type { FieldName } from "./query/fields.js";
+export { DEFAULT_QUERY_LIMITS, type QueryLimits, resolveLimits } from "./query/limits.js";
 export {
-  allOf,
-  type CheckedFilter,
-  checkFilter,
-  DEFAULT_QUERY_LIMITS,
-  type ParseQueryOptions,
   type ProjectedField,
   type Projection,
   parseFields,
   parseGroupBy,
   parseOrderBy,
-  parseQuery,
-  printFilter,
-  type QueryLimits,
-  resolveLimits,
   type UserFieldName,
-} from "./query/index.js";
+} from "./query/params.js";
+export { type ParseQueryOptions, parseQuery } from "./query/parser.js";
+export { printFilter } from "./query/printer.js";
 export type { GroupResult, SessionGroup, SessionStore } from "./storage.js";
