@@ -1,18 +1,19 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { type SessionStore, ValidationError } from "@session-ledger/core";
-import type { Database } from "better-sqlite3";
-import { Kysely, SqliteDialect } from "kysely";
-import { requireCount } from "./arguments.js";
-import { migrate } from "./migrate.js";
-import { createReadPool, type SqlReader } from "./read-pool.js";
 import {
   DEFAULT_TABLE_PREFIX,
   type LedgerTables,
+  requireCount,
   requireTablePrefix,
   type TableNames,
   tableNames,
-} from "./schema.js";
+  tasksAndPolicies,
+} from "@session-ledger/sql";
+import type { Database } from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { migrate } from "./migrate.js";
+import { createReadPool, type SqlReader } from "./read-pool.js";
 import { sessionLifecycle } from "./session-lifecycle.js";
 import { sessionListing } from "./session-listing.js";
 import {
@@ -21,8 +22,8 @@ import {
   retryBusy,
   type SqlRunner,
 } from "./sql-runner.js";
-import { guarded, storageFailure } from "./store-errors.js";
-import { tasksAndPolicies } from "./tasks-and-policies.js";
+import { compiler } from "./sqlite-dialect.js";
+import { errors, guarded, storageFailure } from "./store-errors.js";
 
 /** Where the store's SQL runs: exactly one of `database` or `kysely`. */
 export interface SqliteStoreOptions<DB = unknown> {
@@ -199,7 +200,7 @@ export function createSqliteStore<DB = unknown>(
 ): SqliteSessionStore {
   const { prefix, tables, kysely: db, runner, reader, pragmas } = connect(options);
 
-  const context = { db, runner, reader, prefix, tables };
+  const context = { db, runner, reader, prefix, tables, compiler, errors };
   return {
     migrate: () => guarded("migrate", () => migrate(context, pragmas)),
     ...sessionLifecycle(context),

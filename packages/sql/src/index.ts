@@ -1,9 +1,18 @@
 /**
  * `@session-ledger/sql`: what session-ledger's SQL stores share — the compiler from checked
  * filters, sorts and keyset positions to kysely expressions over their common sessions schema,
- * parameterised by a small `SqlDialect`, and the time-sliced loop their bulk writes run in.
- * Not meant to be used directly: install `@session-ledger/sqlite` or `@session-ledger/postgres`.
+ * parameterised by a small `SqlDialect`; the tables, column lists and row mapping; the reads,
+ * writes, tasks and policies whose SQL is the same on every database; and the time-sliced loop
+ * an embedded store's bulk writes run in. Not meant to be used directly: install
+ * `@session-ledger/sqlite` or `@session-ledger/postgres`.
  */
+export {
+  optionalInstant,
+  requireChange,
+  requireCount,
+  requireInstant,
+  requireString,
+} from "./arguments.js";
 export {
   type Condition,
   createSqlCompiler,
@@ -14,4 +23,46 @@ export {
   type SqlCompiler,
   type SqlDialect,
 } from "./compile-filter.js";
+export type { SqlRows, SqlRunner, SqlStoreContext } from "./context.js";
+export {
+  fromSessionRow,
+  fromTaskRow,
+  type SessionReadRow,
+  type SessionRow,
+  type TaskReadRow,
+  toSessionRow,
+  toTaskRow,
+  type WireInteger,
+} from "./rows.js";
+export { orderedQuery, pageQuery, sessionReads } from "./session-reads.js";
+export {
+  endColumns,
+  endIdList,
+  endIdsIn,
+  insertConflict,
+  insertUnderCap,
+  openAt,
+  targetCondition,
+  taskBatchStep,
+} from "./session-writes.js";
+export { compiledOnce, type SessionStatements, sessionStatements } from "./statements.js";
+export { describeError, type StoreErrors, storeErrors } from "./store-errors.js";
+export {
+  DEFAULT_TABLE_PREFIX,
+  type LedgerTables,
+  LOGICAL_TABLES,
+  type LogicalTable,
+  type MigrationsTable,
+  type PoliciesTable,
+  requireSchemaName,
+  requireTablePrefix,
+  SESSION_COLUMNS,
+  SESSION_READ_COLUMNS,
+  type SessionsTable,
+  type TableNames,
+  type TaskOutcomesTable,
+  type TasksTable,
+  tableNames,
+} from "./tables.js";
+export { tasksAndPolicies } from "./tasks-and-policies.js";
 export { inSlices, SLICE_MS } from "./time-slices.js";

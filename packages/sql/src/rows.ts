@@ -1,4 +1,9 @@
-/** Converts between `SessionRecord` and its row: times as integers, nested data as JSON. */
+/**
+ * Converts between the core's records and the SQL stores' rows: times as integers, nested data
+ * as JSON text. Drivers differ in how they hand back a 64-bit integer column — SQLite as a
+ * number, PostgreSQL's `pg` as a decimal string (int8 can exceed a double) — so every time is
+ * read through `Number`: epoch milliseconds fit a double exactly.
+ */
 import type {
   BackgroundTask,
   ClientInfo,
@@ -7,17 +12,34 @@ import type {
   TaskStatus,
 } from "@session-ledger/core";
 import { ipSortKey, type SessionRecord } from "@session-ledger/core/store";
-import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./schema.js";
+import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./tables.js";
 
 export type SessionRow = Pick<SessionsTable, (typeof SESSION_COLUMNS)[number]>;
-/** A row as reads return it (`SESSION_READ_COLUMNS`: no IP sort keys). */
-export type SessionReadRow = Omit<SessionRow, "client_ip_key" | "server_ip_key">;
+
+/** A 64-bit integer as a driver hands it back: a number, or (PostgreSQL int8) a string. */
+export type WireInteger = number | string | bigint;
+
+/** A row as a driver returns it: integer columns as numbers or strings. */
+type FromWire<Row> = {
+  [K in keyof Row]: Row[K] extends number
+    ? WireInteger
+    : Row[K] extends number | null
+      ? WireInteger | null
+      : Row[K];
+};
+
+/** A session row as reads return it (`SESSION_READ_COLUMNS`: no IP sort keys). */
+export type SessionReadRow = FromWire<Omit<SessionRow, "client_ip_key" | "server_ip_key">>;
+export type TaskReadRow = FromWire<TasksTable>;
 
 const json = (value: unknown): string | null =>
   value === null || value === undefined ? null : JSON.stringify(value);
 
 const parsed = <T>(text: string | null): T | null =>
   text === null ? null : (JSON.parse(text) as T);
+
+const orNull = (value: WireInteger | null): number | null =>
+  value === null ? null : Number(value);
 
 export function toSessionRow(record: SessionRecord): SessionRow {
   return {
@@ -73,11 +95,11 @@ export function fromSessionRow(row: SessionReadRow): SessionRecord {
     licenseEdition: row.license_edition,
     status: row.status as SessionStatus,
     endReason: row.end_reason as EndReason | null,
-    createdAt: row.created_at,
-    lastActivityAt: row.last_activity_at,
-    expiresAt: row.expires_at,
-    absoluteExpiresAt: row.absolute_expires_at,
-    endedAt: row.ended_at,
+    createdAt: Number(row.created_at),
+    lastActivityAt: Number(row.last_activity_at),
+    expiresAt: Number(row.expires_at),
+    absoluteExpiresAt: Number(row.absolute_expires_at),
+    endedAt: orNull(row.ended_at),
     attributes: parsed<Record<string, unknown>>(row.attributes),
     secretHash: row.secret_hash,
   };
@@ -99,18 +121,18 @@ export function toTaskRow(task: BackgroundTask): TasksTable {
   };
 }
 
-export function fromTaskRow(row: TasksTable): BackgroundTask {
+export function fromTaskRow(row: TaskReadRow): BackgroundTask {
   return {
     id: row.id,
     tenantId: row.tenant_id,
     kind: row.kind,
     status: row.status as TaskStatus,
     payload: parsed<unknown>(row.payload),
-    progress: row.progress,
+    progress: Number(row.progress),
     error: row.error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
     leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
+    leaseExpiresAt: orNull(row.lease_expires_at),
   };
 }

@@ -1,14 +1,15 @@
-/** Tenant policies and persisted background tasks: small tables, plain conditional writes. */
-
+/**
+ * Tenant policies and persisted background tasks: small tables, plain conditional writes, the
+ * same SQL on every SQL store. Lease changes are compare-and-set: one conditional UPDATE each.
+ */
 import type { BackgroundTask, SessionStore, TenantPolicy } from "@session-ledger/core";
 import { ConflictError } from "@session-ledger/core";
 import type { TaskCondition, TaskOutcome, TaskPatch } from "@session-ledger/core/store";
 import { type SqlBool, sql } from "kysely";
 import { requireCount, requireInstant } from "./arguments.js";
-import type { TasksTable } from "./schema.js";
-import { fromTaskRow, toTaskRow } from "./session-row.js";
-import type { StoreContext } from "./sql-runner.js";
-import { guarded, isUniqueViolation } from "./store-errors.js";
+import type { SqlStoreContext } from "./context.js";
+import { fromTaskRow, type TaskReadRow, toTaskRow } from "./rows.js";
+import type { TasksTable } from "./tables.js";
 
 type TasksAndPolicies = Pick<
   SessionStore,
@@ -21,7 +22,15 @@ type TasksAndPolicies = Pick<
   | "findClaimableTasks"
 >;
 
-export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): TasksAndPolicies {
+export function tasksAndPolicies({
+  db,
+  runner,
+  reader,
+  tables,
+  compiler,
+  errors,
+}: SqlStoreContext): TasksAndPolicies {
+  const { guarded } = errors;
   return {
     getPolicy: (tenantId) =>
       guarded("getPolicy", async () => {
@@ -38,7 +47,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
     putPolicy: (tenantId, policy) =>
       guarded("putPolicy", async () => {
         const json = JSON.stringify(policy);
-        await runner.run(
+        await runner.all(
           db
             .insertInto(tables.policies)
             .values({ tenant_id: tenantId, policy: json })
@@ -50,16 +59,16 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
     insertTask: (task: BackgroundTask) =>
       guarded("insertTask", async () => {
         try {
-          await runner.run(db.insertInto(tables.tasks).values(toTaskRow(task)).compile());
+          await runner.all(db.insertInto(tables.tasks).values(toTaskRow(task)).compile());
         } catch (error) {
-          if (!isUniqueViolation(error)) throw error;
+          if (!errors.isUniqueViolation(error)) throw error;
           throw new ConflictError(`task '${task.id}' already exists in this tenant`);
         }
       }),
 
     getTask: (tenantId, id) =>
       guarded("getTask", async () => {
-        const [row] = await runner.all<TasksTable>(
+        const [row] = await runner.all<TaskReadRow>(
           db
             .selectFrom(tables.tasks)
             .selectAll()
@@ -89,7 +98,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
           update = update.where("status", "in", [...condition.statuses]);
         }
         if (condition?.leaseOwner !== undefined) {
-          update = update.where(sql<SqlBool>`lease_owner IS ${condition.leaseOwner}`);
+          update = update.where(compiler.same(sql.ref("lease_owner"), condition.leaseOwner));
         }
         if (condition?.leaseExpiredAt !== undefined) {
           const at = requireInstant(condition.leaseExpiredAt, "leaseExpiredAt");
@@ -97,7 +106,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
             sql<SqlBool>`(lease_expires_at IS NULL OR lease_expires_at <= ${at})`,
           );
         }
-        const [row] = await runner.all<TasksTable>(update.returningAll().compile());
+        const [row] = await runner.all<TaskReadRow>(update.returningAll().compile());
         return row ? fromTaskRow(row) : null;
       }),
 
@@ -129,7 +138,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
     findClaimableTasks: (now, limit) =>
       guarded("findClaimableTasks", async () => {
         const at = requireInstant(now);
-        const found = await runner.all<TasksTable>(
+        const found = await runner.all<TaskReadRow>(
           db
             .selectFrom(tables.tasks)
             .selectAll()
