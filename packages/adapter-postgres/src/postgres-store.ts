@@ -1,0 +1,153 @@
+import { type SessionStore, ValidationError } from "@session-ledger/core";
+import {
+  DEFAULT_TABLE_PREFIX,
+  type LedgerTables,
+  requireSchemaName,
+  requireTablePrefix,
+  tableNames,
+  tasksAndPolicies,
+} from "@session-ledger/sql";
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  type PostgresPool,
+  PostgresQueryCompiler,
+} from "kysely";
+import type { PgStoreContext } from "./context.js";
+import { migrate } from "./migrate.js";
+import { createKyselyRunner, createPoolRunner, type PgRunner } from "./pg-runner.js";
+import { compiler } from "./postgres-dialect.js";
+import { type CapLocking, sessionLifecycle } from "./session-lifecycle.js";
+import { sessionListing } from "./session-listing.js";
+import { errors, guarded } from "./store-errors.js";
+
+/** Where the store's SQL runs: exactly one of `pool` or `kysely`. */
+export interface PostgresStoreOptions<DB = unknown> {
+  /**
+   * A `pg` `Pool` (or anything with its `connect()`). The store runs its statements on it
+   * directly; it never ends the pool. Size it for the host's requests plus concurrent exports,
+   * each of which holds one connection while it runs (see the README, "Pool sizing").
+   */
+  pool?: PostgresPool;
+  /**
+   * A Kysely instance on the PostgreSQL dialect, instead of `pool`. Its plugins are not applied
+   * to the store's queries (a `CamelCasePlugin` would rename its columns).
+   */
+  kysely?: Kysely<DB>;
+  /**
+   * The PostgreSQL schema the tables live in, created by `migrate()` when missing; letters,
+   * digits and `_` only.
+   * @default "public"
+   */
+  schema?: string;
+  /**
+   * Prepended to every table and index name; letters, digits and `_` only.
+   * @default "session_ledger_"
+   */
+  tablePrefix?: string;
+}
+
+/** A `SessionStore` on PostgreSQL, plus the schema migrations it owns. */
+export interface PostgresSessionStore extends SessionStore {
+  /**
+   * Creates or upgrades the store's schema, tables and indexes to what this version needs, in
+   * one transaction. Idempotent and safe to run from several nodes at once (they serialise on
+   * an advisory lock: one migrates, the others find it done). Refuses a database whose schema
+   * is newer than this package. Call it once at start-up, before any other method.
+   */
+  migrate(): Promise<void>;
+  /** Resolves at once: the store opens nothing of its own. The pool or Kysely stays open. */
+  close(): Promise<void>;
+}
+
+/** Compiles PostgreSQL without a connection: the runner executes what it compiles. */
+const compileOnly = () =>
+  new Kysely<LedgerTables>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+
+function connect<DB>(
+  options: PostgresStoreOptions<DB>,
+): Pick<PgStoreContext, "db" | "runner" | "names"> {
+  if (options === null || typeof options !== "object") {
+    throw new ValidationError("createPostgresStore needs options", { target: "options" });
+  }
+  const names = {
+    schema: requireSchemaName(options.schema ?? "public"),
+    prefix: requireTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX),
+  };
+  const { pool, kysely } = options;
+  if ((pool === undefined) === (kysely === undefined)) {
+    throw new ValidationError("createPostgresStore needs exactly one of `pool` or `kysely`", {
+      target: "options",
+    });
+  }
+  if (pool !== undefined) {
+    if (typeof (pool as { connect?: unknown }).connect !== "function") {
+      throw new ValidationError("pool must be a pg Pool", { target: "pool" });
+    }
+    return { db: compileOnly(), runner: createPoolRunner(pool), names };
+  }
+  if (typeof (kysely as { withoutPlugins?: unknown }).withoutPlugins !== "function") {
+    throw new ValidationError("kysely must be a Kysely instance", { target: "kysely" });
+  }
+  // The host's plugins (CamelCasePlugin, say) would rename our columns and result keys.
+  const own = (kysely as Kysely<DB>).withoutPlugins() as unknown as Kysely<LedgerTables>;
+  const probe = own.selectFrom("sessions").select("id").where("id", "=", "x").compile();
+  if (!probe.sql.includes("$1")) {
+    throw new ValidationError("kysely must use the PostgreSQL dialect", { target: "kysely" });
+  }
+  const runner: PgRunner = createKyselyRunner(own);
+  return { db: own, runner, names };
+}
+
+/** Internal knobs the tests measure; not part of the public options. */
+export interface StoreInternals {
+  capLocking?: CapLocking;
+}
+
+export function createPostgresStoreWith<DB>(
+  options: PostgresStoreOptions<DB>,
+  internals: StoreInternals,
+): PostgresSessionStore {
+  const { db, runner, names } = connect(options);
+  const context: PgStoreContext = {
+    db,
+    runner,
+    reader: runner,
+    names,
+    tables: tableNames(names.prefix, names.schema),
+    compiler,
+    errors,
+  };
+  return {
+    migrate: () => guarded("migrate", () => migrate(context)),
+    ...sessionLifecycle(context, internals.capLocking),
+    ...sessionListing(context),
+    ...tasksAndPolicies(context),
+    close: async () => {},
+  };
+}
+
+/**
+ * A session store on PostgreSQL through kysely and `pg`, for many application nodes sharing one
+ * database. Filters, sorts, pages, counts, groups and exports compile to SQL; no tenant's rows
+ * are loaded to be filtered in memory.
+ *
+ * @example
+ * const store = createPostgresStore({ pool: new pg.Pool({ connectionString }) });
+ * await store.migrate();
+ * const ledger = createSessionLedger({ store });
+ */
+export function createPostgresStore<DB = unknown>(
+  options: PostgresStoreOptions<DB>,
+): PostgresSessionStore {
+  return createPostgresStoreWith(options, {});
+}

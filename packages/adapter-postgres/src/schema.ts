@@ -1,0 +1,143 @@
+/**
+ * The store's tables, indexes and versioned migrations on PostgreSQL. Every identifier is the
+ * validated schema and table prefix plus a fixed name; nothing here comes from a caller's value.
+ * The row types and column lists are the SQL stores' common ones (`@session-ledger/sql`).
+ *
+ * Text columns use the "C" collation: comparisons and sorts are byte order (code-point order in
+ * UTF-8, the core's rule) and `lower()` folds ASCII only, as the query language requires — in
+ * any other collation PostgreSQL's `lower()` folds beyond ASCII.
+ */
+import { type RawBuilder, sql } from "kysely";
+
+/** Where the tables live: a schema and a table prefix, both validated identifiers. */
+export interface SchemaNames {
+  schema: string;
+  prefix: string;
+}
+
+export interface Migration {
+  version: number;
+  name: string;
+  /** The statements to run, in order, inside the migration's transaction. */
+  statements(names: SchemaNames): RawBuilder<unknown>[];
+}
+
+const table = ({ schema, prefix }: SchemaNames, name: string) => sql.id(schema, `${prefix}${name}`);
+/** Indexes live in their table's schema, so their names are not qualified. */
+const index = ({ prefix }: SchemaNames, name: string) => sql.id(`${prefix}${name}`);
+
+/** Text in code-point order, folded by `lower()` in ASCII only. */
+const TEXT = sql.raw(`text COLLATE "C"`);
+/** Epoch milliseconds: `pg` returns int8 as a string, which the row mapping turns into a number. */
+const MS = sql.raw("bigint");
+
+/**
+ * Every schema version in order. A released migration is never edited: a change to the schema
+ * is a new entry with the next version.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "create sessions, policies, tasks and task outcomes",
+    statements: (n) => {
+      const sessions = table(n, "sessions");
+      const tasks = table(n, "tasks");
+      return [
+        sql`CREATE TABLE ${sessions} (
+          tenant_id ${TEXT} NOT NULL,
+          id ${TEXT} NOT NULL,
+          session_identifier ${TEXT},
+          user_id ${TEXT} NOT NULL,
+          user_login ${TEXT} NOT NULL,
+          user_full_name ${TEXT},
+          user_email ${TEXT},
+          client_type ${TEXT} NOT NULL,
+          access_type ${TEXT} NOT NULL,
+          client_ip ${TEXT},
+          client_ip_key ${TEXT},
+          server_ip ${TEXT},
+          server_ip_key ${TEXT},
+          user_agent ${TEXT},
+          client_info text,
+          browser ${TEXT} GENERATED ALWAYS AS (client_info::json ->> 'browser') STORED,
+          os ${TEXT} GENERATED ALWAYS AS (client_info::json ->> 'os') STORED,
+          device ${TEXT} GENERATED ALWAYS AS (client_info::json ->> 'device') STORED,
+          city ${TEXT},
+          country ${TEXT},
+          license_edition ${TEXT},
+          status ${TEXT} NOT NULL,
+          end_reason ${TEXT},
+          created_at ${MS} NOT NULL,
+          last_activity_at ${MS} NOT NULL,
+          expires_at ${MS} NOT NULL,
+          absolute_expires_at ${MS} NOT NULL,
+          ended_at ${MS},
+          attributes text,
+          secret_hash text NOT NULL,
+          ended_by ${TEXT},
+          PRIMARY KEY (tenant_id, id)
+        )`,
+        // Listing a tenant newest first (the default order) reads this index without sorting;
+        // creation ranges, counts and groups of a tenant too.
+        sql`CREATE INDEX ${index(n, "sessions_tenant_created")}
+          ON ${sessions} (tenant_id, created_at DESC, id)`,
+        // A user's sessions: the per-user cap, terminate-by-user and user filters.
+        sql`CREATE INDEX ${index(n, "sessions_tenant_user")}
+          ON ${sessions} (tenant_id, user_id, created_at DESC, id)`,
+        // The sweep walks open rows by deadline across tenants; ended rows never enter it.
+        sql`CREATE INDEX ${index(n, "sessions_open_deadline")}
+          ON ${sessions} (expires_at) WHERE ended_at IS NULL`,
+        // Retention deletes ended rows by end time.
+        sql`CREATE INDEX ${index(n, "sessions_ended")}
+          ON ${sessions} (ended_at) WHERE ended_at IS NOT NULL`,
+        sql`CREATE UNIQUE INDEX ${index(n, "sessions_identifier")}
+          ON ${sessions} (tenant_id, session_identifier) WHERE session_identifier IS NOT NULL`,
+        // LogScale lists open sessions by last activity (its default); the deadline is in the
+        // index so lapsed rows are passed over without reading the table.
+        sql`CREATE INDEX ${index(n, "sessions_open_activity")}
+          ON ${sessions} (tenant_id, last_activity_at, id, expires_at) WHERE ended_at IS NULL`,
+        // … and every session by last activity when asked for ended ones too.
+        sql`CREATE INDEX ${index(n, "sessions_tenant_activity")}
+          ON ${sessions} (tenant_id, last_activity_at, id)`,
+        sql`CREATE TABLE ${table(n, "policies")} (
+          tenant_id ${TEXT} NOT NULL PRIMARY KEY,
+          policy text NOT NULL
+        )`,
+        sql`CREATE TABLE ${tasks} (
+          tenant_id ${TEXT} NOT NULL,
+          id ${TEXT} NOT NULL,
+          kind ${TEXT} NOT NULL,
+          status ${TEXT} NOT NULL,
+          payload text,
+          progress integer NOT NULL DEFAULT 0,
+          error text,
+          created_at ${MS} NOT NULL,
+          updated_at ${MS} NOT NULL,
+          lease_owner ${TEXT},
+          lease_expires_at ${MS},
+          PRIMARY KEY (tenant_id, id)
+        )`,
+        // Runners resuming after a restart look for queued and abandoned tasks, oldest first.
+        sql`CREATE INDEX ${index(n, "tasks_status_created")} ON ${tasks} (status, created_at, id)`,
+        sql`CREATE TABLE ${table(n, "task_outcomes")} (
+          tenant_id ${TEXT} NOT NULL,
+          task_id ${TEXT} NOT NULL,
+          start integer NOT NULL,
+          ended text NOT NULL,
+          already_ended text NOT NULL,
+          not_found text NOT NULL,
+          PRIMARY KEY (tenant_id, task_id, start)
+        )`,
+      ];
+    },
+  },
+];
+
+/** The bookkeeping table; created before any migration runs, so it is not one itself. */
+export function migrationsTableStatement(names: SchemaNames): RawBuilder<unknown> {
+  return sql`CREATE TABLE IF NOT EXISTS ${table(names, "migrations")} (
+    version integer NOT NULL PRIMARY KEY,
+    name text NOT NULL,
+    applied_at ${MS} NOT NULL
+  )`;
+}
