@@ -1,4 +1,5 @@
 import { StorageError } from "@session-ledger/core";
+import { applyMigrations } from "@session-ledger/sql";
 import { sql } from "kysely";
 import type { PgStoreContext } from "./context.js";
 import { MIGRATIONS, migrationsTableStatement } from "./schema.js";
@@ -39,29 +40,6 @@ export async function migrate({ db, runner, tables, names }: PgStoreContext): Pr
     );
     if (!found) await tx.all(sql`CREATE SCHEMA ${sql.id(schema)}`.compile(db));
     await tx.all(migrationsTableStatement(names).compile(db));
-    const applied = new Set(
-      (
-        await tx.all<{ version: number }>(
-          db.selectFrom(tables.migrations).select("version").compile(),
-        )
-      ).map((row) => row.version),
-    );
-    const newest = Math.max(0, ...applied);
-    const known = MIGRATIONS.at(-1)?.version ?? 0;
-    if (newest > known) {
-      throw new StorageError(
-        `postgres store: the database is at schema version ${newest}, newer than this package's ${known}`,
-      );
-    }
-    for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements(names)) await tx.all(statement.compile(db));
-      await tx.all(
-        db
-          .insertInto(tables.migrations)
-          .values({ version: migration.version, name: migration.name, applied_at: Date.now() })
-          .compile(),
-      );
-    }
+    await applyMigrations({ db, tables, store: "postgres" }, tx, MIGRATIONS, names);
   });
 }

@@ -2,8 +2,10 @@ import { type SessionStore, ValidationError } from "@session-ledger/core";
 import {
   DEFAULT_TABLE_PREFIX,
   type LedgerTables,
+  requireConnection,
   requireSchemaName,
   requireTablePrefix,
+  type SqlStoreOptions,
   tableNames,
   tasksAndPolicies,
 } from "@session-ledger/sql";
@@ -17,14 +19,14 @@ import {
 } from "kysely";
 import type { PgStoreContext } from "./context.js";
 import { migrate } from "./migrate.js";
-import { createKyselyRunner, createPoolRunner, type PgRunner } from "./pg-runner.js";
+import { createKyselyRunner, createPoolRunner } from "./pg-runner.js";
 import { compiler } from "./postgres-dialect.js";
 import { type CapLocking, sessionLifecycle } from "./session-lifecycle.js";
 import { sessionListing } from "./session-listing.js";
 import { errors, guarded } from "./store-errors.js";
 
-/** Where the store's SQL runs: exactly one of `pool` or `kysely`. */
-export interface PostgresStoreOptions<DB = unknown> {
+/** Where the store's SQL runs: exactly one of `pool` or `kysely` (on the PostgreSQL dialect). */
+export interface PostgresStoreOptions<DB = unknown> extends SqlStoreOptions<DB> {
   /**
    * A `pg` `Pool` (or anything with its `connect()`). The store runs its statements on it
    * directly; it never ends the pool. Size it for the host's requests plus concurrent exports,
@@ -32,21 +34,11 @@ export interface PostgresStoreOptions<DB = unknown> {
    */
   pool?: PostgresPool;
   /**
-   * A Kysely instance on the PostgreSQL dialect, instead of `pool`. Its plugins are not applied
-   * to the store's queries (a `CamelCasePlugin` would rename its columns).
-   */
-  kysely?: Kysely<DB>;
-  /**
    * The PostgreSQL schema the tables live in, created by `migrate()` when missing; letters,
    * digits and `_` only.
    * @default "public"
    */
   schema?: string;
-  /**
-   * Prepended to every table and index name; letters, digits and `_` only.
-   * @default "session_ledger_"
-   */
-  tablePrefix?: string;
 }
 
 /** A `SessionStore` on PostgreSQL, plus the schema migrations it owns. */
@@ -76,36 +68,23 @@ const compileOnly = () =>
 function connect<DB>(
   options: PostgresStoreOptions<DB>,
 ): Pick<PgStoreContext, "db" | "runner" | "names"> {
-  if (options === null || typeof options !== "object") {
-    throw new ValidationError("createPostgresStore needs options", { target: "options" });
-  }
+  const given = requireConnection<PostgresPool, DB>(
+    "createPostgresStore",
+    options as PostgresStoreOptions<DB> & Record<string, unknown>,
+    { option: "pool", method: "connect", is: "a pg Pool" },
+  );
   const names = {
     schema: requireSchemaName(options.schema ?? "public"),
     prefix: requireTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX),
   };
-  const { pool, kysely } = options;
-  if ((pool === undefined) === (kysely === undefined)) {
-    throw new ValidationError("createPostgresStore needs exactly one of `pool` or `kysely`", {
-      target: "options",
-    });
+  if (given.kysely === undefined) {
+    return { db: compileOnly(), runner: createPoolRunner(given.connection), names };
   }
-  if (pool !== undefined) {
-    if (typeof (pool as { connect?: unknown }).connect !== "function") {
-      throw new ValidationError("pool must be a pg Pool", { target: "pool" });
-    }
-    return { db: compileOnly(), runner: createPoolRunner(pool), names };
-  }
-  if (typeof (kysely as { withoutPlugins?: unknown }).withoutPlugins !== "function") {
-    throw new ValidationError("kysely must be a Kysely instance", { target: "kysely" });
-  }
-  // The host's plugins (CamelCasePlugin, say) would rename our columns and result keys.
-  const own = (kysely as Kysely<DB>).withoutPlugins() as unknown as Kysely<LedgerTables>;
-  const probe = own.selectFrom("sessions").select("id").where("id", "=", "x").compile();
+  const probe = given.kysely.selectFrom("sessions").select("id").where("id", "=", "x").compile();
   if (!probe.sql.includes("$1")) {
     throw new ValidationError("kysely must use the PostgreSQL dialect", { target: "kysely" });
   }
-  const runner: PgRunner = createKyselyRunner(own);
-  return { db: own, runner, names };
+  return { db: given.kysely, runner: createKyselyRunner(given.kysely), names };
 }
 
 /** Internal knobs the tests measure; not part of the public options. */

@@ -7,19 +7,18 @@
  * UTF-8, the core's rule) and `lower()` folds ASCII only, as the query language requires — in
  * any other collation PostgreSQL's `lower()` folds beyond ASCII.
  */
+import {
+  ACTIVITY_SESSION_INDEXES,
+  FIRST_SESSION_INDEXES,
+  type Migration,
+  sessionIndexes,
+} from "@session-ledger/sql";
 import { type RawBuilder, sql } from "kysely";
 
 /** Where the tables live: a schema and a table prefix, both validated identifiers. */
 export interface SchemaNames {
   schema: string;
   prefix: string;
-}
-
-export interface Migration {
-  version: number;
-  name: string;
-  /** The statements to run, in order, inside the migration's transaction. */
-  statements(names: SchemaNames): RawBuilder<unknown>[];
 }
 
 const table = ({ schema, prefix }: SchemaNames, name: string) => sql.id(schema, `${prefix}${name}`);
@@ -35,7 +34,7 @@ const MS = sql.raw("bigint");
  * Every schema version in order. A released migration is never edited: a change to the schema
  * is a new entry with the next version.
  */
-export const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration<SchemaNames>[] = [
   {
     version: 1,
     name: "create sessions, policies, tasks and task outcomes",
@@ -77,28 +76,12 @@ export const MIGRATIONS: readonly Migration[] = [
           ended_by ${TEXT},
           PRIMARY KEY (tenant_id, id)
         )`,
-        // Listing a tenant newest first (the default order) reads this index without sorting;
-        // creation ranges, counts and groups of a tenant too.
-        sql`CREATE INDEX ${index(n, "sessions_tenant_created")}
-          ON ${sessions} (tenant_id, created_at DESC, id)`,
-        // A user's sessions: the per-user cap, terminate-by-user and user filters.
-        sql`CREATE INDEX ${index(n, "sessions_tenant_user")}
-          ON ${sessions} (tenant_id, user_id, created_at DESC, id)`,
-        // The sweep walks open rows by deadline across tenants; ended rows never enter it.
-        sql`CREATE INDEX ${index(n, "sessions_open_deadline")}
-          ON ${sessions} (expires_at) WHERE ended_at IS NULL`,
-        // Retention deletes ended rows by end time.
-        sql`CREATE INDEX ${index(n, "sessions_ended")}
-          ON ${sessions} (ended_at) WHERE ended_at IS NOT NULL`,
-        sql`CREATE UNIQUE INDEX ${index(n, "sessions_identifier")}
-          ON ${sessions} (tenant_id, session_identifier) WHERE session_identifier IS NOT NULL`,
-        // LogScale lists open sessions by last activity (its default); the deadline is in the
-        // index so lapsed rows are passed over without reading the table.
-        sql`CREATE INDEX ${index(n, "sessions_open_activity")}
-          ON ${sessions} (tenant_id, last_activity_at, id, expires_at) WHERE ended_at IS NULL`,
-        // … and every session by last activity when asked for ended ones too.
-        sql`CREATE INDEX ${index(n, "sessions_tenant_activity")}
-          ON ${sessions} (tenant_id, last_activity_at, id)`,
+        // The SQL stores' indexes (`@session-ledger/sql`), chosen for the same query shapes.
+        ...sessionIndexes(
+          [...FIRST_SESSION_INDEXES, ...ACTIVITY_SESSION_INDEXES],
+          sessions,
+          (name) => index(n, name),
+        ),
         sql`CREATE TABLE ${table(n, "policies")} (
           tenant_id ${TEXT} NOT NULL PRIMARY KEY,
           policy text NOT NULL

@@ -3,14 +3,13 @@
  * table prefix plus a fixed name; nothing here comes from a caller's value. The row types and
  * column lists are the SQL stores' common ones (`@session-ledger/sql`).
  */
+import {
+  ACTIVITY_SESSION_INDEXES,
+  FIRST_SESSION_INDEXES,
+  type Migration,
+  sessionIndexes,
+} from "@session-ledger/sql";
 import { type RawBuilder, sql } from "kysely";
-
-export interface Migration {
-  version: number;
-  name: string;
-  /** The statements to run, in order, inside the migration's transaction. */
-  statements(prefix: string): RawBuilder<unknown>[];
-}
 
 const id = (prefix: string, name: string) => sql.id(`${prefix}${name}`);
 
@@ -18,7 +17,7 @@ const id = (prefix: string, name: string) => sql.id(`${prefix}${name}`);
  * Every schema version in order. A released migration is never edited: a change to the schema
  * is a new entry with the next version.
  */
-export const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration<string>[] = [
   {
     version: 1,
     name: "create sessions, policies and tasks",
@@ -58,20 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
           secret_hash TEXT NOT NULL,
           PRIMARY KEY (tenant_id, id)
         ) STRICT`,
-        // Listing a tenant newest first (the default order) reads this index without sorting.
-        sql`CREATE INDEX ${id(p, "sessions_tenant_created")}
-          ON ${sessions} (tenant_id, created_at DESC, id)`,
-        // A user's sessions: the per-user cap, terminate-by-user and user filters.
-        sql`CREATE INDEX ${id(p, "sessions_tenant_user")}
-          ON ${sessions} (tenant_id, user_id, created_at DESC, id)`,
-        // The sweep walks open rows by deadline across tenants; ended rows never enter it.
-        sql`CREATE INDEX ${id(p, "sessions_open_deadline")}
-          ON ${sessions} (expires_at) WHERE ended_at IS NULL`,
-        // Retention deletes ended rows by end time.
-        sql`CREATE INDEX ${id(p, "sessions_ended")}
-          ON ${sessions} (ended_at) WHERE ended_at IS NOT NULL`,
-        sql`CREATE UNIQUE INDEX ${id(p, "sessions_identifier")}
-          ON ${sessions} (tenant_id, session_identifier) WHERE session_identifier IS NOT NULL`,
+        ...sessionIndexes(FIRST_SESSION_INDEXES, sessions, (index) => id(p, index)),
         sql`CREATE TABLE ${id(p, "policies")} (
           tenant_id TEXT NOT NULL PRIMARY KEY,
           policy TEXT NOT NULL
@@ -130,13 +116,7 @@ export const MIGRATIONS: readonly Migration[] = [
             - coalesce(json_array_length(result -> '$.failed'), 0))
           WHERE result IS NOT NULL`,
         sql`ALTER TABLE ${tasks} DROP COLUMN result`,
-        // LogScale lists open sessions by last activity (its default); the deadline is in the
-        // index so lapsed rows are passed over without reading the table.
-        sql`CREATE INDEX ${id(p, "sessions_open_activity")}
-          ON ${sessions} (tenant_id, last_activity_at, id, expires_at) WHERE ended_at IS NULL`,
-        // … and every session by last activity when asked for ended ones too.
-        sql`CREATE INDEX ${id(p, "sessions_tenant_activity")}
-          ON ${sessions} (tenant_id, last_activity_at, id)`,
+        ...sessionIndexes(ACTIVITY_SESSION_INDEXES, sessions, (index) => id(p, index)),
         ...plannerStatistics(p),
       ];
     },

@@ -4,6 +4,7 @@ import { type SessionStore, ValidationError } from "@session-ledger/core";
 import {
   DEFAULT_TABLE_PREFIX,
   type LedgerTables,
+  ownKysely,
   requireCount,
   requireTablePrefix,
   type TableNames,
@@ -170,11 +171,7 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
       pragmas: [],
     };
   }
-  if (typeof (kysely as { withoutPlugins?: unknown }).withoutPlugins !== "function") {
-    throw new ValidationError("kysely must be a Kysely instance", { target: "kysely" });
-  }
-  // The host's plugins (CamelCasePlugin, say) would rename our columns and result keys.
-  const own = (kysely as Kysely<DB>).withoutPlugins() as unknown as Kysely<LedgerTables>;
+  const own = ownKysely(kysely as Kysely<DB>);
   const runner = createKyselyRunner(own);
   return {
     prefix,

@@ -24,6 +24,7 @@ export {
   type SqlDialect,
 } from "./compile-filter.js";
 export type { SqlRows, SqlRunner, SqlStoreContext } from "./context.js";
+export { ownKysely, requireConnection, type SqlStoreOptions } from "./options.js";
 export {
   fromSessionRow,
   fromTaskRow,
@@ -34,17 +35,23 @@ export {
   toTaskRow,
   type WireInteger,
 } from "./rows.js";
-export { orderedQuery, pageQuery, sessionReads } from "./session-reads.js";
 export {
-  endColumns,
-  endIdList,
+  ACTIVITY_SESSION_INDEXES,
+  applyMigrations,
+  FIRST_SESSION_INDEXES,
+  type Migration,
+  type SessionIndex,
+  sessionIndexes,
+} from "./schema.js";
+export {
+  endedSessionOf,
   endIdsIn,
-  insertConflict,
-  insertUnderCap,
-  openAt,
-  targetCondition,
-  taskBatchStep,
-} from "./session-writes.js";
+  endWhere,
+  type SessionLifecycle,
+  type SessionWrites,
+  sqlSessionLifecycle,
+} from "./session-lifecycle.js";
+export { orderedQuery, pageQuery, sessionReads } from "./session-reads.js";
 export { compiledOnce, type SessionStatements, sessionStatements } from "./statements.js";
 export { describeError, type StoreErrors, storeErrors } from "./store-errors.js";
 export {

@@ -101,18 +101,29 @@ export const LOGICAL_TABLES: readonly LogicalTable[] = [
 ];
 
 export const DEFAULT_TABLE_PREFIX = "session_ledger_";
-const TABLE_PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,30}$/;
 
-/** Checks a table prefix: it becomes part of identifiers, so only a plain name is accepted. */
-export function requireTablePrefix(prefix: unknown): string {
-  if (typeof prefix !== "string" || !TABLE_PREFIX.test(prefix)) {
-    throw new ValidationError(
-      "tablePrefix must match /^[A-Za-z_][A-Za-z0-9_]{0,30}$/ (a letter or underscore, then up to 30 letters, digits or underscores)",
-      { target: "tablePrefix" },
-    );
-  }
-  return prefix;
+/**
+ * A check for a name that becomes part of identifiers: only a plain name of a letter or
+ * underscore and then up to `rest` letters, digits or underscores is accepted.
+ */
+function plainName(option: string, rest: number): (value: unknown) => string {
+  const pattern = new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,${rest}}$`);
+  return (value) => {
+    if (typeof value !== "string" || !pattern.test(value)) {
+      throw new ValidationError(
+        `${option} must match ${pattern} (a letter or underscore, then up to ${rest} letters, digits or underscores)`,
+        { target: option },
+      );
+    }
+    return value;
+  };
 }
+
+/** Checks a table prefix (short enough that every index name stays within 63 bytes). */
+export const requireTablePrefix = plainName("tablePrefix", 30);
+
+/** Checks a schema name (PostgreSQL's). */
+export const requireSchemaName = plainName("schema", 62);
 
 /** The session columns every read returns (the generated browser/os/device are left out). */
 export const SESSION_COLUMNS = [
@@ -167,17 +178,4 @@ export function tableNames(prefix: string, schema?: string): TableNames {
   return Object.fromEntries(
     LOGICAL_TABLES.map((name) => [name, `${qualifier}${requireTablePrefix(prefix)}${name}`]),
   ) as unknown as TableNames;
-}
-
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-
-/** Checks a schema name (PostgreSQL's): a plain identifier, as it becomes part of SQL text. */
-export function requireSchemaName(schema: unknown): string {
-  if (typeof schema !== "string" || !SCHEMA_NAME.test(schema)) {
-    throw new ValidationError(
-      "schema must match /^[A-Za-z_][A-Za-z0-9_]{0,62}$/ (a letter or underscore, then up to 62 letters, digits or underscores)",
-      { target: "schema" },
-    );
-  }
-  return schema;
 }
