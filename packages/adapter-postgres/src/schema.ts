@@ -7,12 +7,7 @@
  * UTF-8, the core's rule) and `lower()` folds ASCII only, as the query language requires — in
  * any other collation PostgreSQL's `lower()` folds beyond ASCII.
  */
-import {
-  ACTIVITY_SESSION_INDEXES,
-  FIRST_SESSION_INDEXES,
-  type Migration,
-  sessionIndexes,
-} from "@session-ledger/sql";
+import { type Migration, sessionIndexes } from "@session-ledger/sql";
 import { type RawBuilder, sql } from "kysely";
 
 /** Where the tables live: a schema and a table prefix, both validated identifiers. */
@@ -24,6 +19,12 @@ export interface SchemaNames {
 const table = ({ schema, prefix }: SchemaNames, name: string) => sql.id(schema, `${prefix}${name}`);
 /** Indexes live in their table's schema, so their names are not qualified. */
 const index = ({ prefix }: SchemaNames, name: string) => sql.id(`${prefix}${name}`);
+
+/**
+ * An open session's deadline, NULL once it has ended: what the sweep and the retention purge
+ * look rows up by, through an index no other query's filter can use (see the migration).
+ */
+export const OPEN_DEADLINE = sql`(CASE WHEN ended_at IS NULL THEN expires_at END)`;
 
 /** Text in code-point order, folded by `lower()` in ASCII only. */
 const TEXT = sql.raw(`text COLLATE "C"`);
@@ -76,12 +77,31 @@ export const MIGRATIONS: readonly Migration<SchemaNames>[] = [
           ended_by ${TEXT},
           PRIMARY KEY (tenant_id, id)
         )`,
-        // The SQL stores' indexes (`@session-ledger/sql`), chosen for the same query shapes.
+        // The SQL stores' indexes (`@session-ledger/sql`), chosen for the same query shapes…
         ...sessionIndexes(
-          [...FIRST_SESSION_INDEXES, ...ACTIVITY_SESSION_INDEXES],
+          [
+            "sessions_tenant_created",
+            "sessions_tenant_user",
+            "sessions_tenant_activity",
+            "sessions_identifier",
+            "sessions_ended",
+          ],
           sessions,
           (name) => index(n, name),
         ),
+        // … and two of PostgreSQL's own. The planner multiplies the selectivities of
+        // `ended_at IS NULL`, `expires_at > now` and `status = 'ACTIVE'` as if they were
+        // independent, while each nearly implies the others; it then estimates LogScale's open
+        // sessions of a tenant at ~1 row and read them through an index on `expires_at` of open
+        // rows with a sort: every open session of every tenant (3.6 ms a page at 200,000 rows).
+        // So the sweep's index is on an expression only the sweep and the purge name (an open
+        // session's deadline, NULL once ended), and LogScale's index also keys on `status`, so
+        // it alone decides the whole filter (0.1 ms, and the total is an index-only scan).
+        sql`CREATE INDEX ${index(n, "sessions_open_deadline")}
+          ON ${sessions} (${OPEN_DEADLINE}) WHERE ended_at IS NULL`,
+        sql`CREATE INDEX ${index(n, "sessions_open_activity")}
+          ON ${sessions} (tenant_id, last_activity_at, id, expires_at, status)
+          WHERE ended_at IS NULL`,
         sql`CREATE TABLE ${table(n, "policies")} (
           tenant_id ${TEXT} NOT NULL PRIMARY KEY,
           policy text NOT NULL

@@ -1,7 +1,8 @@
 /**
  * What PostgreSQL does its own way in the session lifecycle (the rest is the SQL stores' shared
  * lifecycle): the cap under a per-user advisory lock, bulk ends as one statement, the sweep with
- * SKIP LOCKED, purges in bounded batches. Rows a subquery picks are named by primary key.
+ * SKIP LOCKED and purges in bounded batches, both through the open-deadline expression index.
+ * Rows a subquery picks are named by primary key.
  */
 import type { SessionRecord } from "@session-ledger/core/store";
 import {
@@ -14,6 +15,7 @@ import {
 } from "@session-ledger/sql";
 import { type SqlBool, sql } from "kysely";
 import type { PgStoreContext } from "./context.js";
+import { OPEN_DEADLINE } from "./schema.js";
 import { isIdentifierClash } from "./store-errors.js";
 
 /**
@@ -74,10 +76,18 @@ export function sessionLifecycle(
 
     // SKIP LOCKED: sweepers on several nodes take disjoint rows instead of queueing on each
     // other's, and a row another sweeper has just ended no longer matches once rechecked.
-    sweepDue: (lapsed, limit) =>
-      keyIn(keys(lapsed).orderBy("expires_at").limit(limit).forUpdate().skipLocked()),
+    sweepDue: (now, limit) =>
+      keyIn(
+        keys(sql<SqlBool>`ended_at IS NULL AND ${OPEN_DEADLINE} <= ${now}`)
+          .orderBy(OPEN_DEADLINE)
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      ),
 
-    async purge(due) {
+    async purge(before, tenantId) {
+      let due = sql<SqlBool>`((ended_at IS NOT NULL AND ended_at < ${before}) OR (ended_at IS NULL AND ${OPEN_DEADLINE} < ${before}))`;
+      if (tenantId !== undefined) due = sql<SqlBool>`(tenant_id = ${tenantId} AND ${due})`;
       const purge = db
         .deleteFrom(tables.sessions)
         .where(keyIn(keys(due).limit(PURGE_BATCH)))

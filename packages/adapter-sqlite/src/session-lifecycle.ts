@@ -7,10 +7,12 @@ import type { EndedSession } from "@session-ledger/core/store";
 import {
   type Condition,
   describeError,
+  endedBefore,
   endedSessionOf,
   endIdsIn,
   endWhere,
   inSlices,
+  lapsedAt,
   type SessionLifecycle,
   sqlSessionLifecycle,
 } from "@session-ledger/sql";
@@ -65,9 +67,11 @@ export function sessionLifecycle(context: StoreContext): SessionLifecycle {
     },
 
     // One UPDATE … LIMIT over the open-deadline index; the ledger sizes each to a few ms.
-    sweepDue: (lapsed, limit) => rowsOf(lapsed, limit),
+    sweepDue: (now, limit) => rowsOf(lapsedAt(now), limit),
 
-    async purge(due) {
+    async purge(before, tenantId) {
+      let due = endedBefore(before);
+      if (tenantId !== undefined) due = sql<SqlBool>`(tenant_id = ${tenantId} AND ${due})`;
       let deleted = 0;
       await inSlices(async (size) => {
         const changed = await runner.run(

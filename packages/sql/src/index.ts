@@ -44,9 +44,11 @@ export {
   sessionIndexes,
 } from "./schema.js";
 export {
+  endedBefore,
   endedSessionOf,
   endIdsIn,
   endWhere,
+  lapsedAt,
   type SessionLifecycle,
   type SessionWrites,
   sqlSessionLifecycle,

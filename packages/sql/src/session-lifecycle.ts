@@ -143,12 +143,15 @@ export interface SessionWrites {
    */
   endTarget(matching: Condition, change: EndChange): Promise<EndedSession[]>;
   /**
-   * The sweep's rows: a condition naming up to `limit` rows that `lapsed` selects, for
-   * `expireWhere` (which rechecks each row as it ends it).
+   * The sweep's rows: a condition naming up to `limit` rows lapsed at `now` (`lapsedAt`, or an
+   * equivalent the store's index answers), which the sweep's UPDATE rechecks as it ends each.
    */
-  sweepDue(lapsed: Condition, limit: number): Condition;
-  /** Deletes the rows `due` selects, in one statement or several; returns how many. */
-  purge(due: Condition): Promise<number>;
+  sweepDue(now: number, limit: number): Condition;
+  /**
+   * Deletes the rows ended or lapsed before `before` (`endedBefore`, or an equivalent the
+   * store's indexes answer), of one tenant or all, in one statement or several; returns how many.
+   */
+  purge(before: number, tenantId: string | undefined): Promise<number>;
 }
 
 export type SessionLifecycle = Pick<
@@ -249,18 +252,17 @@ export function sqlSessionLifecycle(
 
     expireDue: (now, limit) =>
       guarded("expireDue", async () => {
-        const lapsed = lapsedAt(requireInstant(now));
-        const due = writes.sweepDue(lapsed, requireCount("limit", limit, 0));
+        const due = writes.sweepDue(requireInstant(now), requireCount("limit", limit, 0));
         return (await runner.all<ExpiredRow>(expireWhere(context, due, now))).map(expiredSessionOf);
       }),
 
     purgeEnded: (before, tenantId) =>
-      guarded("purgeEnded", async () => {
-        const due = endedBefore(requireInstant(before, "endedBefore"));
-        return writes.purge(
-          tenantId === undefined ? due : compiler.all([sql<SqlBool>`tenant_id = ${tenantId}`, due]),
-        );
-      }),
+      guarded("purgeEnded", () =>
+        writes.purge(
+          requireInstant(before, "endedBefore"),
+          tenantId === undefined ? undefined : requireString("tenantId", tenantId),
+        ),
+      ),
   };
 }
 
