@@ -4,8 +4,8 @@ import { sql } from "kysely";
 import type { PgStoreContext } from "./context.js";
 import { MIGRATIONS, migrationsTableStatement } from "./schema.js";
 
-/** The oldest server the schema runs on (generated columns, `hashtext`, `AS MATERIALIZED`). */
-const OLDEST_SERVER = 120000;
+/** The oldest server the schema runs on (statistics on expressions came in 14). */
+const OLDEST_SERVER = 140000;
 
 /**
  * Brings the schema up to the newest migration, in one transaction. Nodes starting together
@@ -27,7 +27,7 @@ export async function migrate({ db, runner, tables, names }: PgStoreContext): Pr
         lower('ÀB' COLLATE "C") AS folded`.compile(db),
     );
     if (!server || server.version < OLDEST_SERVER) {
-      throw new StorageError("postgres store: the server must be PostgreSQL 12 or newer");
+      throw new StorageError("postgres store: the server must be PostgreSQL 14 or newer");
     }
     // Text order and case folding are defined on UTF-8 code points.
     if (server.encoding !== "UTF8" || server.folded !== "Àb") {

@@ -26,6 +26,28 @@ const index = ({ prefix }: SchemaNames, name: string) => sql.id(`${prefix}${name
  */
 export const OPEN_DEADLINE = sql`(CASE WHEN ended_at IS NULL THEN expires_at END)`;
 
+/**
+ * The text columns filters compare folded (`lower(col) = $1`, `LIKE`, `IN`). PostgreSQL keeps
+ * no statistics on an expression by default and guesses such a filter matches 0.5% of rows;
+ * with that guess `client_type = 'UI'` (two thirds of a tenant) made a first page a sort of
+ * every match: 12 ms at 100,000 sessions, against 0.36 ms reading the creation index in order
+ * once `lower(client_type)` had statistics.
+ */
+const FOLDED_COLUMNS = [
+  "client_type",
+  "access_type",
+  "user_agent",
+  "browser",
+  "os",
+  "device",
+  "city",
+  "country",
+  "license_edition",
+  "user_login",
+  "user_full_name",
+  "user_email",
+];
+
 /** Text in code-point order, folded by `lower()` in ASCII only. */
 const TEXT = sql.raw(`text COLLATE "C"`);
 /** Epoch milliseconds: `pg` returns int8 as a string, which the row mapping turns into a number. */
@@ -102,6 +124,12 @@ export const MIGRATIONS: readonly Migration<SchemaNames>[] = [
         sql`CREATE INDEX ${index(n, "sessions_open_activity")}
           ON ${sessions} (tenant_id, last_activity_at, id, expires_at, status)
           WHERE ended_at IS NULL`,
+        // ANALYZE gathers statistics on each folded column (PostgreSQL 14 and newer).
+        ...FOLDED_COLUMNS.map(
+          (column) =>
+            sql`CREATE STATISTICS ${table(n, `sessions_lower_${column}`)}
+              ON (lower(${sql.ref(column)})) FROM ${sessions}`,
+        ),
         sql`CREATE TABLE ${table(n, "policies")} (
           tenant_id ${TEXT} NOT NULL PRIMARY KEY,
           policy text NOT NULL
