@@ -9,8 +9,12 @@ export { default as Database } from "better-sqlite3";
 export { stringify } from "csv-stringify";
 export { default as express } from "express";
 export { nanoid } from "nanoid";
+export { default as pg } from "pg";
+export { createPostgresStore } from "../packages/adapter-postgres/src/index.ts";
+export { startThrowawayCluster } from "../packages/adapter-postgres/test/throwaway-cluster.ts";
 export { createSqliteStore } from "../packages/adapter-sqlite/src/index.ts";
 export * from "../packages/core/src/index.ts";
+export { ipSortKey, normalizeIp } from "../packages/core/src/store.ts";
 export { createMemoryStoreWithRows } from "../packages/core/src/memory/memory-store.ts";
 export {
   apiKeyAuthenticator,

@@ -1,8 +1,10 @@
 /**
- * Bundles `library-entry.mjs` (the packages' TypeScript source, kysely, nanoid, csv-stringify)
- * into one ESM file with tsup, and loads it. Native and large runtime modules stay external and
- * resolve at run time from the express package's node_modules, where the bundle is written:
+ * Bundles `library-entry.mjs` (the packages' TypeScript source, kysely, nanoid, csv-stringify,
+ * pg) into one ESM file with tsup, and loads it. Native and large runtime modules stay external
+ * and resolve at run time from the express package's node_modules, where the bundle is written:
  * the bench is not a workspace package, so that is where pnpm put better-sqlite3 and express.
+ * pg lives in the PostgreSQL store's node_modules, so it is bundled (without its optional
+ * native and Cloudflare bindings, which Node never loads).
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -14,7 +16,10 @@ const outDir = join(modules, ".cache", "session-ledger-bench");
 export const bundlePath = join(outDir, "library.mjs");
 
 /** Bare imports compiled into the bundle; every other package is resolved at run time. */
-const BUNDLED = /^(@session-ledger\/|kysely|nanoid|csv-stringify)/;
+const BUNDLED =
+  /^(@session-ledger\/|kysely|nanoid|csv-stringify|pg(?!-native|-cloudflare)|postgres-|split2|xtend)/;
+const RUNTIME =
+  /^(?!@session-ledger\/|kysely|nanoid|csv-stringify|pg(?!-native|-cloudflare)|postgres-|split2|xtend|\.|\/)/;
 
 /** Builds the bundle from the current source (about a second). */
 export async function buildLibrary() {
@@ -33,11 +38,19 @@ export async function buildLibrary() {
     clean: false,
     outExtension: () => ({ js: ".mjs" }),
     noExternal: [BUNDLED],
-    external: [/^(?!@session-ledger\/|kysely|nanoid|csv-stringify|\.|\/)/],
+    external: [RUNTIME],
     esbuildOptions(options) {
       options.conditions = ["@session-ledger/source"];
       // nanoid is the core's dependency; the bench reuses it for the hand-written ids.
-      options.nodePaths = [modules, join(root, "packages", "core", "node_modules")];
+      options.nodePaths = [
+        modules,
+        join(root, "packages", "core", "node_modules"),
+        join(root, "packages", "adapter-postgres", "node_modules"),
+      ];
+      // pg is CommonJS: give the ESM bundle a `require` for Node's built-in modules.
+      options.banner = {
+        js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      };
     },
   });
 }

@@ -13,21 +13,24 @@ import { NOW, OUT_DIR, openDataset, openExportDataset } from "./dataset.mjs";
 import { runHttpSuite } from "./http-suite.mjs";
 import { buildLibrary, loadLibrary } from "./library.mjs";
 import { formatPlans, queryPlans } from "./plans.mjs";
+import { runPostgresSuite } from "./postgres-suite.mjs";
 import { runChild } from "./processes.mjs";
 import { BUDGET, httpTable, load, machine, memoryTable, sqliteTable, table } from "./report.mjs";
 import { runSqliteSuite, SQLITE_OPERATIONS } from "./sqlite-suite.mjs";
 
-const SECTIONS = ["sqlite", "memory", "export-memory", "http"];
+const SECTIONS = ["sqlite", "postgres", "memory", "export-memory", "http"];
 const USAGE = `usage: pnpm bench [options]
   --sessions N      sessions in the data set, over 10 tenants (default 1000000)
   --users N         users (default 50000)
   --seed N          generator seed (default 1)
   --rounds N        timed rounds per operation (default 15; heavy ones use fewer)
-  --only a,b        only these SQLite operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
+  --only a,b        only these SQLite and PostgreSQL operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
   --skip a,b        leave out sections: ${SECTIONS.join(", ")}
   --export-rows N   rows of the export memory measurement (default 1000000)
-  --plans           print the query plans of list, count and group
+  --plans           print the query plans of list, count and group (SQLite and PostgreSQL)
   -h, --help
+The PostgreSQL table runs on a throwaway cluster the bench starts (initdb and pg_ctl of the
+server's binaries: POSTGRES_BIN_DIR, /usr/lib/postgresql/*/bin or the PATH) and stops.
 BENCH_LIBRARY_BUNDLE=<file> runs the benchmarks on another bundle of bench/library-entry.mjs's
 exports (a candidate fix) instead of building the packages' source.`;
 
@@ -84,8 +87,10 @@ function options() {
     rounds: integer("rounds", 1),
     exportRows: integer("export-rows", 1000),
     only,
-    // A run of some SQLite operations is a development run: the other sections stay out.
-    skip: only ? SECTIONS.slice(1) : list(values.skip, SECTIONS, "skip"),
+    // A run of some operations is a development run: only the SQL tables (unless skipped).
+    skip: only
+      ? [...SECTIONS.slice(2), ...list(values.skip, SECTIONS, "skip")]
+      : list(values.skip, SECTIONS, "skip"),
     plans: values.plans,
   };
 }
@@ -156,6 +161,25 @@ async function main() {
     );
   }
   dataset.database.close();
+
+  if (run("postgres")) {
+    log(`PostgreSQL, ${opts.sessions} sessions (load average ${load()})`);
+    results.postgres = await runPostgresSuite(lib, opts, {
+      rounds: opts.rounds,
+      only: opts.only,
+      log,
+    });
+    results.load.afterPostgres = load();
+    if (opts.plans)
+      print(
+        "PostgreSQL query plans (EXPLAIN of what the library runs)",
+        formatPlans(results.postgres.plans),
+      );
+    print(
+      `PostgreSQL (${results.postgres.server}), ${opts.sessions} sessions — median per operation; ratio = library / hand-written pg (budget ≤ ${BUDGET})`,
+      sqliteTable(results.postgres.operations),
+    );
+  }
 
   if (run("memory")) {
     log(`in-memory store, ${opts.sessions} sessions…`);
