@@ -14,8 +14,8 @@ export { createPostgresStore } from "../packages/adapter-postgres/src/index.ts";
 export { startThrowawayCluster } from "../packages/adapter-postgres/test/throwaway-cluster.ts";
 export { createSqliteStore } from "../packages/adapter-sqlite/src/index.ts";
 export * from "../packages/core/src/index.ts";
-export { ipSortKey, normalizeIp } from "../packages/core/src/store.ts";
 export { createMemoryStoreWithRows } from "../packages/core/src/memory/memory-store.ts";
+export { ipSortKey, normalizeIp } from "../packages/core/src/store.ts";
 export {
   apiKeyAuthenticator,
   createOctaneRouter,
