@@ -37,7 +37,8 @@ export async function queryPlans(lib, path) {
   const database = new lib.Database(path);
   try {
     const { proxy, executed } = recording(database);
-    const store = lib.createSqliteStore({ database: proxy });
+    // Reads on this connection, so the recording sees them (a worker runs the same SQL).
+    const store = lib.createSqliteStore({ database: proxy, readers: 0 });
     const ledger = lib.createSessionLedger({ store, clock: () => NOW, cursorSecret: "plans" });
     const filter = lib.parseQuery(FILTER_TEXT);
     const sort = lib.parseOrderBy(SORT_TEXT);
