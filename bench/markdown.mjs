@@ -27,10 +27,11 @@ const markdownTable = (header, rows, right = new Set()) =>
 const count = (n) => n.toLocaleString("en-US");
 const escapePipes = (text) => String(text).replaceAll("|", "\\|");
 
-function sqliteSection(run) {
+/** A table of library against hand-written timings (SQLite's or PostgreSQL's). */
+function ratioSection(results) {
   return markdownTable(
     ["operation", "library", "hand-written", "ratio", "workload"],
-    run.sqlite.map((r) => [
+    results.map((r) => [
       r.label,
       cost(r.unit, r.lib),
       cost(r.unit, r.raw),
@@ -102,9 +103,9 @@ function scalingSection() {
   return markdownTable(header, rows, new Set(header.map((_, i) => i).slice(1)));
 }
 
-function plansSection(run) {
+function plansSection(plans) {
   const blocks = [];
-  for (const [name, statements] of Object.entries(run.plans)) {
+  for (const [name, statements] of Object.entries(plans)) {
     for (const { sql, plan } of statements) {
       blocks.push(
         `**${name}**\n\n\`\`\`sql\n${sql.replace(/\s+/g, " ").trim()}\n\`\`\`\n\n\`\`\`\n${plan.join("\n")}\n\`\`\``,
@@ -116,11 +117,14 @@ function plansSection(run) {
 
 const sections = [
   `Largest run: \`${largest.command}\`, ${count(largest.params.sessions)} sessions, load average ${largest.load.start} → ${largest.load.end}, ${largest.machine.cpu}, ${largest.machine.cores} cores, Node ${largest.machine.node}.`,
-  largest.sqlite && `### SQLite\n\n${sqliteSection(largest)}`,
+  largest.sqlite && `### SQLite\n\n${ratioSection(largest.sqlite)}`,
+  largest.postgres &&
+    `### PostgreSQL (${largest.postgres.server})\n\n${ratioSection(largest.postgres.operations)}`,
   largest.memory && `### In-memory store\n\n${memorySection(largest)}`,
   largest.exportMemory && `### Export memory\n\n${exportSection(largest)}`,
   largest.http && `### HTTP\n\n${httpSection(largest)}`,
   `### Scaling\n\n${scalingSection()}`,
-  `### Query plans\n\n${plansSection(largest)}`,
+  `### Query plans\n\n${plansSection(largest.plans)}`,
+  largest.postgres && `### PostgreSQL query plans\n\n${plansSection(largest.postgres.plans)}`,
 ];
 console.log(sections.filter(Boolean).join("\n\n"));
