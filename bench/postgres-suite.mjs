@@ -4,11 +4,11 @@
  * same throwaway cluster (started for the run, stopped at its end).
  */
 import { createHash } from "node:crypto";
-import { BENCH_TENANT, NOW, TABLE } from "./dataset.mjs";
+import { TABLE } from "./dataset.mjs";
 import { clearPgScratch, fillPgBulkTenant, openPgDataset } from "./pg-dataset.mjs";
 import { pgRawQueries } from "./pg-raw.mjs";
+import { planOperations } from "./plans.mjs";
 import { runSuite } from "./suite.mjs";
-import { FILTER_TEXT, PAGE, SORT_TEXT } from "./workload.mjs";
 
 /** The statements the benchmark itself runs, on the shared pool. */
 function pgAdapter(lib, pool) {
@@ -85,20 +85,7 @@ function recordingPool(pool) {
 /** `EXPLAIN` of what the library runs for the list, count and group operations. */
 async function pgQueryPlans(lib, pool) {
   const { pool: recording, executed } = recordingPool(pool);
-  const store = lib.createPostgresStore({ pool: recording });
-  const ledger = lib.createSessionLedger({ store, clock: () => NOW, cursorSecret: "plans" });
-  const filter = lib.parseQuery(FILTER_TEXT);
-  const sort = lib.parseOrderBy(SORT_TEXT);
-  const tenant = BENCH_TENANT;
-  const first = await ledger.list(tenant, { filter, sort, limit: PAGE });
-  const operations = {
-    list: () => ledger.list(tenant, { filter, sort, limit: PAGE }),
-    "list after a cursor": () =>
-      ledger.list(tenant, { filter, sort, limit: PAGE, cursor: first.nextCursor }),
-    count: () => ledger.count(tenant, filter),
-    "group by license_edition": () => ledger.group(tenant, { field: "license_edition", filter }),
-    "group by user": () => ledger.group(tenant, { field: "user", filter }),
-  };
+  const operations = await planOperations(lib, lib.createPostgresStore({ pool: recording }));
   const plans = {};
   for (const [name, run] of Object.entries(operations)) {
     executed.length = 0;
