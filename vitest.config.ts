@@ -17,6 +17,10 @@ const alias = [
     find: /^@session-ledger\/sqlite$/,
     replacement: source("packages/adapter-sqlite/src/index.ts"),
   },
+  {
+    find: /^@session-ledger\/postgres$/,
+    replacement: source("packages/adapter-postgres/src/index.ts"),
+  },
   { find: /^@session-ledger\/mongo$/, replacement: source("packages/adapter-mongo/src/index.ts") },
   {
     find: /^@session-ledger\/express$/,
@@ -25,13 +29,14 @@ const alias = [
   { find: /^@session-ledger\/fixtures$/, replacement: source("fixtures/src/sessions.mjs") },
 ];
 
-const project = (name: string, root: string) => ({
+const project = (name: string, root: string, options: { globalSetup?: string } = {}) => ({
   extends: true,
   test: {
     name,
     root,
     include: ["**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
+    ...options,
   },
 });
 
@@ -48,6 +53,10 @@ export default defineConfig({
     projects: [
       project("core", "packages/core"),
       project("sqlite", "packages/adapter-sqlite"),
+      // A real PostgreSQL server: POSTGRES_URL, or a throwaway cluster the setup starts.
+      project("postgres", "packages/adapter-postgres", {
+        globalSetup: "./test/global-setup.ts",
+      }),
       project("mongo", "packages/adapter-mongo"),
       project("express", "packages/express-middleware"),
       project("demo", "examples/demo"),

@@ -20,7 +20,7 @@ export const SCRATCH = { touch: "bench-touch", create: "bench-create", bulk: "be
 const FORMAT = 3;
 
 /** A session record as a row of the store's table, keyed by column. */
-function toRow(lib, r) {
+export function toRow(lib, r) {
   const json = (value) => (value == null ? null : JSON.stringify(value));
   return {
     tenant_id: r.tenantId,

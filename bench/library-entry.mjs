@@ -12,11 +12,15 @@ export {
   createOctaneRouter,
   sessionTracking,
 } from "@session-ledger/express";
+export { createPostgresStore } from "@session-ledger/postgres";
 export { createSqliteStore } from "@session-ledger/sqlite";
 export { default as Database } from "better-sqlite3";
 export { stringify } from "csv-stringify";
 export { default as express } from "express";
 export { nanoid } from "nanoid";
+export { default as pg } from "pg";
+// The PostgreSQL table runs on a throwaway cluster, started the way the store's tests start it.
+export { startThrowawayCluster } from "../packages/adapter-postgres/test/throwaway-cluster.ts";
 // The memory store's row map is not public: the in-memory table bulk-loads through it, as the
 // SQLite table bulk-loads with hand-written INSERTs.
 export { createMemoryStoreWithRows } from "../packages/core/src/memory/memory-store.ts";

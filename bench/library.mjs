@@ -15,6 +15,7 @@ export const bundlePath = join(outDir, "library.mjs");
 
 /** Bare imports compiled into the bundle; every other package is resolved at run time. */
 const BUNDLED = /^(@session-ledger\/|kysely|nanoid|csv-stringify)/;
+const RUNTIME = /^(?!@session-ledger\/|kysely|nanoid|csv-stringify|\.|\/)/;
 
 /** Builds the bundle from the current source (about a second). */
 export async function buildLibrary() {
@@ -33,7 +34,7 @@ export async function buildLibrary() {
     clean: false,
     outExtension: () => ({ js: ".mjs" }),
     noExternal: [BUNDLED],
-    external: [/^(?!@session-ledger\/|kysely|nanoid|csv-stringify|\.|\/)/],
+    external: [RUNTIME],
     esbuildOptions(options) {
       options.conditions = ["@session-ledger/source"];
       options.nodePaths = [modules];

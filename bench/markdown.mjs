@@ -32,10 +32,11 @@ const markdownTable = (header, rows, right = new Set()) =>
 const count = (n) => n.toLocaleString("en-US");
 const escapePipes = (text) => String(text).replaceAll("|", "\\|");
 
-function sqliteSection(run) {
+/** A table of library against hand-written timings (SQLite's or PostgreSQL's). */
+function ratioSection(results) {
   return markdownTable(
     ["operation", "library", "hand-written", "ratio", "workload"],
-    run.sqlite.map((r) => [
+    results.map((r) => [
       r.label,
       cost(r.unit, r.lib),
       cost(r.unit, r.raw),
@@ -122,9 +123,9 @@ function hostLatencySection(run) {
   ].join("\n\n");
 }
 
-function plansSection(run) {
+function plansSection(plans) {
   const blocks = [];
-  for (const [name, statements] of Object.entries(run.plans)) {
+  for (const [name, statements] of Object.entries(plans)) {
     for (const { sql, plan } of statements) {
       blocks.push(
         `**${name}**\n\n\`\`\`sql\n${sql.replace(/\s+/g, " ").trim()}\n\`\`\`\n\n\`\`\`\n${plan.join("\n")}\n\`\`\``,
@@ -137,14 +138,41 @@ function plansSection(run) {
 const sections = largest
   ? [
       `Largest run: \`${largest.command}\`, ${count(largest.params.sessions)} sessions, load average ${largest.load.start} → ${largest.load.end}, ${largest.machine.cpu}, ${largest.machine.cores} cores, Node ${largest.machine.node}.`,
-      largest.sqlite && `### SQLite\n\n${sqliteSection(largest)}`,
-      largest.memory && `### In-memory store\n\n${memorySection(largest)}`,
-      largest.exportMemory && `### Export memory\n\n${exportSection(largest)}`,
-      largest.http && `### HTTP\n\n${httpSection(largest)}`,
-      runs.some((run) => run.sqlite) && `### Scaling\n\n${scalingSection()}`,
-      `### Query plans\n\n${plansSection(largest)}`,
+      largest.sqlite &&
+        `### SQLite
+
+${ratioSection(largest.sqlite)}`,
+      largest.postgres &&
+        `### PostgreSQL (${largest.postgres.server})
+
+${ratioSection(largest.postgres.operations)}`,
+      largest.memory &&
+        `### In-memory store
+
+${memorySection(largest)}`,
+      largest.exportMemory &&
+        `### Export memory
+
+${exportSection(largest)}`,
+      largest.http &&
+        `### HTTP
+
+${httpSection(largest)}`,
+      runs.some((run) => run.sqlite) &&
+        `### Scaling
+
+${scalingSection()}`,
+      `### Query plans
+
+${plansSection(largest.plans)}`,
+      largest.postgres &&
+        `### PostgreSQL query plans
+
+${plansSection(largest.postgres.plans)}`,
     ]
   : [];
 if (hostLatencyRun)
-  sections.push(`### Host latency under admin load\n\n${hostLatencySection(hostLatencyRun)}`);
+  sections.push(`### Host latency under admin load
+
+${hostLatencySection(hostLatencyRun)}`);
 console.log(sections.filter(Boolean).join("\n\n"));

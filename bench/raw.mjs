@@ -9,10 +9,10 @@ import { TABLE } from "./dataset.mjs";
 const IDLE_MS = 30 * 60_000;
 const LIFETIME_MS = 10 * 3_600_000;
 const TOUCH_MS = 60_000;
-const TOKEN = /^([A-Za-z0-9_-]{21})\.([A-Za-z0-9_-]{43})$/;
+export const TOKEN = /^([A-Za-z0-9_-]{21})\.([A-Za-z0-9_-]{43})$/;
 
 /** The columns a `Session` is made of (no secret, no sort keys). */
-const SESSION = `tenant_id, id, session_identifier, user_id, user_login, user_full_name, user_email,
+export const SESSION = `tenant_id, id, session_identifier, user_id, user_login, user_full_name, user_email,
   client_type, access_type, client_ip, server_ip, user_agent, client_info, city, country,
   license_edition, status, end_reason, created_at, last_activity_at, expires_at,
   absolute_expires_at, ended_at, attributes`;
@@ -57,6 +57,96 @@ export function sessionOf(row, now) {
 const sha256 = (text) => createHash("sha256").update(text).digest("hex");
 
 /**
+ * What validate does with the row a token names: null when the token does not match or the
+ * session is not open at `now`; the session when it was touched less than a minute ago; else
+ * the new deadline the touch writes.
+ */
+export function touchDecision(row, secret, now) {
+  if (!row) return null;
+  const presented = Buffer.from(sha256(secret), "hex");
+  const stored = Buffer.from(row.secret_hash, "hex");
+  if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return null;
+  if (row.ended_at !== null || row.expires_at <= now) return null;
+  if (now - row.last_activity_at < TOUCH_MS) return { session: sessionOf(row, now) };
+  return { expiresAt: Math.min(now + IDLE_MS, row.absolute_expires_at) };
+}
+
+/**
+ * A new session for `create`: the INSERT's values (in the store's column order, as the
+ * statements of both baselines list them), the `Session` returned and the token.
+ */
+export function newSession(lib, input, now) {
+  const id = lib.nanoid();
+  const secret = randomBytes(32).toString("base64url");
+  const clientIp = input.clientIp == null ? null : lib.normalizeIp(input.clientIp);
+  const serverIp = input.serverIp == null ? null : lib.normalizeIp(input.serverIp);
+  const absoluteExpiresAt = now + LIFETIME_MS;
+  const expiresAt = Math.min(now + IDLE_MS, absoluteExpiresAt);
+  const clientInfo = input.clientInfo ?? null;
+  const values = [
+    input.tenantId,
+    id,
+    input.sessionIdentifier ?? null,
+    input.user.id,
+    input.user.login,
+    input.user.fullName ?? null,
+    input.user.email ?? null,
+    input.clientType ?? "UI",
+    input.accessType ?? "UI",
+    clientIp,
+    clientIp === null ? null : lib.ipSortKey(clientIp),
+    serverIp,
+    serverIp === null ? null : lib.ipSortKey(serverIp),
+    input.userAgent ?? null,
+    clientInfo === null ? null : JSON.stringify(clientInfo),
+    input.city ?? null,
+    input.country ?? null,
+    input.licenseEdition ?? null,
+    now,
+    now,
+    expiresAt,
+    absoluteExpiresAt,
+    input.attributes == null ? null : JSON.stringify(input.attributes),
+    sha256(secret),
+  ];
+  const session = {
+    id,
+    tenantId: input.tenantId,
+    sessionIdentifier: input.sessionIdentifier ?? null,
+    user: {
+      id: input.user.id,
+      login: input.user.login,
+      fullName: input.user.fullName ?? null,
+      email: input.user.email ?? null,
+    },
+    clientType: input.clientType ?? "UI",
+    accessType: input.accessType ?? "UI",
+    clientIp,
+    serverIp,
+    userAgent: input.userAgent ?? null,
+    clientInfo,
+    city: input.city ?? null,
+    country: input.country ?? null,
+    licenseEdition: input.licenseEdition ?? null,
+    status: "ACTIVE",
+    endReason: null,
+    createdAt: now,
+    lastActivityAt: now,
+    expiresAt,
+    absoluteExpiresAt,
+    endedAt: null,
+    attributes: input.attributes ?? null,
+  };
+  return { values, session, token: `${id}.${secret}` };
+}
+
+/** The INSERT's column list, in `newSession`'s order (status ACTIVE and no end are literals). */
+export const INSERT_COLUMNS = `tenant_id, id, session_identifier, user_id, user_login, user_full_name,
+  user_email, client_type, access_type, client_ip, client_ip_key, server_ip, server_ip_key,
+  user_agent, client_info, city, country, license_edition, status, end_reason, created_at,
+  last_activity_at, expires_at, absolute_expires_at, ended_at, attributes, secret_hash`;
+
+/**
  * The benchmark's filter `client_type='UI';creation_time>^since^` by hand: text compares
  * ASCII-case-insensitively (`lower()`), as the query language requires.
  */
@@ -72,10 +162,7 @@ export function rawQueries(lib, database) {
      WHERE tenant_id = ? AND id = ? AND ended_at IS NULL AND expires_at > ? RETURNING ${SESSION}`,
   );
   const insert = prepare(
-    `INSERT INTO ${TABLE} (tenant_id, id, session_identifier, user_id, user_login, user_full_name,
-       user_email, client_type, access_type, client_ip, client_ip_key, server_ip, server_ip_key,
-       user_agent, client_info, city, country, license_edition, status, end_reason, created_at,
-       last_activity_at, expires_at, absolute_expires_at, ended_at, attributes, secret_hash)
+    `INSERT INTO ${TABLE} (${INSERT_COLUMNS})
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'ACTIVE', NULL, ?, ?, ?, ?, NULL, ?, ?)`,
   );
   // The index (tenant_id, created_at DESC, id) gives this order without a sort.
@@ -148,83 +235,18 @@ export function rawQueries(lib, database) {
     validate(tenant, token, now) {
       const match = TOKEN.exec(token);
       if (!match) return null;
-      const row = find.get(tenant, match[1]);
-      if (!row) return null;
-      const presented = Buffer.from(sha256(match[2]), "hex");
-      const stored = Buffer.from(row.secret_hash, "hex");
-      if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return null;
-      if (row.ended_at !== null || row.expires_at <= now) return null;
-      if (now - row.last_activity_at < TOUCH_MS) return sessionOf(row, now);
-      const expiresAt = Math.min(now + IDLE_MS, row.absolute_expires_at);
+      const decision = touchDecision(find.get(tenant, match[1]), match[2], now);
+      if (!decision || decision.session) return decision?.session ?? null;
       // all(), not get(): a write finished by reset() skips SQLite's WAL auto-checkpoint,
       // which would leave the checkpoints of the baseline's writes to the library's.
-      const [touched] = touch.all(now, expiresAt, tenant, row.id, now);
+      const [touched] = touch.all(now, decision.expiresAt, tenant, match[1], now);
       return touched ? sessionOf(touched, now) : null;
     },
 
     create(input, now) {
-      const id = lib.nanoid();
-      const secret = randomBytes(32).toString("base64url");
-      const clientIp = input.clientIp == null ? null : lib.normalizeIp(input.clientIp);
-      const serverIp = input.serverIp == null ? null : lib.normalizeIp(input.serverIp);
-      const absoluteExpiresAt = now + LIFETIME_MS;
-      const expiresAt = Math.min(now + IDLE_MS, absoluteExpiresAt);
-      const clientInfo = input.clientInfo ?? null;
-      insert.run(
-        input.tenantId,
-        id,
-        input.sessionIdentifier ?? null,
-        input.user.id,
-        input.user.login,
-        input.user.fullName ?? null,
-        input.user.email ?? null,
-        input.clientType ?? "UI",
-        input.accessType ?? "UI",
-        clientIp,
-        clientIp === null ? null : lib.ipSortKey(clientIp),
-        serverIp,
-        serverIp === null ? null : lib.ipSortKey(serverIp),
-        input.userAgent ?? null,
-        clientInfo === null ? null : JSON.stringify(clientInfo),
-        input.city ?? null,
-        input.country ?? null,
-        input.licenseEdition ?? null,
-        now,
-        now,
-        expiresAt,
-        absoluteExpiresAt,
-        input.attributes == null ? null : JSON.stringify(input.attributes),
-        sha256(secret),
-      );
-      const session = {
-        id,
-        tenantId: input.tenantId,
-        sessionIdentifier: input.sessionIdentifier ?? null,
-        user: {
-          id: input.user.id,
-          login: input.user.login,
-          fullName: input.user.fullName ?? null,
-          email: input.user.email ?? null,
-        },
-        clientType: input.clientType ?? "UI",
-        accessType: input.accessType ?? "UI",
-        clientIp,
-        serverIp,
-        userAgent: input.userAgent ?? null,
-        clientInfo,
-        city: input.city ?? null,
-        country: input.country ?? null,
-        licenseEdition: input.licenseEdition ?? null,
-        status: "ACTIVE",
-        endReason: null,
-        createdAt: now,
-        lastActivityAt: now,
-        expiresAt,
-        absoluteExpiresAt,
-        endedAt: null,
-        attributes: input.attributes ?? null,
-      };
-      return { session, token: `${id}.${secret}` };
+      const { values, session, token } = newSession(lib, input, now);
+      insert.run(...values);
+      return { session, token };
     },
 
     list: (params, now) => listPage(page, params, now),

@@ -15,6 +15,7 @@ import { HOST_LATENCY_WORKLOADS, runHostLatency, WINDOW_SECONDS } from "./host-l
 import { runHttpSuite } from "./http-suite.mjs";
 import { buildLibrary, loadLibrary } from "./library.mjs";
 import { formatPlans, queryPlans } from "./plans.mjs";
+import { runPostgresSuite } from "./postgres-suite.mjs";
 import { runChild } from "./processes.mjs";
 import {
   BUDGET,
@@ -28,19 +29,21 @@ import {
 } from "./report.mjs";
 import { runSqliteSuite, SQLITE_OPERATIONS } from "./sqlite-suite.mjs";
 
-const SECTIONS = ["sqlite", "memory", "export-memory", "http", "host-latency"];
+const SECTIONS = ["sqlite", "postgres", "memory", "export-memory", "http", "host-latency"];
 const USAGE = `usage: pnpm bench [options]
   --sessions N         sessions in the data set, over 10 tenants (default 1000000)
   --users N            users (default 50000)
   --seed N             generator seed (default 1)
   --rounds N           timed rounds per operation (default 15; heavy ones use fewer)
-  --only a,b           only these SQLite operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
+  --only a,b           only these SQLite and PostgreSQL operations: ${SQLITE_OPERATIONS.map(([key]) => key).join(", ")}
   --skip a,b           leave out sections: ${SECTIONS.join(", ")}
   --export-rows N      rows of the export memory measurement (default 1000000)
   --only-latency a,b   only these host-latency workloads (idle always runs): ${HOST_LATENCY_WORKLOADS.join(", ")}
   --latency-seconds N  measured window of each host-latency workload (default ${WINDOW_SECONDS})
-  --plans              print the query plans of list, count and group
+  --plans              print the query plans of list, count and group (SQLite and PostgreSQL)
   -h, --help
+The PostgreSQL table runs on a throwaway cluster the bench starts (initdb and pg_ctl of the
+server's binaries: POSTGRES_BIN_DIR, /usr/lib/postgresql/*/bin or the PATH) and stops.
 BENCH_LIBRARY_BUNDLE=<file> runs the benchmarks on another bundle of bench/library-entry.mjs's
 exports (a candidate fix) instead of building the packages' source.`;
 
@@ -97,8 +100,6 @@ function options() {
     values["only-latency"] === undefined
       ? undefined
       : list(values["only-latency"], HOST_LATENCY_WORKLOADS, "only-latency");
-  // A run of some SQLite operations or some host-latency workloads is a development run: the
-  // other sections stay out.
   const development = only || onlyLatency;
   return {
     // Below this, the benchmark tenant has too few matches for a page behind a cursor.
@@ -110,11 +111,14 @@ function options() {
     latencySeconds: integer("latency-seconds", 1),
     only,
     onlyLatency,
+    // A development run keeps only the sections it names: the SQL tables for --only (less any
+    // --skip), host latency for --only-latency.
     skip: development
       ? SECTIONS.filter(
           (section) =>
-            !(section === "sqlite" && only) && !(section === "host-latency" && onlyLatency),
-        )
+            !(["sqlite", "postgres"].includes(section) && only) &&
+            !(section === "host-latency" && onlyLatency),
+        ).concat(only ? list(values.skip, SECTIONS, "skip") : [])
       : list(values.skip, SECTIONS, "skip"),
     plans: values.plans,
   };
@@ -186,6 +190,25 @@ async function main() {
     );
   }
   dataset.database.close();
+
+  if (run("postgres")) {
+    log(`PostgreSQL, ${opts.sessions} sessions (load average ${load()})`);
+    results.postgres = await runPostgresSuite(lib, opts, {
+      rounds: opts.rounds,
+      only: opts.only,
+      log,
+    });
+    results.load.afterPostgres = load();
+    if (opts.plans)
+      print(
+        "PostgreSQL query plans (EXPLAIN of what the library runs)",
+        formatPlans(results.postgres.plans),
+      );
+    print(
+      `PostgreSQL (${results.postgres.server}), ${opts.sessions} sessions — median per operation; ratio = library / hand-written pg (budget ≤ ${BUDGET})`,
+      sqliteTable(results.postgres.operations),
+    );
+  }
 
   if (run("memory")) {
     log(`in-memory store, ${opts.sessions} sessions…`);

@@ -1,370 +1,76 @@
 /**
- * The SQLite table: each operation through the library (ledger over the SQLite store) and
- * through the hand-written statements of `raw.mjs`, on the same connection to the same file.
- * Before an operation is timed, one call of each side is run and their results compared: a
- * benchmark of unequal work is worthless.
+ * The SQLite table: the operations of `suite.mjs` through the ledger over the SQLite store and
+ * through the hand-written better-sqlite3 statements of `raw.mjs`, on the same connection to
+ * the same file.
  */
-import { deepStrictEqual } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
-  BENCH_TENANT,
-  clearScratch,
-  fillBulkTenant,
-  markState,
-  NOW,
-  SCRATCH,
-  TABLE,
-} from "./dataset.mjs";
+import { clearScratch, fillBulkTenant, markState, TABLE } from "./dataset.mjs";
 import { rawQueries } from "./raw.mjs";
-import { batchFor, once, repeat, timePair } from "./timing.mjs";
-import {
-  BULK_IDS,
-  CREATES_PER_SAMPLE,
-  createInputs,
-  DEEP_PAGE,
-  exportCsv,
-  FILTER_TEXT,
-  manualClock,
-  PAGE,
-  SINCE,
-  SORT_TEXT,
-  TOUCH_SESSIONS,
-  TOUCH_STEP_MS,
-} from "./workload.mjs";
+import { OPERATIONS, runSuite } from "./suite.mjs";
 
-/** Target length of one sample of a fast operation, in ms. */
-const SAMPLE_MS = 80;
+export const SQLITE_OPERATIONS = OPERATIONS;
 
-function equal(label, actual, expected) {
-  try {
-    deepStrictEqual(actual, expected);
-  } catch (error) {
-    throw new Error(`${label}: the library and the baseline disagree\n${error.message}`);
-  }
-}
+/** `$1`-style placeholders (each used once, in order) as SQLite's `?`. */
+const positional = (sql) => sql.replace(/\$\d+/g, "?");
 
-/** A digest of rows, to check that two writes left the same state. */
-function digest(database, sql, ...params) {
-  const hash = createHash("sha256");
-  for (const row of database
-    .prepare(sql)
-    .raw()
-    .iterate(...params))
-    hash.update(JSON.stringify(row));
-  return hash.digest("hex");
-}
-
-async function validateTouch({ database, ledger, raw, clock }) {
-  const tenant = SCRATCH.touch;
-  clock.now = NOW;
-  const tokens = [];
-  for (const input of createInputs(tenant, TOUCH_SESSIONS, 3))
-    tokens.push((await ledger.create(input)).token);
-  // Same session, same starting state, same clock: the library's and the baseline's touch.
-  const id = tokens[0].split(".")[0];
-  const saved = database
-    .prepare(`SELECT last_activity_at, expires_at FROM ${TABLE} WHERE tenant_id = ? AND id = ?`)
-    .get(tenant, id);
-  const reset = () =>
-    database
-      .prepare(
-        `UPDATE ${TABLE} SET last_activity_at = ?, expires_at = ? WHERE tenant_id = ? AND id = ?`,
-      )
-      .run(saved.last_activity_at, saved.expires_at, tenant, id);
-  clock.now += TOUCH_STEP_MS;
-  const viaLibrary = await ledger.validate(tenant, tokens[0]);
-  reset();
-  const viaRaw = raw.validate(tenant, tokens[0], clock.now);
-  equal("validate+touch", viaLibrary, viaRaw);
-  if (viaLibrary?.lastActivityAt !== clock.now)
-    throw new Error("validate+touch: no touch was written");
-  if ((await ledger.validate(tenant, `${id}.${"A".repeat(43)}`)) !== null)
-    throw new Error("validate accepted a wrong secret");
-  // Every sample moves the clock past the touch resolution, so every validate writes.
-  const round = (validate) => async () => {
-    clock.now += TOUCH_STEP_MS;
-    for (const token of tokens) {
-      if ((await validate(token)) === null)
-        throw new Error("validate+touch: a session did not validate");
-    }
-    return tokens.length;
+/** The statements the benchmark itself runs, on the bench file's connection. */
+function sqliteAdapter(lib, database) {
+  const prepare = (sql) => database.prepare(positional(sql));
+  const digest = (sql, params = []) => {
+    const hash = createHash("sha256");
+    for (const row of prepare(sql)
+      .raw()
+      .iterate(...params))
+      hash.update(JSON.stringify(row));
+    return hash.digest("hex");
   };
   return {
-    key: "validate_touch",
-    label: "validate + touch",
-    unit: "call",
-    note: `${TOUCH_SESSIONS} sessions, each validate writes`,
-    lib: round((token) => ledger.validate(tenant, token)),
-    raw: round((token) => raw.validate(tenant, token, clock.now)),
+    get: async (sql, params) => prepare(sql).get(...params),
+    run: async (sql, params) => {
+      prepare(sql).run(...params);
+    },
+    pluck: async (sql, params) =>
+      prepare(sql)
+        .pluck()
+        .all(...params),
+    digest: async (sql, params) => digest(sql, params),
+    fillBulkTenant: async (count) => fillBulkTenant(lib, database, count),
+    async lapsed(now) {
+      // Marked as changing, so a run killed before it restores the rows rebuilds the file.
+      markState(database, "sweeping");
+      database.exec("DROP TABLE IF EXISTS temp.lapsed");
+      database
+        .prepare(
+          `CREATE TEMP TABLE lapsed AS SELECT rowid AS rid FROM ${TABLE} WHERE ended_at IS NULL AND expires_at <= ?`,
+        )
+        .run(now);
+      return {
+        count: database.prepare("SELECT count(*) FROM temp.lapsed").pluck().get(),
+        restore: async () =>
+          database.exec(
+            `UPDATE ${TABLE} SET status = 'ACTIVE', end_reason = NULL, ended_at = NULL WHERE rowid IN (SELECT rid FROM temp.lapsed)`,
+          ),
+        state: async () =>
+          digest(
+            `SELECT id, status, end_reason, ended_at FROM ${TABLE} WHERE rowid IN (SELECT rid FROM temp.lapsed) ORDER BY rowid`,
+          ),
+        done: async () => markState(database, "clean"),
+      };
+    },
+    settle: async () => {},
   };
 }
 
-async function create({ database, ledger, raw, clock }) {
-  const tenant = SCRATCH.create;
-  clock.now = NOW;
-  const inputs = createInputs(tenant, CREATES_PER_SAMPLE, 5);
-  let serial = 0;
-  const next = (input) => ({ ...input, sessionIdentifier: `bench-${serial++}` });
-  const libCreated = await ledger.create(next(inputs[0]));
-  const rawCreated = raw.create(next(inputs[0]), clock.now);
-  const stored = (id) => {
-    const {
-      id: _id,
-      secret_hash: _hash,
-      session_identifier: _sid,
-      ...row
-    } = database.prepare(`SELECT * FROM ${TABLE} WHERE tenant_id = ? AND id = ?`).get(tenant, id);
-    return row;
-  };
-  equal("create", stored(libCreated.session.id), stored(rawCreated.session.id));
-  const comparable = ({ session }) => ({ ...session, id: "", sessionIdentifier: "" });
-  equal("create: returned session", comparable(libCreated), comparable(rawCreated));
-  equal(
-    "create: tokens",
-    [libCreated.token, rawCreated.token].map((t) => t.length),
-    [65, 65],
-  );
-  if (
-    !(await ledger.validate(tenant, rawCreated.token)) ||
-    !raw.validate(tenant, libCreated.token, clock.now)
-  ) {
-    throw new Error("create: a token made by one side does not validate on the other");
-  }
-  const round = (make) => async () => {
-    for (const input of inputs) await make(next(input));
-    return inputs.length;
-  };
-  return {
-    key: "create",
-    label: "create",
-    unit: "call",
-    note: "no per-user cap",
-    lib: round((input) => ledger.create(input)),
-    raw: round((input) => raw.create(input, clock.now)),
-  };
-}
-
-/** The list, count and group operations share one filter over one tenant. */
-function listing(lib, ledger, raw) {
-  const filter = lib.parseQuery(FILTER_TEXT);
-  const sort = lib.parseOrderBy(SORT_TEXT);
-  const params = { tenant: BENCH_TENANT, clientType: "ui", since: SINCE };
-  return { filter, sort, params, tenant: BENCH_TENANT, ledger, raw };
-}
-
-async function listPage({ lib, ledger, raw }) {
-  const { filter, sort, params, tenant } = listing(lib, ledger, raw);
-  const viaLibrary = await ledger.list(tenant, { filter, sort, limit: PAGE });
-  const viaRaw = raw.list({ ...params, limit: PAGE }, NOW);
-  equal("list", viaLibrary.items, viaRaw.items);
-  equal("list: next page", viaLibrary.nextCursor !== null, viaRaw.next !== null);
-  const libCall = () => ledger.list(tenant, { filter, sort, limit: PAGE });
-  const rawCall = () => raw.list({ ...params, limit: PAGE }, NOW);
-  const batch = await batchFor(libCall, SAMPLE_MS);
-  return {
-    key: "list",
-    label: "list page of 100, filter + sort",
-    unit: "call",
-    note: `${FILTER_TEXT} order_by=${SORT_TEXT}`,
-    lib: repeat(libCall, batch),
-    raw: repeat(rawCall, batch),
-  };
-}
-
-async function listDeep({ lib, ledger, raw }) {
-  const { filter, sort, params, tenant } = listing(lib, ledger, raw);
-  const matches = await ledger.count(tenant, filter);
-  // Page 500 at scale; on a small data set, the page four fifths into the list.
-  const page = Math.max(2, Math.min(DEEP_PAGE, Math.floor((0.8 * matches) / PAGE)));
-  const before = (page - 1) * PAGE;
-  // A page of one row ending just before the deep page yields the cursor to it.
-  const lead = await ledger.list(tenant, { filter, sort, limit: 1, offset: before - 1 });
-  const position = { at: lead.items[0].createdAt, id: lead.items[0].id };
-  const cursor = lead.nextCursor;
-  const viaLibrary = await ledger.list(tenant, { filter, sort, limit: PAGE, cursor });
-  const viaRaw = raw.listAfter({ ...params, ...position, limit: PAGE }, NOW);
-  const viaOffset = await ledger.list(tenant, { filter, sort, limit: PAGE, offset: before });
-  equal("list after cursor", viaLibrary.items, viaRaw.items);
-  equal("list after cursor = offset page", viaLibrary.items, viaOffset.items);
-  const libCall = () => ledger.list(tenant, { filter, sort, limit: PAGE, cursor });
-  const rawCall = () => raw.listAfter({ ...params, ...position, limit: PAGE }, NOW);
-  const batch = await batchFor(libCall, SAMPLE_MS);
-  return {
-    key: "list_cursor",
-    label: `same, keyset cursor at page ${page}`,
-    unit: "call",
-    note: `rows ${before + 1}-${Math.min(before + PAGE, matches)} of ${matches}`,
-    lib: repeat(libCall, batch),
-    raw: repeat(rawCall, batch),
-  };
-}
-
-async function count({ lib, ledger, raw }) {
-  const { filter, params, tenant } = listing(lib, ledger, raw);
-  const n = await ledger.count(tenant, filter);
-  equal("count", n, raw.count(params));
-  const libCall = () => ledger.count(tenant, filter);
-  const rawCall = () => raw.count(params);
-  const batch = await batchFor(libCall, SAMPLE_MS);
-  return {
-    key: "count",
-    label: "total count, same filter",
-    unit: "call",
-    note: `${n} of the tenant's rows match`,
-    lib: repeat(libCall, batch),
-    raw: repeat(rawCall, batch),
-  };
-}
-
-async function group({ lib, ledger, raw }, field) {
-  const { filter, params, tenant } = listing(lib, ledger, raw);
-  const rawGroup = field === "user" ? raw.groupUser : raw.groupEdition;
-  const viaLibrary = await ledger.group(tenant, { field, filter });
-  equal(`group by ${field}`, viaLibrary, rawGroup({ ...params, limit: 1000 }));
-  const libCall = () => ledger.group(tenant, { field, filter });
-  const rawCall = () => rawGroup({ ...params, limit: 1000 });
-  const batch = await batchFor(libCall, SAMPLE_MS);
-  return {
-    key: field === "user" ? "group_user" : "group",
-    label: `group by ${field}, same filter`,
-    unit: "call",
-    note: `${viaLibrary.totalGroups} groups`,
-    lib: repeat(libCall, batch),
-    raw: repeat(rawCall, batch),
-  };
-}
-
-async function csvExport({ lib, ledger, raw }) {
-  const tenant = BENCH_TENANT;
-  const viaLibrary = await exportCsv(lib.stringify, ledger.export(tenant), { hashed: true });
-  const viaRaw = await exportCsv(lib.stringify, raw.exportSessions(tenant, NOW), { hashed: true });
-  equal("CSV export", viaLibrary, viaRaw);
-  return {
-    key: "export",
-    label: "CSV export (rows/s)",
-    unit: "row",
-    note: `${viaLibrary.rows} rows, ${(viaLibrary.bytes / 1048576).toFixed(1)} MiB of CSV`,
-    rounds: 7,
-    lib: async () => (await exportCsv(lib.stringify, ledger.export(tenant))).rows,
-    raw: async () => (await exportCsv(lib.stringify, raw.exportSessions(tenant, NOW))).rows,
-  };
-}
-
-async function bulkTerminate({ lib, database, ledger, raw }) {
-  const tenant = SCRATCH.bulk;
-  fillBulkTenant(lib, database, BULK_IDS);
-  const ids = database
-    .prepare(`SELECT id FROM ${TABLE} WHERE tenant_id = ? ORDER BY created_at DESC, id`)
-    .pluck()
-    .all(tenant);
-  const reopen = database.prepare(
-    `UPDATE ${TABLE} SET status = 'ACTIVE', end_reason = NULL, ended_at = NULL
-     WHERE tenant_id = ? AND status = 'REVOKED'`,
-  );
-  const restore = () => reopen.run(tenant);
-  const state = () =>
-    digest(
-      database,
-      `SELECT id, status, end_reason, ended_at FROM ${TABLE} WHERE tenant_id = ? ORDER BY id`,
-      tenant,
-    );
-  const viaLibrary = await ledger.terminateSessions(tenant, ids);
-  const libState = state();
-  restore();
-  const viaRaw = raw.terminateIds(tenant, ids, NOW);
-  equal("bulk terminate", viaLibrary, { ...viaRaw, ended: viaRaw.ended.map((ended) => ended.id) });
-  equal("bulk terminate: stored state", libState, state());
-  restore();
-  return {
-    key: "terminate",
-    label: `bulk terminate ${ids.length} ids`,
-    unit: "call",
-    note: `${viaLibrary.ended.length} end, ${viaLibrary.alreadyEnded.length} already ended`,
-    rounds: 7,
-    warmup: 1,
-    restore,
-    lib: once(() => ledger.terminateSessions(tenant, ids)),
-    raw: once(() => raw.terminateIds(tenant, ids, NOW)),
-  };
-}
-
-async function sweep({ database, ledger, raw }) {
-  markState(database, "sweeping");
-  database.exec("DROP TABLE IF EXISTS temp.lapsed");
-  database
-    .prepare(
-      `CREATE TEMP TABLE lapsed AS SELECT rowid AS rid FROM ${TABLE} WHERE ended_at IS NULL AND expires_at <= ?`,
-    )
-    .run(NOW);
-  const restore = () =>
-    database.exec(
-      `UPDATE ${TABLE} SET status = 'ACTIVE', end_reason = NULL, ended_at = NULL WHERE rowid IN (SELECT rid FROM temp.lapsed)`,
-    );
-  const state = () =>
-    digest(
-      database,
-      `SELECT id, status, end_reason, ended_at FROM ${TABLE} WHERE rowid IN (SELECT rid FROM temp.lapsed) ORDER BY rowid`,
-    );
-  const lapsed = database.prepare("SELECT count(*) FROM temp.lapsed").pluck().get();
-  const viaLibrary = await ledger.expireDue();
-  const libState = state();
-  restore();
-  equal("expiry sweep", viaLibrary, raw.sweep(NOW).length);
-  equal("expiry sweep: stored state", libState, state());
-  restore();
-  return {
-    key: "sweep",
-    label: "expiry sweep",
-    unit: "call",
-    note: `${lapsed} lapsed rows across tenants`,
-    rounds: 7,
-    warmup: 1,
-    restore,
-    lib: once(() => ledger.expireDue()),
-    raw: once(() => raw.sweep(NOW)),
-    done: () => markState(database, "clean"),
-  };
-}
-
-/** Every operation, by the key `--only` selects it with. */
-export const SQLITE_OPERATIONS = [
-  ["validate_touch", validateTouch],
-  ["create", create],
-  ["list", listPage],
-  ["list_cursor", listDeep],
-  ["count", count],
-  ["group", (context) => group(context, "license_edition")],
-  ["group_user", (context) => group(context, "user")],
-  ["export", csvExport],
-  ["terminate", bulkTerminate],
-  ["sweep", sweep],
-];
-
-/** Runs every operation; `only` limits it to some keys (for development). */
-export async function runSqliteSuite(lib, dataset, { rounds, only, log }) {
+export function runSqliteSuite(lib, dataset, options) {
   const { database, store } = dataset;
-  const clock = manualClock();
-  const ledger = lib.createSessionLedger({ store, clock: clock.read, cursorSecret: "bench" });
-  const context = { lib, database, ledger, raw: rawQueries(lib, database), clock };
-  clearScratch(database);
-  const results = [];
-  try {
-    for (const [key, define] of SQLITE_OPERATIONS) {
-      if (only && !only.includes(key)) continue;
-      const op = await define(context);
-      log(`  ${op.label}…`);
-      const timing = await timePair({
-        lib: op.lib,
-        raw: op.raw,
-        restore: op.restore,
-        rounds: Math.min(rounds, op.rounds ?? rounds),
-        warmup: op.warmup ?? 5,
-      });
-      await op.done?.();
-      results.push({ key: op.key, label: op.label, unit: op.unit, note: op.note, ...timing });
-    }
-  } finally {
-    clearScratch(database);
-  }
-  return results;
+  return runSuite(
+    lib,
+    {
+      store,
+      raw: rawQueries(lib, database),
+      db: sqliteAdapter(lib, database),
+      clearScratch: async () => clearScratch(database),
+    },
+    options,
+  );
 }

@@ -5,13 +5,7 @@
  * (`$toLower`, collations, regex `i`) fold more than the reference's ASCII-only rule.
  * Every field is always written, null when empty, so "missing" never differs from "null".
  */
-import type {
-  BackgroundTask,
-  EndReason,
-  SessionStatus,
-  TaskStatus,
-  TenantPolicy,
-} from "@session-ledger/core";
+import type { BackgroundTask, TaskStatus, TenantPolicy } from "@session-ledger/core";
 import {
   foldCase,
   ipSortKey,

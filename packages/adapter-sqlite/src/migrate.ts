@@ -1,4 +1,5 @@
 import { StorageError } from "@session-ledger/core";
+import { applyMigrations } from "@session-ledger/sql";
 import { CompiledQuery } from "kysely";
 import { MIGRATIONS, migrationsTableStatement } from "./schema.js";
 import type { StoreContext } from "./sql-runner.js";
@@ -26,29 +27,6 @@ export async function migrate(
   }
   await runner.transaction(async (tx) => {
     await tx.run(migrationsTableStatement(prefix).compile(db));
-    const applied = new Set(
-      (
-        await tx.all<{ version: number }>(
-          db.selectFrom(tables.migrations).select("version").compile(),
-        )
-      ).map((row) => row.version),
-    );
-    const newest = Math.max(0, ...applied);
-    const known = MIGRATIONS.at(-1)?.version ?? 0;
-    if (newest > known) {
-      throw new StorageError(
-        `sqlite store: the database is at schema version ${newest}, newer than this package's ${known}`,
-      );
-    }
-    for (const migration of MIGRATIONS) {
-      if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements(prefix)) await tx.run(statement.compile(db));
-      await tx.run(
-        db
-          .insertInto(tables.migrations)
-          .values({ version: migration.version, name: migration.name, applied_at: Date.now() })
-          .compile(),
-      );
-    }
+    await applyMigrations({ db, tables, store: "sqlite" }, tx, MIGRATIONS, prefix);
   });
 }

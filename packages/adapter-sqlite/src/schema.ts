@@ -1,188 +1,15 @@
 /**
  * The store's tables, indexes and versioned migrations. Every identifier is the validated
- * table prefix plus a fixed name; nothing here comes from a caller's value.
+ * table prefix plus a fixed name; nothing here comes from a caller's value. The row types and
+ * column lists are the SQL stores' common ones (`@session-ledger/sql`).
  */
-import { ValidationError } from "@session-ledger/core";
-import { type ColumnType, type RawBuilder, sql } from "kysely";
-
-export interface SessionsTable {
-  tenant_id: string;
-  id: string;
-  session_identifier: string | null;
-  user_id: string;
-  user_login: string;
-  user_full_name: string | null;
-  user_email: string | null;
-  client_type: string;
-  access_type: string;
-  client_ip: string | null;
-  /** `ipSortKey(client_ip)`: fixed-width hex whose text order is the numeric order. */
-  client_ip_key: string | null;
-  server_ip: string | null;
-  server_ip_key: string | null;
-  user_agent: string | null;
-  /** JSON of `clientInfo`, null when there is none. */
-  client_info: string | null;
-  browser: ColumnType<string | null, never, never>;
-  os: ColumnType<string | null, never, never>;
-  device: ColumnType<string | null, never, never>;
-  city: string | null;
-  country: string | null;
-  license_edition: string | null;
-  status: string;
-  end_reason: string | null;
-  created_at: number;
-  last_activity_at: number;
-  expires_at: number;
-  absolute_expires_at: number;
-  ended_at: number | null;
-  /** JSON of `attributes`, null when there are none. */
-  attributes: string | null;
-  secret_hash: string;
-  /** `EndChange.endedBy` of the call that ended the session (a task's id), else null. */
-  ended_by: ColumnType<string | null, never, string | null>;
-}
-
-export interface PoliciesTable {
-  tenant_id: string;
-  /** JSON of the `TenantPolicy`. */
-  policy: string;
-}
-
-export interface TasksTable {
-  tenant_id: string;
-  id: string;
-  kind: string;
-  status: string;
-  /** Items done, in payload order; advanced only together with their outcome. */
-  progress: number;
-  error: string | null;
-  created_at: number;
-  updated_at: number;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-}
-
-/**
- * A task's payload, apart from the task's row: SQLite rewrites a whole row on every update, and
- * a 100,000-id payload is megabytes that a progress write would otherwise copy each time.
- */
-export interface TaskPayloadsTable {
-  tenant_id: string;
-  task_id: string;
-  /** JSON of the payload. */
-  payload: string | null;
-}
-
-/** One recorded batch of a termination task: its per-id outcome, as JSON arrays of ids. */
-export interface TaskOutcomesTable {
-  tenant_id: string;
-  task_id: string;
-  /** The batch's first item (its place in the task's id list). */
-  start: number;
-  ended: string;
-  already_ended: string;
-  not_found: string;
-}
-
-export interface MigrationsTable {
-  version: number;
-  name: string;
-  applied_at: number;
-}
-
-/** The logical table names queries are written against; `tablePrefix` is applied at compile. */
-export interface LedgerTables {
-  sessions: SessionsTable;
-  policies: PoliciesTable;
-  tasks: TasksTable;
-  task_payloads: TaskPayloadsTable;
-  task_outcomes: TaskOutcomesTable;
-  migrations: MigrationsTable;
-}
-
-export type LogicalTable = keyof LedgerTables;
-export const LOGICAL_TABLES: readonly LogicalTable[] = [
-  "sessions",
-  "policies",
-  "tasks",
-  "task_payloads",
-  "task_outcomes",
-  "migrations",
-];
-
-export const DEFAULT_TABLE_PREFIX = "session_ledger_";
-const TABLE_PREFIX = /^[A-Za-z_][A-Za-z0-9_]{0,30}$/;
-
-/** Checks a table prefix: it becomes part of identifiers, so only a plain name is accepted. */
-export function requireTablePrefix(prefix: unknown): string {
-  if (typeof prefix !== "string" || !TABLE_PREFIX.test(prefix)) {
-    throw new ValidationError(
-      "tablePrefix must match /^[A-Za-z_][A-Za-z0-9_]{0,30}$/ (a letter or underscore, then up to 30 letters, digits or underscores)",
-      { target: "tablePrefix" },
-    );
-  }
-  return prefix;
-}
-
-/** The session columns every read returns (the generated browser/os/device are left out). */
-export const SESSION_COLUMNS = [
-  "tenant_id",
-  "id",
-  "session_identifier",
-  "user_id",
-  "user_login",
-  "user_full_name",
-  "user_email",
-  "client_type",
-  "access_type",
-  "client_ip",
-  "client_ip_key",
-  "server_ip",
-  "server_ip_key",
-  "user_agent",
-  "client_info",
-  "city",
-  "country",
-  "license_edition",
-  "status",
-  "end_reason",
-  "created_at",
-  "last_activity_at",
-  "expires_at",
-  "absolute_expires_at",
-  "ended_at",
-  "attributes",
-  "secret_hash",
-] as const satisfies readonly (keyof SessionsTable)[];
-
-/**
- * The columns reads return: all but the IP sort keys, which only filters and sorts use inside
- * SQL. better-sqlite3 spends ~0.2 µs a row on each text column it hands back.
- */
-export const SESSION_READ_COLUMNS = SESSION_COLUMNS.filter(
-  (column) => column !== "client_ip_key" && column !== "server_ip_key",
-) as readonly Exclude<(typeof SESSION_COLUMNS)[number], "client_ip_key" | "server_ip_key">[];
-
-/**
- * The physical table names, typed as the logical names queries are written against. Naming the
- * prefixed table directly replaces a plugin that rebuilt every query's tree on each compile
- * (~12 µs of the ~28 µs a listing query takes to build and compile).
- */
-export type TableNames = { readonly [T in LogicalTable]: T };
-
-export function tableNames(prefix: string): TableNames {
-  return Object.fromEntries(
-    LOGICAL_TABLES.map((name) => [name, `${requireTablePrefix(prefix)}${name}`]),
-  ) as unknown as TableNames;
-}
-
-export interface Migration {
-  version: number;
-  name: string;
-  /** The statements to run, in order, inside the migration's transaction. */
-  statements(prefix: string): RawBuilder<unknown>[];
-}
+import {
+  ACTIVITY_SESSION_INDEXES,
+  FIRST_SESSION_INDEXES,
+  type Migration,
+  sessionIndexes,
+} from "@session-ledger/sql";
+import { type RawBuilder, sql } from "kysely";
 
 const id = (prefix: string, name: string) => sql.id(`${prefix}${name}`);
 
@@ -190,7 +17,7 @@ const id = (prefix: string, name: string) => sql.id(`${prefix}${name}`);
  * Every schema version in order. A released migration is never edited: a change to the schema
  * is a new entry with the next version.
  */
-export const MIGRATIONS: readonly Migration[] = [
+export const MIGRATIONS: readonly Migration<string>[] = [
   {
     version: 1,
     name: "create sessions, policies and tasks",
@@ -230,20 +57,7 @@ export const MIGRATIONS: readonly Migration[] = [
           secret_hash TEXT NOT NULL,
           PRIMARY KEY (tenant_id, id)
         ) STRICT`,
-        // Listing a tenant newest first (the default order) reads this index without sorting.
-        sql`CREATE INDEX ${id(p, "sessions_tenant_created")}
-          ON ${sessions} (tenant_id, created_at DESC, id)`,
-        // A user's sessions: the per-user cap, terminate-by-user and user filters.
-        sql`CREATE INDEX ${id(p, "sessions_tenant_user")}
-          ON ${sessions} (tenant_id, user_id, created_at DESC, id)`,
-        // The sweep walks open rows by deadline across tenants; ended rows never enter it.
-        sql`CREATE INDEX ${id(p, "sessions_open_deadline")}
-          ON ${sessions} (expires_at) WHERE ended_at IS NULL`,
-        // Retention deletes ended rows by end time.
-        sql`CREATE INDEX ${id(p, "sessions_ended")}
-          ON ${sessions} (ended_at) WHERE ended_at IS NOT NULL`,
-        sql`CREATE UNIQUE INDEX ${id(p, "sessions_identifier")}
-          ON ${sessions} (tenant_id, session_identifier) WHERE session_identifier IS NOT NULL`,
+        ...sessionIndexes(FIRST_SESSION_INDEXES, sessions, (index) => id(p, index)),
         sql`CREATE TABLE ${id(p, "policies")} (
           tenant_id TEXT NOT NULL PRIMARY KEY,
           policy TEXT NOT NULL
@@ -269,7 +83,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 2,
-    name: "task outcomes per batch, ended_by, indexes for the dialects' default orders",
+    name: "task outcomes per batch, task payloads apart, ended_by, indexes for the dialects' default orders",
     statements: (p) => {
       const sessions = id(p, "sessions");
       const tasks = id(p, "tasks");
@@ -313,13 +127,7 @@ export const MIGRATIONS: readonly Migration[] = [
         sql`INSERT INTO ${id(p, "task_payloads")} (tenant_id, task_id, payload)
           SELECT tenant_id, id, payload FROM ${tasks}`,
         sql`ALTER TABLE ${tasks} DROP COLUMN payload`,
-        // LogScale lists open sessions by last activity (its default); the deadline is in the
-        // index so lapsed rows are passed over without reading the table.
-        sql`CREATE INDEX ${id(p, "sessions_open_activity")}
-          ON ${sessions} (tenant_id, last_activity_at, id, expires_at) WHERE ended_at IS NULL`,
-        // … and every session by last activity when asked for ended ones too.
-        sql`CREATE INDEX ${id(p, "sessions_tenant_activity")}
-          ON ${sessions} (tenant_id, last_activity_at, id)`,
+        ...sessionIndexes(ACTIVITY_SESSION_INDEXES, sessions, (index) => id(p, index)),
         ...plannerStatistics(p),
       ];
     },

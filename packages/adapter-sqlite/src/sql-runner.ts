@@ -4,10 +4,10 @@
  * Both give the same guarantees: a transaction runs alone on the connection, and a
  * `SQLITE_BUSY` from another process is retried rather than surfaced.
  */
+import type { SqlStoreContext } from "@session-ledger/sql";
 import type { Database, Statement } from "better-sqlite3";
 import { CompiledQuery, type Kysely } from "kysely";
 import type { SqlReader } from "./read-pool.js";
-import type { LedgerTables, TableNames } from "./schema.js";
 
 export interface SqlRunner {
   /** The rows of a query (a SELECT, or a write with RETURNING). */
@@ -22,14 +22,12 @@ export interface SqlRunner {
 }
 
 /** What the store's parts share: kysely to build and compile queries, a runner to run them. */
-export interface StoreContext {
-  db: Kysely<LedgerTables>;
+export interface StoreContext extends SqlStoreContext {
   runner: SqlRunner;
   /** Where admin reads run: worker threads when the database allows, else `runner`. */
   reader: SqlReader;
-  /** The validated table prefix, and the prefixed table names queries are built on. */
+  /** The validated table prefix the tables are named with. */
   prefix: string;
-  tables: TableNames;
 }
 
 const BUSY_RETRIES = 8;

@@ -1,19 +1,21 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { type SessionStore, ValidationError } from "@session-ledger/core";
-import type { Database } from "better-sqlite3";
-import { type CompiledQuery, Kysely, SqliteDialect } from "kysely";
-import { requireCount } from "./arguments.js";
-import { startCheckpointer } from "./checkpointer.js";
-import { migrate } from "./migrate.js";
-import { createReadPool, type SqlReader } from "./read-pool.js";
 import {
   DEFAULT_TABLE_PREFIX,
   type LedgerTables,
+  ownKysely,
+  requireCount,
   requireTablePrefix,
   type TableNames,
   tableNames,
-} from "./schema.js";
+  tasksAndPolicies,
+} from "@session-ledger/sql";
+import type { Database } from "better-sqlite3";
+import { type CompiledQuery, Kysely, SqliteDialect } from "kysely";
+import { startCheckpointer } from "./checkpointer.js";
+import { migrate } from "./migrate.js";
+import { createReadPool, type SqlReader } from "./read-pool.js";
 import { sessionLifecycle } from "./session-lifecycle.js";
 import { sessionListing } from "./session-listing.js";
 import {
@@ -22,8 +24,8 @@ import {
   retryBusy,
   type SqlRunner,
 } from "./sql-runner.js";
-import { guarded, storageFailure } from "./store-errors.js";
-import { tasksAndPolicies } from "./tasks-and-policies.js";
+import { compiler } from "./sqlite-dialect.js";
+import { errors, guarded, storageFailure } from "./store-errors.js";
 
 /** Where the store's SQL runs: exactly one of `database` or `kysely`. */
 export interface SqliteStoreOptions<DB = unknown> {
@@ -201,11 +203,7 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
       pragmas: [],
     };
   }
-  if (typeof (kysely as { withoutPlugins?: unknown }).withoutPlugins !== "function") {
-    throw new ValidationError("kysely must be a Kysely instance", { target: "kysely" });
-  }
-  // The host's plugins (CamelCasePlugin, say) would rename our columns and result keys.
-  const own = (kysely as Kysely<DB>).withoutPlugins() as unknown as Kysely<LedgerTables>;
+  const own = ownKysely(kysely as Kysely<DB>);
   const runner = createKyselyRunner(own);
   return {
     prefix,
@@ -231,7 +229,7 @@ export function createSqliteStore<DB = unknown>(
 ): SqliteSessionStore {
   const { prefix, tables, kysely: db, runner, reader, pragmas } = connect(options);
 
-  const context = { db, runner, reader, prefix, tables };
+  const context = { db, runner, reader, prefix, tables, compiler, errors };
   return {
     migrate: () => guarded("migrate", () => migrate(context, pragmas)),
     ...sessionLifecycle(context),

@@ -1,26 +1,13 @@
 /** How driver failures surface: as the core's `StorageError` or `ConflictError`, never raw. */
-import { SessionLedgerError, StorageError } from "@session-ledger/core";
+import { describeError, storeErrors } from "@session-ledger/sql";
 
-export const describeError = (error: unknown) =>
-  error instanceof Error ? error.message : String(error);
+const code = (error: unknown) => (error as { code?: unknown } | null)?.code;
 
-/** Our own errors pass through; anything from the driver becomes a `StorageError`. */
-export function storageFailure(action: string, error: unknown): never {
-  if (error instanceof SessionLedgerError) throw error;
-  const message = describeError(error);
-  const hint = /no such table/i.test(message) ? " (has migrate() run?)" : "";
-  throw new StorageError(`sqlite store: ${action} failed${hint}: ${message}`, { cause: error });
-}
+export const errors = storeErrors({
+  store: "sqlite",
+  isUniqueViolation: (error) =>
+    code(error) === "SQLITE_CONSTRAINT_UNIQUE" || code(error) === "SQLITE_CONSTRAINT_PRIMARYKEY",
+  isMissingTable: (error) => /no such table/i.test(describeError(error)),
+});
 
-export async function guarded<T>(action: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    return storageFailure(action, error);
-  }
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
-}
+export const { guarded, failure: storageFailure } = errors;

@@ -58,7 +58,7 @@ describe("migrations", () => {
       { version: 1, name: "create sessions, policies and tasks" },
       {
         version: 2,
-        name: "task outcomes per batch, ended_by, indexes for the dialects' default orders",
+        name: "task outcomes per batch, task payloads apart, ended_by, indexes for the dialects' default orders",
       },
     ]);
     expect(database.pragma("journal_mode", { simple: true })).toBe("wal");

@@ -26,7 +26,7 @@ import {
   type SortValue,
   walkFilter,
 } from "@session-ledger/core/store";
-import { type RawBuilder, type SqlBool, sql } from "kysely";
+import { type AliasedRawBuilder, type RawBuilder, type SqlBool, sql } from "kysely";
 
 type Expr = RawBuilder<unknown>;
 export type Condition = RawBuilder<SqlBool>;
@@ -43,6 +43,18 @@ export interface SqlDialect {
    * `NULLS FIRST` ascending and `NULLS LAST` descending.
    */
   orderItem(expr: Expr, direction: "asc" | "desc", nullable: boolean): Expr;
+  /**
+   * `expr` is one of `values`, however many, bound as one parameter (no bound-variable limit,
+   * no SQL text per value): SQLite reads a JSON array with `json_each`, PostgreSQL binds a
+   * `text[]` for `= ANY(…)`.
+   */
+  inList(expr: Expr, values: readonly string[]): Condition;
+  /**
+   * Select items of a `GROUP BY user_id` that yield `login` and `full_name` of each group's
+   * newest row (greatest `created_at`, then greatest `id` in code-point order) in the same
+   * grouping pass: SQLite's bare columns beside one `max()`, PostgreSQL's `max()` of an array.
+   */
+  newestOfUser: readonly AliasedRawBuilder<unknown, string>[];
 }
 
 /** How a field's values compare: exactly, ASCII-folded, by IP key, or as numbers. */
@@ -243,6 +255,10 @@ export interface SqlCompiler {
   orderBy(keys: readonly OrderKey[]): Expr[];
   /** Joins conditions with AND. */
   all(conditions: readonly Condition[]): Condition;
+  /** The dialect's null-safe equality, membership in a bound list, and newest-of-user items. */
+  same: SqlDialect["same"];
+  inList: SqlDialect["inList"];
+  newestOfUser: SqlDialect["newestOfUser"];
 }
 
 export function createSqlCompiler(dialect: SqlDialect): SqlCompiler {
@@ -339,5 +355,9 @@ export function createSqlCompiler(dialect: SqlDialect): SqlCompiler {
     orderBy: (keys) => keys.map((key) => dialect.orderItem(key.expr, key.direction, key.nullable)),
 
     all: (conditions) => balanced(conditions, "AND"),
+
+    same: dialect.same,
+    inList: dialect.inList,
+    newestOfUser: dialect.newestOfUser,
   };
 }

@@ -1,20 +1,15 @@
-/** Tenant policies and persisted background tasks: small tables, plain conditional writes. */
-
+/**
+ * Tenant policies and persisted background tasks: small tables, plain conditional writes, the
+ * same SQL on every SQL store. Lease changes are compare-and-set: one conditional UPDATE each.
+ */
 import type { BackgroundTask, SessionStore, TenantPolicy } from "@session-ledger/core";
 import { ConflictError } from "@session-ledger/core";
 import type { TaskCondition, TaskOutcome, TaskPatch } from "@session-ledger/core/store";
 import { type SqlBool, sql } from "kysely";
 import { requireCount, requireInstant } from "./arguments.js";
-import type { TasksTable } from "./schema.js";
-import {
-  fromTaskRow,
-  TASK_STATE_COLUMNS,
-  taskPayloadJson,
-  taskStateOf,
-  toTaskRow,
-} from "./session-row.js";
-import type { StoreContext } from "./sql-runner.js";
-import { guarded, isUniqueViolation } from "./store-errors.js";
+import type { SqlStoreContext } from "./context.js";
+import { fromTaskRow, type TaskReadRow, taskPayloadJson, taskStateOf, toTaskRow } from "./rows.js";
+import type { TasksTable } from "./tables.js";
 
 type TasksAndPolicies = Pick<
   SessionStore,
@@ -27,7 +22,15 @@ type TasksAndPolicies = Pick<
   | "findClaimableTasks"
 >;
 
-export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): TasksAndPolicies {
+export function tasksAndPolicies({
+  db,
+  runner,
+  reader,
+  tables,
+  compiler,
+  errors,
+}: SqlStoreContext): TasksAndPolicies {
+  const { guarded } = errors;
   return {
     getPolicy: (tenantId) =>
       guarded("getPolicy", async () => {
@@ -44,7 +47,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
     putPolicy: (tenantId, policy) =>
       guarded("putPolicy", async () => {
         const json = JSON.stringify(policy);
-        await runner.run(
+        await runner.all(
           db
             .insertInto(tables.policies)
             .values({ tenant_id: tenantId, policy: json })
@@ -57,8 +60,8 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
       guarded("insertTask", async () => {
         try {
           await runner.transaction(async (tx) => {
-            await tx.run(db.insertInto(tables.tasks).values(toTaskRow(task)).compile());
-            await tx.run(
+            await tx.all(db.insertInto(tables.tasks).values(toTaskRow(task)).compile());
+            await tx.all(
               db
                 .insertInto(tables.task_payloads)
                 .values({
@@ -70,17 +73,17 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
             );
           });
         } catch (error) {
-          if (!isUniqueViolation(error)) throw error;
+          if (!errors.isUniqueViolation(error)) throw error;
           throw new ConflictError(`task '${task.id}' already exists in this tenant`);
         }
       }),
 
     getTask: (tenantId, id) =>
       guarded("getTask", async () => {
-        const [row] = await runner.all<TasksTable>(
+        const [row] = await runner.all<TaskReadRow>(
           db
             .selectFrom(tables.tasks)
-            .select(TASK_STATE_COLUMNS)
+            .selectAll()
             .where("tenant_id", "=", tenantId)
             .where("id", "=", id)
             .compile(),
@@ -94,7 +97,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
             .where("task_id", "=", id)
             .compile(),
         );
-        return fromTaskRow({ ...row, payload: stored?.payload ?? null });
+        return fromTaskRow(row, stored?.payload ?? null);
       }),
 
     updateTask: (tenantId, id, patch: TaskPatch, condition?: TaskCondition) =>
@@ -116,7 +119,7 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
           update = update.where("status", "in", [...condition.statuses]);
         }
         if (condition?.leaseOwner !== undefined) {
-          update = update.where(sql<SqlBool>`lease_owner IS ${condition.leaseOwner}`);
+          update = update.where(compiler.same(sql.ref("lease_owner"), condition.leaseOwner));
         }
         if (condition?.leaseExpiredAt !== undefined) {
           const at = requireInstant(condition.leaseExpiredAt, "leaseExpiredAt");
@@ -124,21 +127,21 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
             sql<SqlBool>`(lease_expires_at IS NULL OR lease_expires_at <= ${at})`,
           );
         }
-        const [row] = await runner.all<TasksTable>(update.returning(TASK_STATE_COLUMNS).compile());
+        const [row] = await runner.all<TaskReadRow>(update.returningAll().compile());
         return row ? taskStateOf(row) : null;
       }),
 
     getTaskOutcome: (tenantId, taskId) =>
       guarded("getTaskOutcome", async () => {
-        // Up to 100,000 ids: read on a worker as one JSON text, batch by batch in task order.
-        const batches = await reader.documents<TaskOutcome>(
+        // Up to 100,000 ids: read on a worker, and joined here batch by batch in task order.
+        const batches = await reader.all<{
+          ended: string;
+          already_ended: string;
+          not_found: string;
+        }>(
           db
             .selectFrom(tables.task_outcomes)
-            .select(
-              sql<string>`json_object('ended', json(ended), 'alreadyEnded', json(already_ended), 'notFound', json(not_found))`.as(
-                "outcome",
-              ),
-            )
+            .select(["ended", "already_ended", "not_found"])
             .where("tenant_id", "=", tenantId)
             .where("task_id", "=", taskId)
             .orderBy("start")
@@ -146,9 +149,9 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
         );
         const outcome: TaskOutcome = { ended: [], alreadyEnded: [], notFound: [] };
         for (const batch of batches) {
-          for (const id of batch.ended) outcome.ended.push(id);
-          for (const id of batch.alreadyEnded) outcome.alreadyEnded.push(id);
-          for (const id of batch.notFound) outcome.notFound.push(id);
+          outcome.ended.push(...(JSON.parse(batch.ended) as string[]));
+          outcome.alreadyEnded.push(...(JSON.parse(batch.already_ended) as string[]));
+          outcome.notFound.push(...(JSON.parse(batch.not_found) as string[]));
         }
         return outcome;
       }),
@@ -156,10 +159,10 @@ export function tasksAndPolicies({ db, runner, reader, tables }: StoreContext): 
     findClaimableTasks: (now, limit) =>
       guarded("findClaimableTasks", async () => {
         const at = requireInstant(now);
-        const found = await runner.all<TasksTable>(
+        const found = await runner.all<TaskReadRow>(
           db
             .selectFrom(tables.tasks)
-            .select(TASK_STATE_COLUMNS)
+            .selectAll()
             .where(
               sql<SqlBool>`(status = 'QUEUED' OR (status = 'RUNNING' AND coalesce(lease_expires_at, 0) <= ${at}))`,
             )

@@ -1,4 +1,9 @@
-/** Converts between `SessionRecord` and its row: times as integers, nested data as JSON. */
+/**
+ * Converts between the core's records and the SQL stores' rows: times as integers, nested data
+ * as JSON text. Drivers differ in how they hand back a 64-bit integer column — SQLite as a
+ * number, PostgreSQL's `pg` as a decimal string (int8 can exceed a double) — so every time is
+ * read through `Number`: epoch milliseconds fit a double exactly.
+ */
 import type {
   BackgroundTask,
   ClientInfo,
@@ -7,18 +12,34 @@ import type {
   TaskStatus,
 } from "@session-ledger/core";
 import { ipSortKey, type SessionRecord, type TaskState } from "@session-ledger/core/store";
-import { sql } from "kysely";
-import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./schema.js";
+import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./tables.js";
 
 export type SessionRow = Pick<SessionsTable, (typeof SESSION_COLUMNS)[number]>;
-/** A row as reads return it (`SESSION_READ_COLUMNS`: no IP sort keys). */
-export type SessionReadRow = Omit<SessionRow, "client_ip_key" | "server_ip_key">;
+
+/** A 64-bit integer as a driver hands it back: a number, or (PostgreSQL int8) a string. */
+export type WireInteger = number | string | bigint;
+
+/** A row as a driver returns it: integer columns as numbers or strings. */
+type FromWire<Row> = {
+  [K in keyof Row]: Row[K] extends number
+    ? WireInteger
+    : Row[K] extends number | null
+      ? WireInteger | null
+      : Row[K];
+};
+
+/** A session row as reads return it (`SESSION_READ_COLUMNS`: no IP sort keys). */
+export type SessionReadRow = FromWire<Omit<SessionRow, "client_ip_key" | "server_ip_key">>;
+export type TaskReadRow = FromWire<TasksTable>;
 
 const json = (value: unknown): string | null =>
   value === null || value === undefined ? null : JSON.stringify(value);
 
 const parsed = <T>(text: string | null): T | null =>
   text === null ? null : (JSON.parse(text) as T);
+
+const orNull = (value: WireInteger | null): number | null =>
+  value === null ? null : Number(value);
 
 export function toSessionRow(record: SessionRecord): SessionRow {
   return {
@@ -52,23 +73,6 @@ export function toSessionRow(record: SessionRecord): SessionRow {
   };
 }
 
-/**
- * A session row as the JSON of its `SessionRecord`, built by SQLite itself (`json_object` runs
- * in C). Listing pages and export batches read this one column: parsing one JSON text is the
- * cheapest way to get a page of records out of a worker thread and into the host's (a page of
- * 101 sessions: 0.36 ms on the worker and 0.21 ms to parse, against 0.76 ms just to have
- * better-sqlite3 build the row objects). It must say exactly what `fromSessionRow` says.
- */
-export const SESSION_RECORD_JSON = sql<string>`json_object(
-  'id', id, 'tenantId', tenant_id, 'sessionIdentifier', session_identifier,
-  'user', json_object('id', user_id, 'login', user_login, 'fullName', user_full_name, 'email', user_email),
-  'clientType', client_type, 'accessType', access_type, 'clientIp', client_ip, 'serverIp', server_ip,
-  'userAgent', user_agent, 'clientInfo', json(client_info), 'city', city, 'country', country,
-  'licenseEdition', license_edition, 'status', status, 'endReason', end_reason,
-  'createdAt', created_at, 'lastActivityAt', last_activity_at, 'expiresAt', expires_at,
-  'absoluteExpiresAt', absolute_expires_at, 'endedAt', ended_at, 'attributes', json(attributes),
-  'secretHash', secret_hash)`;
-
 export function fromSessionRow(row: SessionReadRow): SessionRecord {
   return {
     id: row.id,
@@ -91,11 +95,11 @@ export function fromSessionRow(row: SessionReadRow): SessionRecord {
     licenseEdition: row.license_edition,
     status: row.status as SessionStatus,
     endReason: row.end_reason as EndReason | null,
-    createdAt: row.created_at,
-    lastActivityAt: row.last_activity_at,
-    expiresAt: row.expires_at,
-    absoluteExpiresAt: row.absolute_expires_at,
-    endedAt: row.ended_at,
+    createdAt: Number(row.created_at),
+    lastActivityAt: Number(row.last_activity_at),
+    expiresAt: Number(row.expires_at),
+    absoluteExpiresAt: Number(row.absolute_expires_at),
+    endedAt: orNull(row.ended_at),
     attributes: parsed<Record<string, unknown>>(row.attributes),
     secretHash: row.secret_hash,
   };
@@ -116,38 +120,30 @@ export function toTaskRow(task: BackgroundTask): TasksTable {
   };
 }
 
-export function fromTaskRow(row: TasksTable & { payload: string | null }): BackgroundTask {
-  return { ...taskStateOf(row), payload: parsed<unknown>(row.payload) };
-}
-
 /** JSON of a task's payload, for its own table. */
 export const taskPayloadJson = (task: BackgroundTask) => json(task.payload);
 
-/** Every task column (the payload lives in its own table, and only `getTask` reads it). */
-export const TASK_STATE_COLUMNS = [
-  "tenant_id",
-  "id",
-  "kind",
-  "status",
-  "progress",
-  "error",
-  "created_at",
-  "updated_at",
-  "lease_owner",
-  "lease_expires_at",
-] as const satisfies readonly (keyof TasksTable)[];
+/** A task as stored: its row and, in its own table, its payload's JSON. */
+export function fromTaskRow(row: TaskReadRow, payload: string | null): BackgroundTask {
+  return { ...taskStateOf(row), payload: parsed<unknown>(payload) };
+}
 
-export function taskStateOf(row: TasksTable): TaskState {
+/**
+ * A task without its payload, which lives in a table of its own: SQLite rewrites a whole row on
+ * every update, and a 100,000-id payload is megabytes a progress write would otherwise copy.
+ * Updates and polls read only this; `getTask` reads the payload as well.
+ */
+export function taskStateOf(row: TaskReadRow): TaskState {
   return {
     id: row.id,
     tenantId: row.tenant_id,
     kind: row.kind,
     status: row.status as TaskStatus,
-    progress: row.progress,
+    progress: Number(row.progress),
     error: row.error,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
     leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
+    leaseExpiresAt: orNull(row.lease_expires_at),
   };
 }

@@ -1,0 +1,5 @@
+export {
+  createPostgresStore,
+  type PostgresSessionStore,
+  type PostgresStoreOptions,
+} from "./postgres-store.js";

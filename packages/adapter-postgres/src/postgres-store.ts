@@ -1,0 +1,132 @@
+import { type SessionStore, ValidationError } from "@session-ledger/core";
+import {
+  DEFAULT_TABLE_PREFIX,
+  type LedgerTables,
+  requireConnection,
+  requireSchemaName,
+  requireTablePrefix,
+  type SqlStoreOptions,
+  tableNames,
+  tasksAndPolicies,
+} from "@session-ledger/sql";
+import {
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  type PostgresPool,
+  PostgresQueryCompiler,
+} from "kysely";
+import type { PgStoreContext } from "./context.js";
+import { migrate } from "./migrate.js";
+import { createKyselyRunner, createPoolRunner } from "./pg-runner.js";
+import { compiler } from "./postgres-dialect.js";
+import { type CapLocking, sessionLifecycle } from "./session-lifecycle.js";
+import { sessionListing } from "./session-listing.js";
+import { errors, guarded } from "./store-errors.js";
+
+/** Where the store's SQL runs: exactly one of `pool` or `kysely` (on the PostgreSQL dialect). */
+export interface PostgresStoreOptions<DB = unknown> extends SqlStoreOptions<DB> {
+  /**
+   * A `pg` `Pool` (or anything with its `connect()`). The store runs its statements on it
+   * directly; it never ends the pool. Size it for the host's requests plus concurrent exports,
+   * each of which holds one connection while it runs (see the README, "Pool sizing").
+   */
+  pool?: PostgresPool;
+  /**
+   * The PostgreSQL schema the tables live in, created by `migrate()` when missing; letters,
+   * digits and `_` only.
+   * @default "public"
+   */
+  schema?: string;
+}
+
+/** A `SessionStore` on PostgreSQL, plus the schema migrations it owns. */
+export interface PostgresSessionStore extends SessionStore {
+  /**
+   * Creates or upgrades the store's schema, tables and indexes to what this version needs, in
+   * one transaction. Idempotent and safe to run from several nodes at once (they serialise on
+   * an advisory lock: one migrates, the others find it done). Refuses a database whose schema
+   * is newer than this package. Call it once at start-up, before any other method.
+   */
+  migrate(): Promise<void>;
+  /** Resolves at once: the store opens nothing of its own. The pool or Kysely stays open. */
+  close(): Promise<void>;
+}
+
+/** Compiles PostgreSQL without a connection: the runner executes what it compiles. */
+const compileOnly = () =>
+  new Kysely<LedgerTables>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+
+function connect<DB>(
+  options: PostgresStoreOptions<DB>,
+): Pick<PgStoreContext, "db" | "runner" | "names"> {
+  const given = requireConnection<PostgresPool, DB>(
+    "createPostgresStore",
+    options as PostgresStoreOptions<DB> & Record<string, unknown>,
+    { option: "pool", method: "connect", is: "a pg Pool" },
+  );
+  const names = {
+    schema: requireSchemaName(options.schema ?? "public"),
+    prefix: requireTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX),
+  };
+  if (given.kysely === undefined) {
+    return { db: compileOnly(), runner: createPoolRunner(given.connection), names };
+  }
+  const probe = given.kysely.selectFrom("sessions").select("id").where("id", "=", "x").compile();
+  if (!probe.sql.includes("$1")) {
+    throw new ValidationError("kysely must use the PostgreSQL dialect", { target: "kysely" });
+  }
+  return { db: given.kysely, runner: createKyselyRunner(given.kysely), names };
+}
+
+/** Internal knobs the tests measure; not part of the public options. */
+export interface StoreInternals {
+  capLocking?: CapLocking;
+}
+
+export function createPostgresStoreWith<DB>(
+  options: PostgresStoreOptions<DB>,
+  internals: StoreInternals,
+): PostgresSessionStore {
+  const { db, runner, names } = connect(options);
+  const context: PgStoreContext = {
+    db,
+    runner,
+    reader: runner,
+    names,
+    tables: tableNames(names.prefix, names.schema),
+    compiler,
+    errors,
+  };
+  return {
+    migrate: () => guarded("migrate", () => migrate(context)),
+    ...sessionLifecycle(context, internals.capLocking),
+    ...sessionListing(context),
+    ...tasksAndPolicies(context),
+    close: async () => {},
+  };
+}
+
+/**
+ * A session store on PostgreSQL through kysely and `pg`, for many application nodes sharing one
+ * database. Filters, sorts, pages, counts, groups and exports compile to SQL; no tenant's rows
+ * are loaded to be filtered in memory.
+ *
+ * @example
+ * const store = createPostgresStore({ pool: new pg.Pool({ connectionString }) });
+ * await store.migrate();
+ * const ledger = createSessionLedger({ store });
+ */
+export function createPostgresStore<DB = unknown>(
+  options: PostgresStoreOptions<DB>,
+): PostgresSessionStore {
+  return createPostgresStoreWith(options, {});
+}

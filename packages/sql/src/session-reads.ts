@@ -1,0 +1,162 @@
+/**
+ * The read side as SQL, the same on every SQL store: pages, counts and groups, each one
+ * statement over one tenant, so nothing is filtered, sorted or counted in memory. Exports
+ * differ (SQLite reads keyset batches, PostgreSQL a server-side cursor) and stay in each store.
+ */
+import type {
+  CheckedFilter,
+  FieldName,
+  GroupResult,
+  SessionGroup,
+  SessionStore,
+} from "@session-ledger/core";
+import type { GroupQuery, ListQuery, SortKey } from "@session-ledger/core/store";
+import { type CompiledQuery, sql } from "kysely";
+import { fieldSql, orderKeys } from "./compile-filter.js";
+import type { SqlStoreContext } from "./context.js";
+import { fromSessionRow, type SessionReadRow, type WireInteger } from "./rows.js";
+import { SESSION_READ_COLUMNS } from "./tables.js";
+
+type Builder = Pick<SqlStoreContext, "db" | "tables" | "compiler">;
+
+const matching = (
+  { db, tables, compiler }: Builder,
+  tenantId: string,
+  filter: CheckedFilter | null,
+  now: number,
+) => {
+  const rows = db.selectFrom(tables.sessions).where("tenant_id", "=", tenantId);
+  return filter === null ? rows : rows.where(compiler.compileFilter(filter, now));
+};
+
+/**
+ * Every matching row in the order of `sort` (then id), from a keyset position when given, with
+ * no columns selected yet: a store that reads its rows in another shape selects it.
+ */
+export function orderedRows(
+  context: Builder,
+  tenantId: string,
+  page: Pick<ListQuery, "filter" | "now" | "after"> & { sort: readonly SortKey[] },
+) {
+  const { compiler } = context;
+  const keys = orderKeys(page.sort, page.now);
+  let query = matching(context, tenantId, page.filter, page.now);
+  if (page.after !== undefined) {
+    query = query.where(compiler.compileAfter(keys, page.sort, page.after));
+  }
+  for (const item of compiler.orderBy(keys)) query = query.orderBy(item);
+  return query;
+}
+
+/** Every matching row's read columns in the order of `sort` (then id). */
+export const orderedQuery = (...args: Parameters<typeof orderedRows>) =>
+  orderedRows(...args).select(SESSION_READ_COLUMNS);
+
+/** One page of rows, by offset or strictly after a keyset position, no columns selected yet. */
+export const pageRows = (context: Builder, tenantId: string, page: ListQuery) =>
+  orderedRows(context, tenantId, page)
+    .limit(page.limit)
+    .offset(page.offset ?? 0);
+
+/** One page in the order of `sort` (then id), by offset or strictly after a keyset position. */
+export const pageQuery = (context: Builder, tenantId: string, page: ListQuery): CompiledQuery =>
+  pageRows(context, tenantId, page).select(SESSION_READ_COLUMNS).compile();
+
+function countQuery(
+  context: Builder,
+  tenantId: string,
+  filter: CheckedFilter | null,
+  now: number,
+): CompiledQuery {
+  return matching(context, tenantId, filter, now).select(sql<number>`count(*)`.as("n")).compile();
+}
+
+interface GroupRow {
+  is_total: WireInteger;
+  value: string | null;
+  n: WireInteger;
+  login: string | null;
+  full_name: string | null;
+}
+
+/**
+ * Counts per value as one statement: the groups are built once (`g`), and the page and the
+ * number of groups are read from the same snapshot. A `user` group also carries the login and
+ * name of its newest matching session (greatest creation time, then greatest id), as the
+ * dialect reads it in the same grouping pass.
+ */
+function groupQuery(context: Builder, tenantId: string, group: GroupQuery): CompiledQuery {
+  const { db, compiler } = context;
+  const field = fieldSql(group.field, group.now);
+  const rows = matching(context, tenantId, group.filter, group.now);
+  const groups =
+    group.field === "user"
+      ? rows
+          .select([sql`user_id`.as("group_value"), sql`count(*)`.as("n"), ...compiler.newestOfUser])
+          .groupBy("user_id")
+      : rows
+          .select([
+            sql`${field.value}`.as("group_value"),
+            sql`count(*)`.as("n"),
+            sql`NULL`.as("login"),
+            sql`NULL`.as("full_name"),
+          ])
+          .groupBy(sql`group_value`);
+  // Largest count first, then the value in code-point order with NULL first.
+  const byCount = (value: string) =>
+    sql.join([
+      sql`n DESC`,
+      ...compiler.orderBy([
+        { direction: "asc", expr: sql.ref(value), nullable: true, numeric: false },
+      ]),
+    ]);
+  return sql`WITH g AS MATERIALIZED ${groups}
+    SELECT 1 AS is_total, NULL AS value, count(*) AS n, NULL AS login, NULL AS full_name FROM g
+    UNION ALL
+    SELECT * FROM (
+      SELECT 0, group_value, n, login, full_name FROM g
+      ORDER BY ${byCount("group_value")}
+      LIMIT ${group.limit} OFFSET ${group.offset ?? 0}
+    ) AS page
+    ORDER BY is_total DESC, ${byCount("value")}`.compile(db);
+}
+
+function groupResult(rows: readonly GroupRow[], field: FieldName): GroupResult {
+  const [total, ...page] = rows;
+  return {
+    totalGroups: Number(total?.n ?? 0),
+    groups: page.map((row): SessionGroup => {
+      const group: SessionGroup = { value: row.value, count: Number(row.n) };
+      if (field === "user" && row.value !== null) {
+        group.user = { id: row.value, login: row.login ?? "", fullName: row.full_name };
+      }
+      return group;
+    }),
+  };
+}
+
+type SessionReads = Pick<SessionStore, "listSessions" | "countSessions" | "groupSessions">;
+
+/** `listSessions`, `countSessions` and `groupSessions` on the context's reader. */
+export function sessionReads(context: SqlStoreContext): SessionReads {
+  const { reader, errors } = context;
+  return {
+    listSessions: (tenantId, query: ListQuery) =>
+      errors.guarded("listSessions", async () =>
+        (await reader.all<SessionReadRow>(pageQuery(context, tenantId, query))).map(fromSessionRow),
+      ),
+
+    countSessions: (tenantId, filter, now) =>
+      errors.guarded("countSessions", async () => {
+        const [row] = await reader.all<{ n: WireInteger }>(
+          countQuery(context, tenantId, filter, now),
+        );
+        return Number(row?.n ?? 0);
+      }),
+
+    groupSessions: (tenantId, query: GroupQuery): Promise<GroupResult> =>
+      errors.guarded("groupSessions", async () =>
+        groupResult(await reader.all<GroupRow>(groupQuery(context, tenantId, query)), query.field),
+      ),
+  };
+}
