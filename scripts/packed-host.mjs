@@ -21,7 +21,7 @@ const keep = process.argv.includes("--keep");
 function blockAfter(heading, language) {
   const at = readme.indexOf(`\n## ${heading}\n`);
   if (at < 0) throw new Error(`README has no "## ${heading}" section`);
-  const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme.slice(at));
+  const match = new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``).exec(readme.slice(at));
   if (!match) throw new Error(`README's "${heading}" section has no ${language} block`);
   return match[1];
 }

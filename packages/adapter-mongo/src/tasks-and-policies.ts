@@ -38,6 +38,7 @@ type TasksAndPolicies = Pick<
   | "putPolicy"
   | "insertTask"
   | "getTask"
+  | "getTaskState"
   | "updateTask"
   | "endTaskBatch"
   | "getTaskOutcome"
@@ -110,6 +111,14 @@ export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicie
       const filter = { tenantId: requireId("tenantId", tenantId), id: requireId("id", id) };
       const doc = await driver("read a task", () => tasks.findOne(filter, COLLATION));
       return doc && readTask(doc);
+    },
+
+    async getTaskState(tenantId, id) {
+      const filter = { tenantId: requireId("tenantId", tenantId), id: requireId("id", id) };
+      const doc = await driver("read a task", () =>
+        tasks.findOne(filter, { ...COLLATION, projection: WITHOUT_PAYLOAD }),
+      );
+      return doc && toTaskState(doc);
     },
 
     async updateTask(tenantId, id, patch: TaskPatch, condition?: TaskCondition) {

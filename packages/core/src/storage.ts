@@ -273,6 +273,12 @@ export interface SessionStore {
   getTask(tenantId: string, id: string): Promise<BackgroundTask | null>;
 
   /**
+   * The task with this id in this tenant without its payload, or null: what a poll of its
+   * status reads (a 100,000-id payload is megabytes of JSON to parse on every poll).
+   */
+  getTaskState(tenantId: string, id: string): Promise<TaskState | null>;
+
+  /**
    * Applies `patch` as one conditional write when `condition` holds and returns the updated
    * task without its payload, or null when the task is missing or the condition failed
    * (another runner won).

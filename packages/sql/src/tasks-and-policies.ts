@@ -17,6 +17,7 @@ type TasksAndPolicies = Pick<
   | "putPolicy"
   | "insertTask"
   | "getTask"
+  | "getTaskState"
   | "updateTask"
   | "getTaskOutcome"
   | "findClaimableTasks"
@@ -31,6 +32,17 @@ export function tasksAndPolicies({
   errors,
 }: SqlStoreContext): TasksAndPolicies {
   const { guarded } = errors;
+  const taskRow = async (tenantId: string, id: string) => {
+    const [row] = await runner.all<TaskReadRow>(
+      db
+        .selectFrom(tables.tasks)
+        .selectAll()
+        .where("tenant_id", "=", tenantId)
+        .where("id", "=", id)
+        .compile(),
+    );
+    return row;
+  };
   return {
     getPolicy: (tenantId) =>
       guarded("getPolicy", async () => {
@@ -80,14 +92,7 @@ export function tasksAndPolicies({
 
     getTask: (tenantId, id) =>
       guarded("getTask", async () => {
-        const [row] = await runner.all<TaskReadRow>(
-          db
-            .selectFrom(tables.tasks)
-            .selectAll()
-            .where("tenant_id", "=", tenantId)
-            .where("id", "=", id)
-            .compile(),
-        );
+        const row = await taskRow(tenantId, id);
         if (!row) return null;
         const [stored] = await runner.all<{ payload: string | null }>(
           db
@@ -98,6 +103,12 @@ export function tasksAndPolicies({
             .compile(),
         );
         return fromTaskRow(row, stored?.payload ?? null);
+      }),
+
+    getTaskState: (tenantId, id) =>
+      guarded("getTaskState", async () => {
+        const row = await taskRow(tenantId, id);
+        return row ? taskStateOf(row) : null;
       }),
 
     updateTask: (tenantId, id, patch: TaskPatch, condition?: TaskCondition) =>

@@ -19,8 +19,11 @@ export interface TerminationResult {
   failed: string[];
 }
 
-/** A task as a runner reports it: the stored task and, for a termination, its result so far. */
-export type TaskView = BackgroundTask & { result: TerminationResult | null };
+/**
+ * A task as a runner reports it: its state (not its payload) and, for a termination, its result
+ * so far.
+ */
+export type TaskView = TaskState & { result: TerminationResult | null };
 
 export interface TaskRunnerOptions {
   /** Ends each batch's sessions and tells the hooks (`ledger.terminateTaskBatch`). */
@@ -198,15 +201,28 @@ export function createTaskRunner(options: TaskRunnerOptions) {
     /**
      * The task with its result so far, or null (tasks of other tenants are not visible). A
      * termination's result lists each id under its outcome, in the order the ids were given.
+     * With `{ result: false }` (a poll of the status) the result is not read and is null: a
+     * 100,000-id task's ids and outcome are megabytes of JSON.
      */
-    async getTask(tenantId: string, id: string): Promise<TaskView | null> {
-      const task = await store.getTask(requireId("tenantId", tenantId), requireId("id", id));
+    async getTask(
+      tenantId: string,
+      id: string,
+      { result = true }: { result?: boolean } = {},
+    ): Promise<TaskView | null> {
+      requireId("tenantId", tenantId);
+      requireId("id", id);
+      if (!result) {
+        const state = await store.getTaskState(tenantId, id);
+        return state && { ...state, result: null };
+      }
+      const task = await store.getTask(tenantId, id);
       if (task === null) return null;
-      if (task.kind !== TERMINATE_TASK) return { ...task, result: null };
-      const { ids } = task.payload as { ids: string[] };
+      const { payload, ...state } = task;
+      if (task.kind !== TERMINATE_TASK) return { ...state, result: null };
+      const { ids } = payload as { ids: string[] };
       const outcome = await store.getTaskOutcome(tenantId, id);
       return {
-        ...task,
+        ...state,
         result: {
           total: ids.length,
           processed: task.progress,

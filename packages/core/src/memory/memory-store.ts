@@ -312,6 +312,11 @@ export function createMemoryStoreWithRows(): {
       return task ? copy(task) : null;
     },
 
+    async getTaskState(tenantId, id) {
+      const task = tasks.get(taskKey(tenantId, id));
+      return task ? stateOf(task) : null;
+    },
+
     async updateTask(tenantId, id, patch: TaskPatch, condition?: TaskCondition) {
       const task = tasks.get(taskKey(tenantId, id));
       if (!task || !taskHolds(task, condition)) return null;

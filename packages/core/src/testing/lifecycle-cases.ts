@@ -792,6 +792,13 @@ export const lifecycleCases: ConformanceCase[] = [
       expect(await ctx.store.getTask(TENANT, "task-1")).toEqual(task());
       expect(await ctx.store.getTask(OTHER_TENANT, "task-1")).toBeNull();
       expect(await ctx.store.getTask(TENANT, "task-2")).toBeNull();
+      // Its state is the task without the payload, in its tenant only.
+      const { payload: _payload, ...state } = task();
+      const read = await ctx.store.getTaskState(TENANT, "task-1");
+      expect(read).toEqual(state);
+      expect(read).not.toHaveProperty("payload");
+      expect(await ctx.store.getTaskState(OTHER_TENANT, "task-1")).toBeNull();
+      expect(await ctx.store.getTaskState(TENANT, "task-2")).toBeNull();
     },
   },
   {
@@ -870,6 +877,7 @@ export const lifecycleCases: ConformanceCase[] = [
         ...done,
         payload: task().payload,
       });
+      expect(await ctx.store.getTaskState(TENANT, "task-1")).toEqual(done);
       expect(await ctx.store.updateTask(OTHER_TENANT, "task-1", { updatedAt: T0 + 5 })).toBeNull();
     },
   },

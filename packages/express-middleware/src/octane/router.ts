@@ -181,7 +181,9 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
       ...space,
       async handler(_req, res, { tenantId, params }) {
         const { fields, ids } = taskRequest(params, reading);
-        const tasks = await Promise.all(ids.map((id) => taskRunner.getTask(tenantId, id)));
+        // A poll of the status alone never reads a task's ids and outcome.
+        const read = { result: fields.includes("result") };
+        const tasks = await Promise.all(ids.map((id) => taskRunner.getTask(tenantId, id, read)));
         const found = tasks.filter((task) => task !== null);
         res.json({
           total_count: found.length,

@@ -3,7 +3,12 @@
  * `GET …/background_tasks` reports it until it ends, with the outcome of every id.
  */
 import http from "node:http";
-import { parseQuery, type SessionLedger, StorageError } from "@session-ledger/core";
+import {
+  createMemoryStore,
+  parseQuery,
+  type SessionLedger,
+  StorageError,
+} from "@session-ledger/core";
 import request from "supertest";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTestApp, KEYS, type TestApp } from "../test-support/octane-app.js";
@@ -234,6 +239,45 @@ describe("terminate as a background task", () => {
       .set("X-API-KEY", KEYS.reader);
     expect(polled.status).toBe(200);
     expect(Object.keys(polled.body.data[0])).toEqual(["type", "id", "status"]);
+  });
+
+  it("should answer a poll of the status without reading the task's ids or outcome", async () => {
+    const reads: string[] = [];
+    const store = createMemoryStore();
+    const t = await app({
+      store: {
+        ...store,
+        getTask(...args) {
+          reads.push("getTask");
+          return store.getTask(...args);
+        },
+        getTaskOutcome(...args) {
+          reads.push("getTaskOutcome");
+          return store.getTaskOutcome(...args);
+        },
+      },
+    });
+    const ids = await openSessions(t, "1001", 3);
+    const put = await request(t.app)
+      .put("/api/shared_spaces/1001/sessions")
+      .set("X-API-KEY", KEYS.admin)
+      .send({ data: ids.map((id) => ({ id, is_closed: true })) });
+    expect(put.status).toBe(202);
+    const { task } = await poll(t.app, "1001", put.body.data[0].id);
+    expect(task.result?.ended).toEqual(ids);
+    reads.length = 0;
+    const status = await request(t.app)
+      .get("/api/shared_spaces/1001/background_tasks")
+      .query({ fields: "status,creation_time", query: `"id=${task.id}"` })
+      .set("X-API-KEY", KEYS.admin);
+    expect(status.body.data[0]).toMatchObject({ id: task.id, status: "SUCCESS" });
+    expect(reads).toEqual([]);
+    // Asking for the result reads them.
+    await request(t.app)
+      .get("/api/shared_spaces/1001/background_tasks")
+      .query({ fields: "result", query: `"id=${task.id}"` })
+      .set("X-API-KEY", KEYS.admin);
+    expect(reads).toEqual(["getTask", "getTaskOutcome"]);
   });
 });
 
