@@ -14,7 +14,7 @@ import {
 } from "@session-ledger/core/store";
 import { pageRows, sessionReads } from "@session-ledger/sql";
 import type { StoreContext } from "./sql-runner.js";
-import { SESSION_RECORD_JSON } from "./sqlite-dialect.js";
+import { SESSION_RECORD_ARRAY, sessionRecordsOf } from "./sqlite-dialect.js";
 import { guarded } from "./store-errors.js";
 
 /** Rows read per statement while streaming: bounded memory, and the connection is free between. */
@@ -27,10 +27,12 @@ type SessionListing = Pick<
 
 export function sessionListing(context: StoreContext): SessionListing {
   const { reader } = context;
-  // A page as one column per row, its record's JSON built by SQLite (see SESSION_RECORD_JSON).
-  const records = (tenantId: string, page: ListQuery) =>
-    reader.documents<SessionRecord>(
-      pageRows(context, tenantId, page).select(SESSION_RECORD_JSON.as("record")).compile(),
+  // A page as one column per row, its record as a JSON array built by SQLite.
+  const records = async (tenantId: string, page: ListQuery): Promise<SessionRecord[]> =>
+    sessionRecordsOf(
+      await reader.documents(
+        pageRows(context, tenantId, page).select(SESSION_RECORD_ARRAY.as("record")).compile(),
+      ),
     );
 
   return {
