@@ -12,9 +12,14 @@ import {
   type SessionRecord,
   type StreamQuery,
 } from "@session-ledger/core/store";
-import { pageRows, sessionReads } from "@session-ledger/sql";
+import {
+  pageRows,
+  type SessionRecordArray,
+  sessionReads,
+  sessionRecordsOf,
+} from "@session-ledger/sql";
 import type { StoreContext } from "./sql-runner.js";
-import { SESSION_RECORD_ARRAY, sessionRecordsOf } from "./sqlite-dialect.js";
+import { SESSION_RECORD_ARRAY } from "./sqlite-dialect.js";
 import { guarded } from "./store-errors.js";
 
 /** Rows read per statement while streaming: bounded memory, and the connection is free between. */
@@ -30,7 +35,7 @@ export function sessionListing(context: StoreContext): SessionListing {
   // A page as one column per row, its record as a JSON array built by SQLite.
   const records = async (tenantId: string, page: ListQuery): Promise<SessionRecord[]> =>
     sessionRecordsOf(
-      await reader.documents(
+      await reader.documents<SessionRecordArray>(
         pageRows(context, tenantId, page).select(SESSION_RECORD_ARRAY.as("record")).compile(),
       ),
     );

@@ -147,3 +147,66 @@ export function taskStateOf(row: TaskReadRow): TaskState {
     leaseExpiresAt: orNull(row.lease_expires_at),
   };
 }
+
+/**
+ * A session row as one JSON array, in this order: what a store that builds each row's JSON in
+ * the database (`json_array`, `json_build_array`) hands its host, one text to parse per page.
+ */
+export type SessionRecordArray = [
+  id: string,
+  tenantId: string,
+  sessionIdentifier: string | null,
+  userId: string,
+  login: string,
+  fullName: string | null,
+  email: string | null,
+  clientType: string,
+  accessType: string,
+  clientIp: string | null,
+  serverIp: string | null,
+  userAgent: string | null,
+  clientInfo: ClientInfo | null,
+  city: string | null,
+  country: string | null,
+  licenseEdition: string | null,
+  status: SessionStatus,
+  endReason: EndReason | null,
+  createdAt: number,
+  lastActivityAt: number,
+  expiresAt: number,
+  absoluteExpiresAt: number,
+  endedAt: number | null,
+  attributes: Record<string, unknown> | null,
+  secretHash: string,
+];
+
+function sessionRecordOf(a: SessionRecordArray): SessionRecord {
+  return {
+    id: a[0],
+    tenantId: a[1],
+    sessionIdentifier: a[2],
+    user: { id: a[3], login: a[4], fullName: a[5], email: a[6] },
+    clientType: a[7],
+    accessType: a[8],
+    clientIp: a[9],
+    serverIp: a[10],
+    userAgent: a[11],
+    clientInfo: a[12],
+    city: a[13],
+    country: a[14],
+    licenseEdition: a[15],
+    status: a[16],
+    endReason: a[17],
+    createdAt: a[18],
+    lastActivityAt: a[19],
+    expiresAt: a[20],
+    absoluteExpiresAt: a[21],
+    endedAt: a[22],
+    attributes: a[23],
+    secretHash: a[24],
+  };
+}
+
+/** A page or batch of `SessionRecordArray`s, parsed, as records. */
+export const sessionRecordsOf = (arrays: readonly SessionRecordArray[]): SessionRecord[] =>
+  arrays.map(sessionRecordOf);
