@@ -14,7 +14,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const PACKAGES = [
   { dir: "packages/core", name: "@session-ledger/core", store: false },
   { dir: "packages/sql", name: "@session-ledger/sql", store: true },
+  // The SQL stores share the sql package's column map.
   { dir: "packages/adapter-sqlite", name: "@session-ledger/sqlite", store: false },
+  { dir: "packages/adapter-postgres", name: "@session-ledger/postgres", store: false },
   { dir: "packages/adapter-mongo", name: "@session-ledger/mongo", store: true },
 ] as const;
 const NEW_FIELD = "risk_score";
