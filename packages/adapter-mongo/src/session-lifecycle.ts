@@ -8,21 +8,21 @@ import {
   ConflictError,
   type EndReason,
   SessionStatus,
-  type SessionStore,
   ValidationError,
 } from "@session-ledger/core";
-import {
-  type EndChange,
-  type EndedSession,
-  type EndOutcome,
-  type EndTarget,
-  type ExpiredSession,
-  type InsertOutcome,
-  lapseReason,
-  type OpenSessionPatch,
-  type SessionRecord,
-  type UserSessionCap,
+import type {
+  EndChange,
+  EndedSession,
+  EndOutcome,
+  EndTarget,
+  ExpiredSession,
+  InsertOutcome,
+  OpenSessionPatch,
+  SessionRecord,
+  StoreLifecycle,
+  UserSessionCap,
 } from "@session-ledger/core/store";
+import { lapseReason } from "@session-ledger/core/store";
 import {
   checkEndChange,
   checkPatch,
@@ -51,17 +51,6 @@ const ID_BATCH = 1000;
 const ENDED_PROJECTION = { projection: { _id: 0, id: 1, "user.id": 1, endedBy: 1 } };
 
 type EndedDocument = Pick<SessionDocument, "id" | "endedBy"> & { user: { id: string } };
-
-type SessionLifecycle = Pick<
-  SessionStore,
-  | "insertSession"
-  | "findSession"
-  | "findSessionByIdentifier"
-  | "updateOpenSession"
-  | "endSessions"
-  | "expireDue"
-  | "purgeEnded"
->;
 
 /**
  * Ends a list of sessions by id, each with one conditional `updateOne` that tags it with `by`,
@@ -136,7 +125,7 @@ const conflict = (record: SessionRecord, onIdentifier: boolean) =>
 export function sessionLifecycle(
   collections: StoreCollections,
   options: { sharded: boolean },
-): SessionLifecycle {
+): StoreLifecycle {
   const { sessions } = collections;
 
   /**

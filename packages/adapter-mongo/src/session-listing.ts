@@ -2,12 +2,13 @@
  * The read side: pages, counts, groups and exports, each compiled into one filter document or
  * aggregation pipeline over one tenant, so nothing is filtered, sorted or counted in memory.
  */
-import type { GroupResult, SessionGroup, SessionStore, SortKey } from "@session-ledger/core";
+import type { GroupResult, SessionGroup, SortKey } from "@session-ledger/core";
 import type {
   CheckedFilter,
   GroupQuery,
   KeysetPosition,
   ListQuery,
+  StoreQueries,
   StreamQuery,
 } from "@session-ledger/core/store";
 import type { Document } from "mongodb";
@@ -26,11 +27,6 @@ import {
 import { type SessionDocument, toSessionRecord } from "./documents.js";
 import { storageError } from "./driver-errors.js";
 import { COLLATION, driver, type StoreCollections } from "./store-context.js";
-
-type SessionListing = Pick<
-  SessionStore,
-  "listSessions" | "countSessions" | "groupSessions" | "streamSessions"
->;
 
 /** The tenant's sessions matching a filter (and a keyset position) at `now`. */
 function matchDocument(
@@ -59,7 +55,7 @@ function toGroup(row: GroupRow, isUser: boolean): SessionGroup {
   return group;
 }
 
-export function sessionListing({ sessions }: StoreCollections): SessionListing {
+export function sessionListing({ sessions }: StoreCollections): StoreQueries {
   /** A cursor over the tenant's matching sessions in the reference order. */
   function sortedCursor(
     tenantId: string,

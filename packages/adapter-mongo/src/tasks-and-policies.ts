@@ -2,12 +2,18 @@
 import {
   type BackgroundTask,
   ConflictError,
-  type SessionStore,
   StorageError,
   TaskStatus,
   type TenantPolicy,
 } from "@session-ledger/core";
-import type { EndChange, TaskBatch, TaskCondition, TaskPatch } from "@session-ledger/core/store";
+import type {
+  EndChange,
+  StorePolicies,
+  StoreTasks,
+  TaskBatch,
+  TaskCondition,
+  TaskPatch,
+} from "@session-ledger/core/store";
 import type { Document } from "mongodb";
 import {
   checkEndChange,
@@ -32,23 +38,10 @@ import { endByIds } from "./session-lifecycle.js";
 import { COLLATION, driver, type StoreCollections } from "./store-context.js";
 import { joinOutcome, outcomeParts, PAYLOAD_PART_CHARS, payloadParts } from "./task-parts.js";
 
-type TasksAndPolicies = Pick<
-  SessionStore,
-  | "getPolicy"
-  | "putPolicy"
-  | "insertTask"
-  | "getTask"
-  | "getTaskState"
-  | "updateTask"
-  | "endTaskBatch"
-  | "getTaskOutcome"
-  | "findClaimableTasks"
->;
-
 /** Updates and polls leave the payload (and its parts) where it is: only `getTask` reads it. */
 const WITHOUT_PAYLOAD = { payloadJson: 0, payloadParts: 0 } as const;
 
-export function tasksAndPolicies(collections: StoreCollections): TasksAndPolicies {
+export function tasksAndPolicies(collections: StoreCollections): StorePolicies & StoreTasks {
   const { policies, tasks, taskOutcomes, taskPayloads } = collections;
 
   /** The task a document holds, its payload read back from its parts when it has them. */

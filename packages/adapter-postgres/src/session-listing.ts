@@ -2,8 +2,7 @@
  * The read side: pages, counts and groups are the SQL stores' shared statements; exports read
  * a server-side cursor in batches, so memory stays bounded however many rows match.
  */
-import type { SessionStore } from "@session-ledger/core";
-import type { StreamQuery } from "@session-ledger/core/store";
+import type { StoreQueries, StreamQuery } from "@session-ledger/core/store";
 import {
   fromSessionRow,
   orderedQuery,
@@ -19,12 +18,7 @@ const STREAM_BATCH = 500;
 /** One export per held connection, so a fixed name never clashes. */
 const CURSOR = "session_ledger_export";
 
-type SessionListing = Pick<
-  SessionStore,
-  "listSessions" | "countSessions" | "groupSessions" | "streamSessions"
->;
-
-export function sessionListing(context: PgStoreContext): SessionListing {
+export function sessionListing(context: PgStoreContext): StoreQueries {
   const { runner } = context;
   const fetchBatch = CompiledQuery.raw(`FETCH ${STREAM_BATCH} FROM ${CURSOR}`);
 

@@ -3,13 +3,13 @@
  * reader (worker threads); exports read keyset batches, so nothing is filtered, sorted or
  * counted in memory and no long read ever holds a connection.
  */
-import type { SessionStore } from "@session-ledger/core";
 import {
   effectiveSession,
   type KeysetPosition,
   keysetPositionOf,
   type ListQuery,
   type SessionRecord,
+  type StoreQueries,
   type StreamQuery,
 } from "@session-ledger/core/store";
 import {
@@ -25,12 +25,7 @@ import { guarded } from "./store-errors.js";
 /** Rows read per statement while streaming: bounded memory, and the connection is free between. */
 const STREAM_BATCH = 200;
 
-type SessionListing = Pick<
-  SessionStore,
-  "listSessions" | "countSessions" | "groupSessions" | "streamSessions"
->;
-
-export function sessionListing(context: StoreContext): SessionListing {
+export function sessionListing(context: StoreContext): StoreQueries {
   const { reader } = context;
   // A page as one column per row, its record as a JSON array built by SQLite.
   const records = async (tenantId: string, page: ListQuery): Promise<SessionRecord[]> =>

@@ -188,7 +188,17 @@ export interface TaskOutcome {
   notFound: string[];
 }
 
-export interface SessionStore {
+/**
+ * The storage port: everything the ledger asks of a database. It is the union of four method
+ * groups, named so that a store may build each group in its own module.
+ */
+export interface SessionStore extends StoreLifecycle, StoreQueries, StorePolicies, StoreTasks {
+  /** Releases resources the store opened itself (never the client it was given). */
+  close?(): Promise<void>;
+}
+
+/** The write side and its lookups: inserts, touches, ends, the sweep and purges. */
+export interface StoreLifecycle {
   /**
    * Inserts a new open session. With `cap`, the user's open sessions MUST never exceed
    * `maxOpen` once concurrent inserts for that user have settled: `evict-oldest` ends the
@@ -244,7 +254,10 @@ export interface SessionStore {
    * Returns how many were deleted. MUST NOT delete an open session.
    */
   purgeEnded(endedBefore: number, tenantId?: string): Promise<number>;
+}
 
+/** The admin reads: pages, counts, groups and streams, compiled into the database's query. */
+export interface StoreQueries {
   /** One page of the tenant's sessions matching the filter, in the order of `sort`. */
   listSessions(tenantId: string, query: ListQuery): Promise<SessionRecord[]>;
 
@@ -259,13 +272,19 @@ export interface SessionStore {
    * rows match (read in batches or through a database cursor).
    */
   streamSessions(tenantId: string, query: StreamQuery): AsyncIterable<SessionRecord>;
+}
 
+/** Each tenant's persisted policy. */
+export interface StorePolicies {
   /** The tenant's persisted policy, or null when none was written. */
   getPolicy(tenantId: string): Promise<TenantPolicy | null>;
 
   /** Writes (replaces) the tenant's policy. */
   putPolicy(tenantId: string, policy: TenantPolicy): Promise<void>;
+}
 
+/** Persisted background tasks: their rows, leases, batches and outcome. */
+export interface StoreTasks {
   /** Persists a new background task. MUST throw `ConflictError` if the tenant has a task with this id. */
   insertTask(task: BackgroundTask): Promise<void>;
 
@@ -318,7 +337,4 @@ export interface SessionStore {
    * stopped or crashed). Without their payloads (`getTask` reads a payload).
    */
   findClaimableTasks(now: number, limit: number): Promise<TaskState[]>;
-
-  /** Releases resources the store opened itself (never the client it was given). */
-  close?(): Promise<void>;
 }

@@ -6,13 +6,7 @@
  * an embedded store's bulk writes run in. Not meant to be used directly: install
  * `@session-ledger/sqlite` or `@session-ledger/postgres`.
  */
-export {
-  optionalInstant,
-  requireChange,
-  requireCount,
-  requireInstant,
-  requireString,
-} from "./arguments.js";
+export * from "./arguments.js";
 export {
   type Condition,
   createSqlCompiler,

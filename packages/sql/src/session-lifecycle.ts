@@ -5,7 +5,7 @@
  * batch. What the databases do differently — the cap's locking, slices or single statements,
  * SKIP LOCKED — each store passes in as its `SessionWrites`.
  */
-import { ConflictError, type SessionStore, ValidationError } from "@session-ledger/core";
+import { ConflictError, ValidationError } from "@session-ledger/core";
 import {
   compareCodePoints,
   type EndChange,
@@ -16,6 +16,8 @@ import {
   type InsertOutcome,
   type OpenSessionPatch,
   type SessionRecord,
+  type StoreLifecycle,
+  type StoreTasks,
   type TaskBatch,
   type UserSessionCap,
 } from "@session-ledger/core/store";
@@ -154,17 +156,8 @@ export interface SessionWrites {
   purge(before: number, tenantId: string | undefined): Promise<number>;
 }
 
-export type SessionLifecycle = Pick<
-  SessionStore,
-  | "insertSession"
-  | "findSession"
-  | "findSessionByIdentifier"
-  | "updateOpenSession"
-  | "endSessions"
-  | "endTaskBatch"
-  | "expireDue"
-  | "purgeEnded"
->;
+/** The write side, with the termination task's batch: its ends and its outcome are one step. */
+export type SessionLifecycle = StoreLifecycle & Pick<StoreTasks, "endTaskBatch">;
 
 /**
  * The session lifecycle every SQL store runs alike — lookups, the conditional touch, the
@@ -445,7 +438,7 @@ function targetCondition(
  * and advanced (a conditional UPDATE of the task row, which also serialises runners on it),
  * the batch's sessions ended as the task's and its outcome recorded — all or nothing.
  */
-function taskBatchStep(context: SqlStoreContext): SessionStore["endTaskBatch"] {
+function taskBatchStep(context: SqlStoreContext): StoreTasks["endTaskBatch"] {
   const { db, tables, runner, errors } = context;
   return (tenantId, taskId, batch: TaskBatch, change) =>
     errors.guarded("endTaskBatch", async () => {

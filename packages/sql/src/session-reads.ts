@@ -3,14 +3,8 @@
  * statement over one tenant, so nothing is filtered, sorted or counted in memory. Exports
  * differ (SQLite reads keyset batches, PostgreSQL a server-side cursor) and stay in each store.
  */
-import type {
-  CheckedFilter,
-  FieldName,
-  GroupResult,
-  SessionGroup,
-  SessionStore,
-} from "@session-ledger/core";
-import type { GroupQuery, ListQuery, SortKey } from "@session-ledger/core/store";
+import type { CheckedFilter, FieldName, GroupResult, SessionGroup } from "@session-ledger/core";
+import type { GroupQuery, ListQuery, SortKey, StoreQueries } from "@session-ledger/core/store";
 import { type CompiledQuery, sql } from "kysely";
 import { fieldSql, orderKeys } from "./compile-filter.js";
 import type { SqlStoreContext } from "./context.js";
@@ -135,7 +129,7 @@ function groupResult(rows: readonly GroupRow[], field: FieldName): GroupResult {
   };
 }
 
-type SessionReads = Pick<SessionStore, "listSessions" | "countSessions" | "groupSessions">;
+type SessionReads = Omit<StoreQueries, "streamSessions">;
 
 /** `listSessions`, `countSessions` and `groupSessions` on the context's reader. */
 export function sessionReads(context: SqlStoreContext): SessionReads {

@@ -2,26 +2,23 @@
  * Tenant policies and persisted background tasks: small tables, plain conditional writes, the
  * same SQL on every SQL store. Lease changes are compare-and-set: one conditional UPDATE each.
  */
-import type { BackgroundTask, SessionStore, TenantPolicy } from "@session-ledger/core";
+import type { BackgroundTask, TenantPolicy } from "@session-ledger/core";
 import { ConflictError } from "@session-ledger/core";
-import type { TaskCondition, TaskOutcome, TaskPatch } from "@session-ledger/core/store";
+import type {
+  StorePolicies,
+  StoreTasks,
+  TaskCondition,
+  TaskOutcome,
+  TaskPatch,
+} from "@session-ledger/core/store";
 import { type SqlBool, sql } from "kysely";
 import { requireCount, requireInstant } from "./arguments.js";
 import type { SqlStoreContext } from "./context.js";
 import { fromTaskRow, type TaskReadRow, taskPayloadJson, taskStateOf, toTaskRow } from "./rows.js";
 import type { TasksTable } from "./tables.js";
 
-type TasksAndPolicies = Pick<
-  SessionStore,
-  | "getPolicy"
-  | "putPolicy"
-  | "insertTask"
-  | "getTask"
-  | "getTaskState"
-  | "updateTask"
-  | "getTaskOutcome"
-  | "findClaimableTasks"
->;
+/** The task methods but the batch, which `sqlSessionLifecycle` runs with the session ends. */
+type TasksAndPolicies = StorePolicies & Omit<StoreTasks, "endTaskBatch">;
 
 export function tasksAndPolicies({
   db,

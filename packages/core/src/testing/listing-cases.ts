@@ -4,6 +4,7 @@ import type { SessionRecord } from "../model/session.js";
 import type { CompareOp, Filter, FilterValue, SortKey } from "../query/ast.js";
 import type { FieldName } from "../query/fields.js";
 import { type CaseContext, type ConformanceCase, OTHER_TENANT, T0, TENANT } from "./harness.js";
+import { sessionRecord } from "./records.js";
 
 const MIN = 60_000;
 /** The instant every listing case reads at: two hours after the first login. */
@@ -71,7 +72,7 @@ function record(row: Row, tenantId = TENANT): SessionRecord {
     state,
   ] = row;
   const createdAt = T0 + createdMin * MIN;
-  const base: SessionRecord = {
+  const base = sessionRecord({
     id,
     tenantId,
     sessionIdentifier: `corr-${id}`,
@@ -79,22 +80,11 @@ function record(row: Row, tenantId = TENANT): SessionRecord {
     clientType,
     accessType,
     clientIp,
-    serverIp: null,
-    userAgent: null,
-    clientInfo: null,
-    city: null,
     country,
     licenseEdition: license,
-    status: "ACTIVE",
-    endReason: null,
     createdAt,
-    lastActivityAt: createdAt,
     expiresAt: NOW + 30 * MIN,
-    absoluteExpiresAt: createdAt + 600 * MIN,
-    endedAt: null,
-    attributes: null,
-    secretHash: "0".repeat(64),
-  };
+  });
   switch (state) {
     case "open":
       return base;
