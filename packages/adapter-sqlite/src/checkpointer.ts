@@ -58,6 +58,9 @@ export function startCheckpointer(options: CheckpointerOptions): () => Promise<v
     if (stopping) return;
     stopping = true;
     const exited = new Promise((resolve) => worker.once("exit", resolve));
+    // Unref'd while it runs; the wait for its last checkpoint must keep the process alive, or
+    // a script that awaits close() last ends before the promise settles (exit code 13).
+    worker.ref();
     worker.postMessage("stop");
     await exited;
   };

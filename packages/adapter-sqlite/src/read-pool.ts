@@ -220,6 +220,9 @@ export function createReadPool(options: ReadPoolOptions): SqlReader {
           reader.job = null;
           job?.reject(gone);
           readers.delete(reader);
+          // An idle worker is unref'd; the wait for its exit must keep the process alive, or
+          // a script that awaits close() last ends before the promise settles (exit code 13).
+          reader.worker.ref();
           await reader.worker.terminate();
         });
         await Promise.all(stopping);
