@@ -13,7 +13,10 @@ import {
   type StreamQuery,
 } from "@session-ledger/core/store";
 import {
+  fromSessionRow,
+  pageQuery,
   pageRows,
+  type SessionReadRow,
   type SessionRecordArray,
   sessionReads,
   sessionRecordsOf,
@@ -52,8 +55,13 @@ export function sessionListing(context: StoreContext): StoreQueries {
           now,
           limit: STREAM_BATCH,
         };
-        const batch = guarded("streamSessions", () =>
-          records(tenantId, after === undefined ? page : { ...page, after }),
+        // Rows, not the pages' JSON records: see "Not as JSON" in read-pool.ts.
+        const batch = guarded("streamSessions", async () =>
+          (
+            await reader.all<SessionReadRow>(
+              pageQuery(context, tenantId, after === undefined ? page : { ...page, after }),
+            )
+          ).map(fromSessionRow),
         );
         // A consumer that stops early never awaits the batch read ahead for it.
         batch.catch(() => {});
