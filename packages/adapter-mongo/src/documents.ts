@@ -9,6 +9,7 @@ import type { BackgroundTask, TaskStatus, TenantPolicy } from "@session-ledger/c
 import {
   foldCase,
   ipSortKey,
+  type Session,
   type SessionRecord,
   type TaskState,
 } from "@session-ledger/core/store";
@@ -115,7 +116,16 @@ export function toSessionDocument(
 }
 
 /** The record a stored document holds; shadow keys and bookkeeping fields stay behind. */
-export function toSessionRecord(doc: SessionDocument): SessionRecord {
+export const toSessionRecord = (doc: SessionDocument): SessionRecord => ({
+  ...toSession(doc),
+  secretHash: doc.secretHash,
+});
+
+/** What admin reads project: the document without its secret hash. */
+export const WITHOUT_SECRET = { secretHash: 0 } as const;
+
+/** The session a document read with `WITHOUT_SECRET` holds (admin reads carry no hash). */
+export function toSession(doc: Omit<SessionDocument, "secretHash">): Session {
   const info = doc.clientInfo;
   return {
     id: doc.id,
@@ -146,7 +156,6 @@ export function toSessionRecord(doc: SessionDocument): SessionRecord {
     absoluteExpiresAt: doc.absoluteExpiresAt,
     endedAt: doc.endedAt ?? null,
     attributes: decodeJson(doc.attributesJson) as Record<string, unknown> | null,
-    secretHash: doc.secretHash,
   };
 }
 

@@ -24,7 +24,7 @@ import {
   groupStages,
   toFilterDocument,
 } from "./compile-filter.js";
-import { type SessionDocument, toSessionRecord } from "./documents.js";
+import { type SessionDocument, toSession, WITHOUT_SECRET } from "./documents.js";
 import { storageError } from "./driver-errors.js";
 import { COLLATION, driver, type StoreCollections } from "./store-context.js";
 
@@ -70,8 +70,9 @@ export function sessionListing({ sessions }: StoreCollections): StoreQueries {
     const match = matchDocument(tenantId, query.filter, now, keyset);
     const plan = compileSort(sort);
     if (!plan.needsEffective) {
-      return sessions.find(match, {
+      return sessions.find<Omit<SessionDocument, "secretHash">>(match, {
         ...COLLATION,
+        projection: WITHOUT_SECRET,
         sort: plan.sort,
         ...(offset > 0 ? { skip: offset } : {}),
         ...(limit !== undefined ? { limit } : {}),
@@ -82,14 +83,15 @@ export function sessionListing({ sessions }: StoreCollections): StoreQueries {
     const pipeline: Document[] = [{ $match: match }, effectiveStage(now), { $sort: plan.sort }];
     if (offset > 0) pipeline.push({ $skip: offset });
     if (limit !== undefined) pipeline.push({ $limit: limit });
-    return sessions.aggregate<SessionDocument>(pipeline, COLLATION);
+    pipeline.push({ $project: WITHOUT_SECRET });
+    return sessions.aggregate<Omit<SessionDocument, "secretHash">>(pipeline, COLLATION);
   }
 
   return {
     async listSessions(tenantId, query: ListQuery) {
       const cursor = sortedCursor(tenantId, { ...query, limit: query.limit });
       const docs = await driver("list sessions", () => cursor.toArray());
-      return docs.map(toSessionRecord);
+      return docs.map(toSession);
     },
 
     async countSessions(tenantId, filter, now) {
@@ -124,7 +126,7 @@ export function sessionListing({ sessions }: StoreCollections): StoreQueries {
       const cursor = sortedCursor(tenantId, query);
       try {
         // The driver fetches in batches and closes the cursor if the consumer stops early.
-        for await (const doc of cursor) yield toSessionRecord(doc);
+        for await (const doc of cursor) yield toSession(doc);
       } catch (error) {
         throw storageError("stream sessions", error);
       }

@@ -215,6 +215,7 @@ const OPERATORS = new Set([
   // aggregation
   "$match",
   "$addFields",
+  "$project",
   "$sort",
   "$skip",
   "$limit",

@@ -4,9 +4,9 @@
  */
 import type { StoreQueries, StreamQuery } from "@session-ledger/core/store";
 import {
-  fromSessionRow,
+  fromSessionListRow,
   orderedQuery,
-  type SessionReadRow,
+  type SessionListRow,
   sessionReads,
 } from "@session-ledger/sql";
 import { CompiledQuery } from "kysely";
@@ -47,7 +47,7 @@ export function sessionListing(context: PgStoreContext): StoreQueries {
           );
         });
         const fetch = () => {
-          const batch = guarded("streamSessions", () => held.all<SessionReadRow>(fetchBatch));
+          const batch = guarded("streamSessions", () => held.all<SessionListRow>(fetchBatch));
           // A consumer that stops early never awaits the batch fetched ahead for it.
           batch.catch(() => {});
           pending = batch;
@@ -59,7 +59,7 @@ export function sessionListing(context: PgStoreContext): StoreQueries {
           const more = batch.length === STREAM_BATCH;
           if (more) next = fetch();
           else pending = undefined;
-          yield* batch.map(fromSessionRow);
+          yield* batch.map(fromSessionListRow);
           if (!more) break;
         }
         finished = true;

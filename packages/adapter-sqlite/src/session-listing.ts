@@ -8,21 +8,21 @@ import {
   type KeysetPosition,
   keysetPositionOf,
   type ListQuery,
-  type SessionRecord,
+  type Session,
   type StoreQueries,
   type StreamQuery,
 } from "@session-ledger/core/store";
 import {
-  fromSessionRow,
+  fromSessionListRow,
   pageQuery,
   pageRows,
-  type SessionReadRow,
-  type SessionRecordArray,
+  type SessionArray,
+  type SessionListRow,
   sessionReads,
-  sessionRecordsOf,
+  sessionsOf,
 } from "@session-ledger/sql";
 import type { StoreContext } from "./sql-runner.js";
-import { SESSION_RECORD_ARRAY } from "./sqlite-dialect.js";
+import { SESSION_ARRAY } from "./sqlite-dialect.js";
 import { guarded } from "./store-errors.js";
 
 /** Rows read per statement while streaming: bounded memory, and the connection is free between. */
@@ -30,18 +30,18 @@ const STREAM_BATCH = 200;
 
 export function sessionListing(context: StoreContext): StoreQueries {
   const { reader } = context;
-  // A page as one column per row, its record as a JSON array built by SQLite.
-  const records = async (tenantId: string, page: ListQuery): Promise<SessionRecord[]> =>
-    sessionRecordsOf(
-      await reader.documents<SessionRecordArray>(
-        pageRows(context, tenantId, page).select(SESSION_RECORD_ARRAY.as("record")).compile(),
+  // A page as one column per row, its session as a JSON array built by SQLite.
+  const sessions = async (tenantId: string, page: ListQuery): Promise<Session[]> =>
+    sessionsOf(
+      await reader.documents<SessionArray>(
+        pageRows(context, tenantId, page).select(SESSION_ARRAY.as("record")).compile(),
       ),
     );
 
   return {
     ...sessionReads(context),
 
-    listSessions: (tenantId, query) => guarded("listSessions", () => records(tenantId, query)),
+    listSessions: (tenantId, query) => guarded("listSessions", () => sessions(tenantId, query)),
 
     async *streamSessions(tenantId, query: StreamQuery) {
       const { now } = query;
@@ -58,10 +58,10 @@ export function sessionListing(context: StoreContext): StoreQueries {
         // Rows, not the pages' JSON records: see "Not as JSON" in read-pool.ts.
         const batch = guarded("streamSessions", async () =>
           (
-            await reader.all<SessionReadRow>(
+            await reader.all<SessionListRow>(
               pageQuery(context, tenantId, after === undefined ? page : { ...page, after }),
             )
-          ).map(fromSessionRow),
+          ).map(fromSessionListRow),
         );
         // A consumer that stops early never awaits the batch read ahead for it.
         batch.catch(() => {});

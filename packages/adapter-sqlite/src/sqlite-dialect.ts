@@ -23,15 +23,15 @@ export const compiler = createSqlCompiler({
 
 /**
  * A session row as one JSON array, built by SQLite itself (`json_array` runs in C), that
- * `sessionRecordsOf` of `@session-ledger/sql` turns into records. Listing pages and export batches read this
- * one column: parsing one JSON text is the cheapest way to get a page of records out of a
- * worker thread and into the host's, and an array rather than an object parses in 60% of the
- * time (a page of 101 sessions: 0.12 against 0.20 ms, where better-sqlite3 takes 0.76 ms just to
- * build the row objects). It must say exactly what `fromSessionRow` of `@session-ledger/sql`
- * says; the conformance and differential suites compare the two paths.
+ * `sessionsOf` of `@session-ledger/sql` turns into sessions. Listing pages read this one
+ * column: parsing one JSON text is the cheapest way to get a page out of a worker thread and
+ * into the host's, and an array rather than an object parses in 60% of the time (a page of 101
+ * sessions: 0.12 against 0.20 ms, where better-sqlite3 takes 0.76 ms just to build the row
+ * objects). It must say exactly what `fromSessionListRow` of `@session-ledger/sql` says (no
+ * secret hash); the conformance and differential suites compare the two paths.
  */
-export const SESSION_RECORD_ARRAY = sql<string>`json_array(
+export const SESSION_ARRAY = sql<string>`json_array(
   id, tenant_id, session_identifier, user_id, user_login, user_full_name, user_email,
   client_type, access_type, client_ip, server_ip, user_agent, json(client_info), city, country,
   license_edition, status, end_reason, created_at, last_activity_at, expires_at,
-  absolute_expires_at, ended_at, json(attributes), secret_hash)`;
+  absolute_expires_at, ended_at, json(attributes))`;

@@ -25,7 +25,7 @@
  */
 
 import type { TenantPolicy } from "./model/policy.js";
-import type { EndReason, SessionRecord } from "./model/session.js";
+import type { EndReason, Session, SessionRecord } from "./model/session.js";
 import type { BackgroundTask, TaskState, TaskStatus } from "./model/task.js";
 import type { KeysetPosition, SortKey } from "./query/ast.js";
 import type { CheckedFilter } from "./query/checked.js";
@@ -258,8 +258,12 @@ export interface StoreLifecycle {
 
 /** The admin reads: pages, counts, groups and streams, compiled into the database's query. */
 export interface StoreQueries {
-  /** One page of the tenant's sessions matching the filter, in the order of `sort`. */
-  listSessions(tenantId: string, query: ListQuery): Promise<SessionRecord[]>;
+  /**
+   * One page of the tenant's sessions matching the filter, in the order of `sort`, as stored
+   * (`status` as written; the ledger reports lapsed ones) and without `secretHash`: an admin's
+   * read never carries a credential's hash, and a store need not read the column for it.
+   */
+  listSessions(tenantId: string, query: ListQuery): Promise<Session[]>;
 
   /** How many of the tenant's sessions match the filter at `now`. */
   countSessions(tenantId: string, filter: CheckedFilter | null, now: number): Promise<number>;
@@ -268,10 +272,10 @@ export interface StoreQueries {
   groupSessions(tenantId: string, query: GroupQuery): Promise<GroupResult>;
 
   /**
-   * Every matching session in order, streamed: memory MUST stay bounded however many
+   * Every matching session in order, as `listSessions` returns them, streamed: memory MUST stay bounded however many
    * rows match (read in batches or through a database cursor).
    */
-  streamSessions(tenantId: string, query: StreamQuery): AsyncIterable<SessionRecord>;
+  streamSessions(tenantId: string, query: StreamQuery): AsyncIterable<Session>;
 }
 
 /** Each tenant's persisted policy. */

@@ -20,12 +20,14 @@ export {
 export type { SqlRows, SqlRunner, SqlStoreContext } from "./context.js";
 export { ownKysely, requireConnection, type SqlStoreOptions } from "./options.js";
 export {
+  fromSessionListRow,
   fromSessionRow,
   fromTaskRow,
+  type SessionArray,
+  type SessionListRow,
   type SessionReadRow,
-  type SessionRecordArray,
   type SessionRow,
-  sessionRecordsOf,
+  sessionsOf,
   type TaskReadRow,
   toSessionRow,
   toTaskRow,
@@ -62,6 +64,7 @@ export {
   requireSchemaName,
   requireTablePrefix,
   SESSION_COLUMNS,
+  SESSION_LIST_COLUMNS,
   SESSION_READ_COLUMNS,
   type SessionsTable,
   type TableNames,

@@ -11,7 +11,12 @@ import type {
   SessionStatus,
   TaskStatus,
 } from "@session-ledger/core";
-import { ipSortKey, type SessionRecord, type TaskState } from "@session-ledger/core/store";
+import {
+  ipSortKey,
+  type Session,
+  type SessionRecord,
+  type TaskState,
+} from "@session-ledger/core/store";
 import type { SESSION_COLUMNS, SessionsTable, TasksTable } from "./tables.js";
 
 export type SessionRow = Pick<SessionsTable, (typeof SESSION_COLUMNS)[number]>;
@@ -30,6 +35,8 @@ type FromWire<Row> = {
 
 /** A session row as reads return it (`SESSION_READ_COLUMNS`: no IP sort keys). */
 export type SessionReadRow = FromWire<Omit<SessionRow, "client_ip_key" | "server_ip_key">>;
+/** A session row as admin reads return it (`SESSION_LIST_COLUMNS`: no secret hash either). */
+export type SessionListRow = Omit<SessionReadRow, "secret_hash">;
 export type TaskReadRow = FromWire<TasksTable>;
 
 const json = (value: unknown): string | null =>
@@ -73,7 +80,14 @@ export function toSessionRow(record: SessionRecord): SessionRow {
   };
 }
 
-export function fromSessionRow(row: SessionReadRow): SessionRecord {
+/** A stored record, with its secret hash: what lookups return. */
+export const fromSessionRow = (row: SessionReadRow): SessionRecord => ({
+  ...fromSessionListRow(row),
+  secretHash: row.secret_hash,
+});
+
+/** A session as admin reads return it: the record without its secret hash. */
+export function fromSessionListRow(row: SessionListRow): Session {
   return {
     id: row.id,
     tenantId: row.tenant_id,
@@ -101,7 +115,6 @@ export function fromSessionRow(row: SessionReadRow): SessionRecord {
     absoluteExpiresAt: Number(row.absolute_expires_at),
     endedAt: orNull(row.ended_at),
     attributes: parsed<Record<string, unknown>>(row.attributes),
-    secretHash: row.secret_hash,
   };
 }
 
@@ -149,10 +162,10 @@ export function taskStateOf(row: TaskReadRow): TaskState {
 }
 
 /**
- * A session row as one JSON array, in this order: what a store that builds each row's JSON in
- * the database (`json_array`, `json_build_array`) hands its host, one text to parse per page.
+ * A session row as one JSON array, in this order, without its secret hash: what a store that
+ * builds each row's JSON in the database (`json_array`) hands its host, one text per page.
  */
-export type SessionRecordArray = [
+export type SessionArray = [
   id: string,
   tenantId: string,
   sessionIdentifier: string | null,
@@ -177,10 +190,9 @@ export type SessionRecordArray = [
   absoluteExpiresAt: number,
   endedAt: number | null,
   attributes: Record<string, unknown> | null,
-  secretHash: string,
 ];
 
-function sessionRecordOf(a: SessionRecordArray): SessionRecord {
+function sessionOf(a: SessionArray): Session {
   return {
     id: a[0],
     tenantId: a[1],
@@ -203,10 +215,8 @@ function sessionRecordOf(a: SessionRecordArray): SessionRecord {
     absoluteExpiresAt: a[21],
     endedAt: a[22],
     attributes: a[23],
-    secretHash: a[24],
   };
 }
 
-/** A page or batch of `SessionRecordArray`s, parsed, as records. */
-export const sessionRecordsOf = (arrays: readonly SessionRecordArray[]): SessionRecord[] =>
-  arrays.map(sessionRecordOf);
+/** A page of `SessionArray`s, parsed, as sessions. */
+export const sessionsOf = (arrays: readonly SessionArray[]): Session[] => arrays.map(sessionOf);

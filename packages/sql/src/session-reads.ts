@@ -8,8 +8,8 @@ import type { GroupQuery, ListQuery, SortKey, StoreQueries } from "@session-ledg
 import { type CompiledQuery, sql } from "kysely";
 import { fieldSql, orderKeys } from "./compile-filter.js";
 import type { SqlStoreContext } from "./context.js";
-import { fromSessionRow, type SessionReadRow, type WireInteger } from "./rows.js";
-import { SESSION_READ_COLUMNS } from "./tables.js";
+import { fromSessionListRow, type SessionListRow, type WireInteger } from "./rows.js";
+import { SESSION_LIST_COLUMNS } from "./tables.js";
 
 type Builder = Pick<SqlStoreContext, "db" | "tables" | "compiler">;
 
@@ -44,7 +44,7 @@ export function orderedRows(
 
 /** Every matching row's read columns in the order of `sort` (then id). */
 export const orderedQuery = (...args: Parameters<typeof orderedRows>) =>
-  orderedRows(...args).select(SESSION_READ_COLUMNS);
+  orderedRows(...args).select(SESSION_LIST_COLUMNS);
 
 /** One page of rows, by offset or strictly after a keyset position, no columns selected yet. */
 export const pageRows = (context: Builder, tenantId: string, page: ListQuery) =>
@@ -54,7 +54,7 @@ export const pageRows = (context: Builder, tenantId: string, page: ListQuery) =>
 
 /** One page in the order of `sort` (then id), by offset or strictly after a keyset position. */
 export const pageQuery = (context: Builder, tenantId: string, page: ListQuery): CompiledQuery =>
-  pageRows(context, tenantId, page).select(SESSION_READ_COLUMNS).compile();
+  pageRows(context, tenantId, page).select(SESSION_LIST_COLUMNS).compile();
 
 function countQuery(
   context: Builder,
@@ -137,7 +137,9 @@ export function sessionReads(context: SqlStoreContext): SessionReads {
   return {
     listSessions: (tenantId, query: ListQuery) =>
       errors.guarded("listSessions", async () =>
-        (await reader.all<SessionReadRow>(pageQuery(context, tenantId, query))).map(fromSessionRow),
+        (await reader.all<SessionListRow>(pageQuery(context, tenantId, query))).map(
+          fromSessionListRow,
+        ),
       ),
 
     countSessions: (tenantId, filter, now) =>

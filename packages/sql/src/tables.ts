@@ -176,6 +176,11 @@ export const SESSION_READ_COLUMNS = SESSION_COLUMNS.filter(
   (column) => column !== "client_ip_key" && column !== "server_ip_key",
 ) as readonly Exclude<(typeof SESSION_COLUMNS)[number], "client_ip_key" | "server_ip_key">[];
 
+/** The columns admin reads (pages, exports) return: no secret hash (see `listSessions`). */
+export const SESSION_LIST_COLUMNS = SESSION_READ_COLUMNS.filter(
+  (column) => column !== "secret_hash",
+) as readonly Exclude<(typeof SESSION_READ_COLUMNS)[number], "secret_hash">[];
+
 /**
  * The physical table names, typed as the logical names queries are written against. Naming the
  * prefixed table directly replaces a plugin that rebuilt every query's tree on each compile

@@ -12,6 +12,7 @@ import {
   effectiveSession,
   isOpenAt,
   lapseReason,
+  type Session,
   type SessionRecord,
   SessionStatus,
 } from "../model/session.js";
@@ -72,6 +73,8 @@ export function createMemoryStoreWithRows(): {
     return rows;
   };
   const copy = <T>(value: T): T => structuredClone(value);
+  const withoutSecret = ({ secretHash: _secret, ...session }: SessionRecord): Session =>
+    copy(session);
   const stateOf = ({ payload: _payload, ...state }: BackgroundTask): TaskState => copy(state);
 
   const matching = (tenantId: string, filter: Filter | null, now: number) =>
@@ -240,7 +243,7 @@ export function createMemoryStoreWithRows(): {
       const { after } = query;
       if (after) rows = rows.filter(({ view }) => isAfterPosition(view, query.sort, after));
       const offset = query.offset ?? 0;
-      return rows.slice(offset, offset + query.limit).map(({ record }) => copy(record));
+      return rows.slice(offset, offset + query.limit).map(({ record }) => withoutSecret(record));
     },
 
     async countSessions(tenantId, filter, now) {
@@ -288,7 +291,7 @@ export function createMemoryStoreWithRows(): {
     },
 
     async *streamSessions(tenantId, query: StreamQuery) {
-      for (const { record } of sorted(tenantId, query)) yield copy(record);
+      for (const { record } of sorted(tenantId, query)) yield withoutSecret(record);
     },
 
     async getPolicy(tenantId) {

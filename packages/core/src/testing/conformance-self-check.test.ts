@@ -174,7 +174,8 @@ const breakages: Breakage[] = [
             now: 0,
             limit: 1,
           });
-          return any ? { ...any, id } : null;
+          const other = any && (await inner.findSession(tenantId, any.id));
+          return other ? { ...other, id } : null;
         },
       };
     },

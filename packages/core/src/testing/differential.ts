@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCursorCodec } from "../listing/cursor.js";
 import { keysetPositionOf } from "../listing/order.js";
 import { createMemoryStore } from "../memory/memory-store.js";
-import { effectiveSession, type SessionRecord } from "../model/session.js";
+import { effectiveSession, type Session, type SessionRecord } from "../model/session.js";
 import type { Filter, FilterValue, KeysetPosition, SortKey } from "../query/ast.js";
 import { checkFilter } from "../query/check-filter.js";
 import type { CheckedFilter } from "../query/checked.js";
@@ -231,7 +231,7 @@ async function cursorWalk(
   throw new Error("cursor walk did not end");
 }
 
-async function collect(iterable: AsyncIterable<SessionRecord>) {
+async function collect(iterable: AsyncIterable<Session>) {
   const ids: string[] = [];
   for await (const row of iterable) ids.push(row.id);
   return ids;

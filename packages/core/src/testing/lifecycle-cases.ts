@@ -74,7 +74,7 @@ export const lifecycleCases: ConformanceCase[] = [
     },
   },
   {
-    name: "create - should store only the SHA-256 of the secret, never the raw secret",
+    name: "create - should store only the SHA-256 of the secret, and list it nowhere",
     async run(ctx) {
       const { session, token } = await open(ctx);
       const secret = token.split(".")[1]!;
@@ -88,6 +88,15 @@ export const lifecycleCases: ConformanceCase[] = [
         limit: 10,
       });
       expect(JSON.stringify(listed)).not.toContain(secret);
+      // Admin reads carry no credential at all, not even its hash.
+      expect(listed.length).toBeGreaterThan(0);
+      for (const row of listed) expect(row).not.toHaveProperty("secretHash");
+      const streamed = [];
+      for await (const row of ctx.store.streamSessions(TENANT, { filter: null, sort: [], now: T0 })) {
+        streamed.push(row);
+      }
+      expect(streamed.map((row) => row.id)).toEqual(listed.map((row) => row.id));
+      for (const row of streamed) expect(row).not.toHaveProperty("secretHash");
     },
   },
   {
