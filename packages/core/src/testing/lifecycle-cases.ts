@@ -81,18 +81,14 @@ export const lifecycleCases: ConformanceCase[] = [
       const record = await stored(ctx, session.id);
       expect(record.secretHash).toBe(hashSecret(secret));
       expect(JSON.stringify(record)).not.toContain(secret);
-      const listed = await ctx.store.listSessions(TENANT, {
-        filter: null,
-        sort: [],
-        now: T0,
-        limit: 10,
-      });
+      const query = { filter: null, sort: [], now: T0 };
+      const listed = await ctx.store.listSessions(TENANT, { ...query, limit: 10 });
       expect(JSON.stringify(listed)).not.toContain(secret);
       // Admin reads carry no credential at all, not even its hash.
       expect(listed.length).toBeGreaterThan(0);
       for (const row of listed) expect(row).not.toHaveProperty("secretHash");
       const streamed = [];
-      for await (const row of ctx.store.streamSessions(TENANT, { filter: null, sort: [], now: T0 })) {
+      for await (const row of ctx.store.streamSessions(TENANT, query)) {
         streamed.push(row);
       }
       expect(streamed.map((row) => row.id)).toEqual(listed.map((row) => row.id));
