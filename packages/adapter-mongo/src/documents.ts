@@ -116,10 +116,11 @@ export function toSessionDocument(
 }
 
 /** The record a stored document holds; shadow keys and bookkeeping fields stay behind. */
-export const toSessionRecord = (doc: SessionDocument): SessionRecord => ({
-  ...toSession(doc),
-  secretHash: doc.secretHash,
-});
+export function toSessionRecord(doc: SessionDocument): SessionRecord {
+  const record = toSession(doc) as SessionRecord;
+  record.secretHash = doc.secretHash;
+  return record;
+}
 
 /** What admin reads project: the document without its secret hash. */
 export const WITHOUT_SECRET = { secretHash: 0 } as const;

@@ -80,11 +80,15 @@ export function toSessionRow(record: SessionRecord): SessionRow {
   };
 }
 
-/** A stored record, with its secret hash: what lookups return. */
-export const fromSessionRow = (row: SessionReadRow): SessionRecord => ({
-  ...fromSessionListRow(row),
-  secretHash: row.secret_hash,
-});
+/**
+ * A stored record, with its secret hash: what lookups return. The hash is added to the session
+ * as built, not spread into a copy: this runs on every validate.
+ */
+export function fromSessionRow(row: SessionReadRow): SessionRecord {
+  const record = fromSessionListRow(row) as SessionRecord;
+  record.secretHash = row.secret_hash;
+  return record;
+}
 
 /** A session as admin reads return it: the record without its secret hash. */
 export function fromSessionListRow(row: SessionListRow): Session {
