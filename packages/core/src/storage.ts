@@ -272,8 +272,8 @@ export interface StoreQueries {
   groupSessions(tenantId: string, query: GroupQuery): Promise<GroupResult>;
 
   /**
-   * Every matching session in order, as `listSessions` returns them, streamed: memory MUST stay bounded however many
-   * rows match (read in batches or through a database cursor).
+   * Every matching session in order, as `listSessions` returns them, streamed: memory MUST
+   * stay bounded however many rows match (read in batches or through a database cursor).
    */
   streamSessions(tenantId: string, query: StreamQuery): AsyncIterable<Session>;
 }
