@@ -7,13 +7,12 @@ import {
   sessionComparator,
 } from "../listing/order.js";
 import type { TenantPolicy } from "../model/policy.js";
+import type { Session, SessionRecord } from "../model/session.js";
 import {
   EndReason,
   effectiveSession,
   isOpenAt,
   lapseReason,
-  type Session,
-  type SessionRecord,
   SessionStatus,
 } from "../model/session.js";
 import { type BackgroundTask, type TaskState, TaskStatus } from "../model/task.js";
