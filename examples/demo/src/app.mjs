@@ -19,6 +19,7 @@ import {
   endSession,
   issueSession,
   sessionTracking,
+  signedInPrincipal,
   TENANT_HEADER,
 } from "@session-ledger/express";
 import { createLoginSimulation, SPACES } from "@session-ledger/fixtures";
@@ -245,24 +246,13 @@ export async function createDemo({
   // LogScale also serves users signed in through /login (the session cookie or its token as
   // a Bearer), for the "my sessions" parts: level: User, isCurrentSession, logoutOfSession.
   const tenant = () => home;
-  /** @type {(session: import("@session-ledger/core").Session | undefined) => import("@session-ledger/express").Principal | null} */
-  const signedInUser = (session) =>
-    session
-      ? {
-          id: `user:${session.user.id}`,
-          tenants: [session.tenantId],
-          permissions: [],
-          userId: session.user.id,
-          sessionId: session.id,
-        }
-      : null;
   app.use("/graphql", sessionTracking({ ledger, tenant }));
   app.use(
     createLogScaleRouter({
       ledger,
       tenant: space,
       authenticate: async (req) =>
-        (await authenticate(req)) ?? signedInUser(req.sessionLedger?.session),
+        (await authenticate(req)) ?? signedInPrincipal(req.sessionLedger?.session),
     }),
   );
 

@@ -8,7 +8,12 @@ export type { AdminErrorLogger } from "./admin/context.js";
 export { CORRELATION_HEADER } from "./admin/correlation.js";
 export type { AdminLimits, BodyLimits } from "./admin/limits.js";
 export type { AdminRouterOptions } from "./admin/options.js";
-export type { Authenticate, Permission, Principal } from "./admin/principal.js";
+export {
+  type Authenticate,
+  type Permission,
+  type Principal,
+  signedInPrincipal,
+} from "./admin/principal.js";
 export { defaultTenant, TENANT_HEADER, type TenantResolver } from "./admin/tenant.js";
 export type { CogniteErrorBody } from "./cognite/errors.js";
 export type { CogniteLoginSession } from "./cognite/response.js";

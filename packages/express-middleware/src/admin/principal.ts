@@ -2,6 +2,7 @@
  * Who is calling the admin routes and what they may do (SPEC §7). The host decides how a
  * request becomes a principal; the routers only ask the two questions below.
  */
+import type { Session } from "@session-ledger/core";
 import type { Request } from "express";
 import { AdminError } from "./errors.js";
 import { quote } from "./text.js";
@@ -34,6 +35,24 @@ export interface Principal {
  * May be async (a database lookup); a throw is a server error, not a 401.
  */
 export type Authenticate = (req: Request) => Principal | null | Promise<Principal | null>;
+
+/**
+ * The principal of a user signed in through `sessionTracking` (`req.sessionLedger?.session`):
+ * its own session's tenant, no permissions, and its user and session ids, so LogScale's
+ * `level: User` lists its sessions and `logoutOfSession` ends the one it uses. Null without a
+ * session. An `authenticate` that also accepts API keys tries those first.
+ */
+export function signedInPrincipal(session: Session | null | undefined): Principal | null {
+  return session
+    ? {
+        id: `user:${session.user.id}`,
+        tenants: [session.tenantId],
+        permissions: [],
+        userId: session.user.id,
+        sessionId: session.id,
+      }
+    : null;
+}
 
 /** True when the principal holds the permission. */
 export function hasPermission(principal: Principal, permission: Permission | string): boolean {

@@ -7,13 +7,13 @@
  * `X-Tenant-Id` names another; LogScale also serves users signed in through `POST /login`.
  * Not part of the package's public surface.
  */
-import { createMemoryStore, type Session, type SessionStore } from "@session-ledger/core";
+import { createMemoryStore, type SessionStore } from "@session-ledger/core";
 import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
 import { generateSessions, SPACES } from "@session-ledger/fixtures";
 import express, { type Express } from "express";
 import { apiKeyAuthenticator } from "../admin/api-key.js";
-import type { Principal } from "../admin/principal.js";
+import { type Principal, signedInPrincipal } from "../admin/principal.js";
 import { defaultTenant, type TenantResolver } from "../admin/tenant.js";
 import { createCogniteRouter } from "../cognite/router.js";
 import { createFormalRouter } from "../formal/router.js";
@@ -85,18 +85,6 @@ export async function startAdminApp(sessions = 3000): Promise<AdminApp> {
   }
 
   const authenticate = apiKeyAuthenticator({ keys: KEYS });
-  // A user signed in through /login is a principal of its own session's tenant, without
-  // permissions: it may list and end its own sessions (LogScale's level: User).
-  const signedIn = (session: Session | undefined): Principal | null =>
-    session
-      ? {
-          id: `user:${session.user.id}`,
-          tenants: [session.tenantId],
-          permissions: [],
-          userId: session.user.id,
-          sessionId: session.id,
-        }
-      : null;
   const org: TenantResolver = (_req, _principal, fromPath) =>
     fromPath!.startsWith("space-") ? fromPath!.slice("space-".length) : fromPath!;
   const space: TenantResolver = (req, principal, fromPath) =>
@@ -114,7 +102,7 @@ export async function startAdminApp(sessions = 3000): Promise<AdminApp> {
       ledger,
       tenant: space,
       authenticate: async (req) =>
-        (await authenticate(req)) ?? signedIn(req.sessionLedger?.session),
+        (await authenticate(req)) ?? signedInPrincipal(req.sessionLedger?.session),
     }),
   );
   app.post("/login", express.json(), async (req, res) => {
