@@ -3,11 +3,11 @@
  * it: each store's column (or path) map is typed `Record<FieldName, …>`. This test adds a field
  * to a scratch copy of the sources and type-checks the copy.
  */
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { typeCheck } from "./type-check.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** Each package the check needs, and whether a store's map must name the new field. */
@@ -50,24 +50,11 @@ function typeCheckWithNewField(): string {
     paths[name] = [join(scratch(dir), "src", "index.ts")];
   }
   paths["@session-ledger/core/store"] = [join(scratch("packages/core"), "src", "store.ts")];
-  const config = join(scratch("packages/core"), "tsconfig.json");
-  writeFileSync(
-    config,
-    JSON.stringify({
-      extends: join(root, "tsconfig.base.json"),
-      compilerOptions: {
-        noEmit: true,
-        composite: false,
-        declaration: false,
-        declarationMap: false,
-        paths,
-      },
-      files: PACKAGES.map(({ dir }) => join(scratch(dir), "src", "index.ts")),
-    }),
-  );
-  const tsc = join(root, "node_modules", ".bin", "tsc");
-  const run = spawnSync(tsc, ["-p", config, "--pretty", "false"], { cwd: root, encoding: "utf8" });
-  return `${run.stdout}${run.stderr}`;
+  return typeCheck({
+    configDir: scratch("packages/core"),
+    files: PACKAGES.map(({ dir }) => join(scratch(dir), "src", "index.ts")),
+    paths,
+  });
 }
 
 describe("the field catalog", () => {

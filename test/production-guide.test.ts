@@ -2,13 +2,13 @@
  * docs/production.md is one program, split into code blocks: this test puts the blocks together
  * in order, type-checks the program against the packages' sources, and runs it.
  */
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { typeCheck } from "./type-check.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
@@ -35,26 +35,12 @@ describe("docs/production.md", () => {
   it("is one program that type-checks and runs", async () => {
     expect(writeProgram()).toBeGreaterThanOrEqual(5);
 
-    const config = join(generated, "tsconfig.json");
-    writeFileSync(
-      config,
-      JSON.stringify({
-        extends: join(root, "tsconfig.base.json"),
-        compilerOptions: {
-          noEmit: true,
-          composite: false,
-          declaration: false,
-          declarationMap: false,
-        },
-        // The program reads the packages' sources; express's ambient types for ua-parser-js too.
-        files: [program, join(root, "packages/express-middleware/src/tracking/ua-parser-js.d.ts")],
-      }),
-    );
-    const tsc = spawnSync(join(root, "node_modules", ".bin", "tsc"), ["-p", config], {
-      cwd: root,
-      encoding: "utf8",
+    const output = typeCheck({
+      configDir: generated,
+      // The program reads the packages' sources; express's ambient types for ua-parser-js too.
+      files: [program, join(root, "packages/express-middleware/src/tracking/ua-parser-js.d.ts")],
     });
-    expect(`${tsc.stdout}${tsc.stderr}`, "the guide's program should type-check").toBe("");
+    expect(output, "the guide's program should type-check").toBe("");
 
     const file = join(data, "sessions.db");
     process.env.SESSIONS_DB = file;
