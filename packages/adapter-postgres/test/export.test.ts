@@ -69,16 +69,33 @@ describe("exports through a server-side cursor", () => {
   it("fails with StorageError when its connection is lost, and the pool recovers", async () => {
     const rows = fixture.store.streamSessions("t", query)[Symbol.asyncIterator]();
     await rows.next();
-    // The export's connection sits idle in its transaction between fetches.
-    await fixture.pool.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-       WHERE datname = current_database() AND pid <> pg_backend_pid()
-         AND state LIKE 'idle in transaction%' AND query LIKE 'FETCH%'`,
+    // The batch fetched ahead may still be running: wait until the export's connection sits
+    // idle in its transaction between fetches, the state this test interrupts.
+    const exportBackend = await waitForIdleExport();
+    const killed = await fixture.pool.query<{ killed: boolean }>(
+      "SELECT pg_terminate_backend($1) AS killed",
+      [exportBackend],
     );
+    expect(killed.rows[0]?.killed).toBe(true);
     const drain = async () => {
       for (let next = await rows.next(); !next.done; next = await rows.next()) {}
     };
     await expect(drain()).rejects.toBeInstanceOf(StorageError);
     expect(await fixture.store.countSessions("t", null, T0)).toBe(ROWS);
   });
+
+  /** The pid of the one backend idle in a transaction after a FETCH, once there is one. */
+  async function waitForIdleExport(): Promise<number> {
+    for (;;) {
+      const idle = await fixture.pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity
+         WHERE application_name = $1 AND state = 'idle in transaction' AND query LIKE 'FETCH%'`,
+        [fixture.schema],
+      );
+      expect(idle.rows.length).toBeLessThanOrEqual(1);
+      const [backend] = idle.rows;
+      if (backend) return backend.pid;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
 });

@@ -39,8 +39,14 @@ export function serverLabel(): string {
   return `${version}, ${server.description.includes("throwaway") ? "throwaway cluster" : "POSTGRES_URL"}`;
 }
 
-export const newPool = (max = 4) =>
-  new pg.Pool({ connectionString: postgresServer().url, max, idleTimeoutMillis: 5000 });
+/** `name` becomes the connections' `application_name`, so a test can find its own backends. */
+export const newPool = (max = 4, name = "session-ledger-test") =>
+  new pg.Pool({
+    connectionString: postgresServer().url,
+    max,
+    idleTimeoutMillis: 5000,
+    application_name: name,
+  });
 
 /** A fresh schema name (schemas keep parallel test files apart on one server). */
 export const freshSchema = (label: string) => `t_${label}_${randomBytes(5).toString("hex")}`;
@@ -57,12 +63,14 @@ export async function postgresStore(
     poolSize?: number;
   } & StoreInternals = {},
 ): Promise<PostgresFixture> {
-  const pool = newPool(options.poolSize);
   const schema = freshSchema(options.label ?? "store");
+  const pool = newPool(options.poolSize, schema);
   const prefix = options.tablePrefix ?? "session_ledger_";
   const kysely =
     options.via === "kysely"
-      ? new Kysely<unknown>({ dialect: new PostgresDialect({ pool: newPool(options.poolSize) }) })
+      ? new Kysely<unknown>({
+          dialect: new PostgresDialect({ pool: newPool(options.poolSize, schema) }),
+        })
       : undefined;
   const store = createPostgresStoreWith(
     kysely ? { kysely, schema, tablePrefix: prefix } : { pool, schema, tablePrefix: prefix },
