@@ -441,6 +441,29 @@ function extraHostileRequests(dialect: DialectName): fc.Arbitrary<Hostile>[] {
       })),
     );
   }
+  for (const template of TEMPLATES[dialect]) {
+    if (template.body === undefined) continue;
+    const [key] = Object.keys(JSON.parse(template.body) as object);
+    if (key !== undefined) {
+      // The key again, before the body's own: the parser must not keep either silently.
+      ways.push(
+        fc.jsonValue({ maxDepth: 2 }).map((value) => ({
+          request: build(dialect, template, {
+            body: template.body!.replace("{", `{${JSON.stringify(key)}:${JSON.stringify(value)},`),
+          }),
+          names: [key],
+        })),
+      );
+    }
+    ways.push(
+      fc
+        .constantFrom("gzip", "x-gzip", "deflate", "br", "compress", "zstd", "gzip, identity")
+        .map((encoding) => ({
+          request: build(dialect, template, { headers: { "Content-Encoding": encoding } }),
+          names: ["Content-Encoding"],
+        })),
+    );
+  }
   if (dialect === "LogScale") {
     const document = fc.oneof(
       fc
