@@ -5,21 +5,14 @@
  * subpath). Needs a prior `pnpm build`. `pnpm check` runs it.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { publishedPackages } from "./pack-all.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
-const packages = readdirSync(join(root, "packages"))
-  .map((name) => join(root, "packages", name))
-  .filter((dir) => {
-    try {
-      return !JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).private;
-    } catch {
-      return false;
-    }
-  });
+const packages = publishedPackages();
 
 let failed = 0;
 for (const dir of packages) {

@@ -1,17 +1,20 @@
 #!/usr/bin/env node
 /**
- * A host application built from the packed tarballs, as a user would: only the README's install
- * lines, a strict TypeScript config (`skipLibCheck: false`), the README's "In twenty lines"
- * example, and an Express app with login tracking and an admin router. It must type-check and
- * run. Needs a prior `pnpm build`. `pnpm check` runs it.
+ * A host application built from the packed tarballs, as a user would: the README's install
+ * lines run exactly as written (between its `<!-- install -->` markers, from an application
+ * directory beside a `session-ledger` clone whose `pnpm pack:all` filled `packed/`), a strict
+ * TypeScript config (`skipLibCheck: false`), the README's "In twenty lines" example, and an
+ * Express app with login tracking and an admin router. It must install, type-check and run.
+ * Needs a prior `pnpm build`. `pnpm check` runs it.
  *
  *   node scripts/packed-host.mjs [--keep]
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packAll } from "./pack-all.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -26,66 +29,49 @@ function blockAfter(heading, language) {
   return match[1];
 }
 
-/** The packages of the README's install lines: `{ dependencies, devDependencies }`. */
-function installLines() {
-  const wanted = { dependencies: [], devDependencies: [] };
-  for (const line of blockAfter("Install", "sh").split("\n")) {
-    const words = line.trim().split(/\s+/);
-    if (words[0] !== "npm" || words[1] !== "install") continue;
-    const dev = words.includes("--save-dev") || words.includes("-D");
-    const names = words.slice(2).filter((word) => !word.startsWith("-"));
-    wanted[dev ? "devDependencies" : "dependencies"].push(...names);
+/** The commands of the README's install block: the lines between its markers, as written. */
+function installCommands(text = readme) {
+  const match = /<!-- install -->\s*```sh\n([\s\S]*?)```\s*<!-- \/install -->/.exec(text);
+  if (!match)
+    throw new Error("README has no ```sh block between <!-- install --> and <!-- /install -->");
+  const commands = match[1]
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+  if (!commands.some((line) => line.startsWith("npm install "))) {
+    throw new Error("README's install block holds no npm install line");
   }
-  return wanted;
+  return commands;
 }
 
-/** The version the workspace's catalog pins for a third-party package. */
-function catalogVersion(name) {
-  const workspace = readFileSync(join(root, "pnpm-workspace.yaml"), "utf8");
-  const match = new RegExp(`^\\s+"?${name.replace("/", "\\/")}"?:\\s*(\\S+)$`, "m").exec(workspace);
-  if (!match) throw new Error(`no catalog version for ${name}`);
-  return match[1];
-}
-
-const run = (command, args, cwd) =>
-  execFileSync(command, args, { cwd, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+const run = (command, args, cwd, env = process.env) =>
+  execFileSync(command, args, { cwd, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
 
 const dir = mkdtempSync(join(tmpdir(), "session-ledger-host-"));
 try {
-  // 1. The tarballs, packed as `npm publish` would (workspace ranges become versions).
-  const tarballs = join(dir, "tarballs");
-  mkdirSync(tarballs);
-  run("pnpm", ["-r", "--filter", "./packages/**", "pack", "--pack-destination", tarballs], root);
-  const packed = Object.fromEntries(
-    readdirSync(tarballs).map((file) => {
-      const name = JSON.parse(
-        run("tar", ["-xzOf", join(tarballs, file), "package/package.json"], root),
-      ).name;
-      return [name, `file:${join(tarballs, file)}`];
-    }),
-  );
+  // 1. The tarballs, packed as `pnpm pack:all` packs them, where the README expects them: in
+  //    `packed/` of a `session-ledger` clone beside the application.
+  const packed = packAll(join(dir, "session-ledger", "packed"));
 
-  // 2. The host: exactly the README's install lines, ours from the tarballs.
-  const host = join(dir, "host");
+  // 2. The host: an empty ES module app, then exactly the README's install lines.
+  const host = join(dir, "my-app");
   mkdirSync(join(host, "src"), { recursive: true });
-  const { dependencies, devDependencies } = installLines();
-  const version = (name) => packed[name] ?? catalogVersion(name);
   writeFileSync(
     join(host, "package.json"),
-    JSON.stringify(
-      {
-        name: "host-app",
-        private: true,
-        type: "module",
-        dependencies: Object.fromEntries(dependencies.map((name) => [name, version(name)])),
-        devDependencies: Object.fromEntries(devDependencies.map((name) => [name, version(name)])),
-        // The packages' own dependencies on each other resolve to the tarballs too.
-        pnpm: { overrides: packed, onlyBuiltDependencies: ["better-sqlite3", "esbuild"] },
-      },
-      null,
-      2,
-    ),
+    JSON.stringify({ name: "my-app", private: true, type: "module" }, null, 2),
   );
+  // Quiet and cache-first; neither changes what the lines install.
+  const npmEnv = {
+    ...process.env,
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+    npm_config_prefer_offline: "true",
+    npm_config_update_notifier: "false",
+  };
+  const commands = installCommands();
+  for (const command of commands) run("sh", ["-c", command], host, npmEnv);
+  const installed = JSON.parse(readFileSync(join(host, "package.json"), "utf8"));
+  const ours = Object.keys(installed.dependencies ?? {}).filter((name) => name in packed);
   writeFileSync(
     join(host, "tsconfig.json"),
     JSON.stringify({
@@ -118,7 +104,7 @@ import express from "express";
 const database = new Database(":memory:");
 const store = createSqliteStore({ database });
 await store.migrate();
-const ledger = createSessionLedger({ store, cursorSecret: "host-app-secret" });
+const ledger = createSessionLedger({ store, cursorSecret: "packed-host-cursor-secret-0123456789abcdef" });
 const taskRunner = createTaskRunner({ ledger, store });
 
 const app = express();
@@ -130,7 +116,7 @@ app.get("/me", sessionTracking({ ledger, required: true }), (req, res) => {
   res.json({ user: req.sessionLedger?.session.user.login });
 });
 const authenticate = apiKeyAuthenticator({
-  keys: { "admin-key": { id: "admin", tenants: "*", permissions: ["sessions:read"] } },
+  keys: { "packed-host-admin-key-0123456789abcdef": { id: "admin", tenants: "*", permissions: ["sessions:read"] } },
 });
 app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
 
@@ -146,7 +132,7 @@ const since = new Date(Date.now() - 86_400_000).toISOString();
 const query = encodeURIComponent(\`"creation_time>^\${since}^"\`);
 const listed = (await (
   await fetch(\`\${base}/api/shared_spaces/default/sessions?query=\${query}\`, {
-    headers: { "x-api-key": "admin-key" },
+    headers: { "x-api-key": "packed-host-admin-key-0123456789abcdef" },
   })
 ).json()) as { total_count?: number };
 console.log(JSON.stringify({ me, total: listed.total_count ?? listed }));
@@ -154,8 +140,6 @@ server.close();
 await store.close();
 `,
   );
-  run("pnpm", ["install", "--prefer-offline", "--config.confirmModulesPurge=false"], host);
-
   // 3. It type-checks, strictly and with the packages' own declarations checked too.
   run(join(host, "node_modules", ".bin", "tsc"), ["-p", "."], host);
 
@@ -166,9 +150,8 @@ await store.close();
   if (served.me?.user !== "alice" || served.total !== 1) {
     throw new Error(`the Express app answered ${JSON.stringify(served)}`);
   }
-  const ours = dependencies.filter((name) => packed[name] !== undefined);
   console.log(
-    `packed host app: ${ours.join(", ")} installed from their tarballs with the README's install lines; strict tsc clean; "In twenty lines" and the Express app ran`,
+    `packed host app: ${ours.join(", ")} installed from their tarballs by the README's install lines, run as written; strict tsc clean; "In twenty lines" and the Express app ran`,
   );
 } finally {
   if (keep) console.log(`kept ${dir}`);

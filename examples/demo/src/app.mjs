@@ -256,32 +256,29 @@ export async function createDemo({
     }),
   );
 
-  // Login tracking, for trying the middleware by hand: POST /login {"login":"…"}, GET /me.
-  app.post("/login", express.json({ limit: "16kb" }), async (req, res, next) => {
-    try {
-      const login = String(req.body?.login ?? "").trim();
-      if (!login) return res.status(400).json({ message: 'body must be {"login": "…"}' });
-      const { session } = await issueSession(req, res, {
-        ledger,
-        tenantId: tenant(),
-        user: { id: `local-${login}`, login },
-      });
-      res.status(201).json({ id: session.id, expiresAt: session.expiresAt });
-    } catch (error) {
-      next(error);
-    }
+  // Login tracking, for trying the middleware by hand: POST /login {"login":"…"}, GET /me,
+  // POST /logout. Bad input is a JSON 4xx saying what is wrong (see `demoErrors`), never
+  // Express's HTML page.
+  app.post("/login", express.json({ limit: "16kb", strict: false }), async (req, res) => {
+    const login = loginOf(req.body);
+    const { session } = await issueSession(req, res, {
+      ledger,
+      tenantId: tenant(),
+      user: { id: `local-${login}`, login },
+    });
+    res.status(201).json({ id: session.id, expiresAt: session.expiresAt });
   });
   app.get("/me", sessionTracking({ ledger, tenant, required: true }), (req, res) => {
     res.json(req.sessionLedger?.session);
   });
-  app.post("/logout", sessionTracking({ ledger, tenant }), async (req, res, next) => {
-    try {
-      await endSession(req, res, { ledger });
-      res.status(204).end();
-    } catch (error) {
-      next(error);
-    }
+  app.post("/logout", sessionTracking({ ledger, tenant }), async (req, res) => {
+    await endSession(req, res, { ledger });
+    res.status(204).end();
   });
+  app.use((req, res) => {
+    res.status(404).json({ message: `no route ${req.method} ${req.path}` });
+  });
+  app.use(demoErrors(log));
 
   return {
     app,
@@ -300,6 +297,74 @@ export async function createDemo({
       database.close();
     },
   };
+}
+
+/**
+ * The login of a `POST /login` body: `{"login": "…"}`, a non-empty string (core's `create`
+ * then holds it to the text rule).
+ * @param {unknown} body
+ * @returns {string}
+ */
+function loginOf(body) {
+  const login =
+    typeof body === "object" && body !== null && !Array.isArray(body)
+      ? /** @type {Record<string, unknown>} */ (body).login
+      : undefined;
+  if (typeof login !== "string" || login.trim() === "") {
+    throw new BadRequest('the body must be JSON {"login": "…"} with a non-empty string login');
+  }
+  return login.trim();
+}
+
+class BadRequest extends Error {
+  status = 400;
+}
+
+/** The statuses of core's codes that a demo route can meet. */
+const STATUS_OF_CODE = /** @type {Record<string, number>} */ ({
+  INVALID_ARGUMENT: 400,
+  CONFLICT: 409,
+  SESSION_LIMIT_REACHED: 409,
+});
+
+/**
+ * The demo's own error handler: a JSON body for every failure of its own routes. Bad input
+ * (a body that is not JSON or too large, a login of the wrong type, text core refuses) is a 4xx
+ * saying what; anything else a 500 whose details go to the log, not to the client.
+ * @param {(line: string) => void} log
+ * @returns {import("express").ErrorRequestHandler}
+ */
+function demoErrors(log) {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const code = error?.code;
+    const status =
+      typeof code === "string" && Object.hasOwn(STATUS_OF_CODE, code)
+        ? /** @type {number} */ (STATUS_OF_CODE[code])
+        : Number.isInteger(error?.status) && error.status >= 400 && error.status < 500
+          ? error.status
+          : 500;
+    if (status >= 500) log(`demo route failed: ${error?.stack ?? error}`);
+    res.status(status).json({ message: status >= 500 ? "internal error" : messageOf(error) });
+  };
+}
+
+/**
+ * What a 4xx says: body-parser's failures in our words, the others' own messages.
+ * @param {any} error
+ */
+function messageOf(error) {
+  switch (error?.type) {
+    case "entity.parse.failed":
+      return "the body is not valid JSON";
+    case "entity.too.large":
+      return "the body must be at most 16 KiB";
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return "the body must be JSON in UTF-8";
+    default:
+      return String(error?.message ?? error);
+  }
 }
 
 /**

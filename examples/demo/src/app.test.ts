@@ -214,3 +214,44 @@ describe("the demo's login tracking", () => {
     expect((await demo.ledger.get("1001", login.body.id))?.status).toBe("LOGGED_OUT");
   });
 });
+
+describe("the demo's own routes answer bad input with a JSON 4xx", () => {
+  const login = (body: string, type = "application/json") =>
+    request(demo.app).post("/login").set("Content-Type", type).send(body);
+  const refused = async (res: request.Response, status: number, says: RegExp) => {
+    expect(res.status, res.text).toBe(status);
+    expect(res.headers["content-type"]).toMatch(/^application\/json/);
+    expect(res.body).toMatchObject({ message: expect.stringMatching(says) });
+    // No stack trace, no install path.
+    expect(res.text).not.toMatch(/node_modules|at .*\.m?js:\d+/);
+  };
+
+  it.each([
+    ["bad JSON", "{", /not valid JSON/],
+    ["a number", "42", /non-empty string login/],
+    ["an array", '["ann"]', /non-empty string login/],
+    ["login missing", "{}", /non-empty string login/],
+    ["login a number", '{"login":5}', /non-empty string login/],
+    ["login an object", '{"login":{"a":1}}', /non-empty string login/],
+    ["login blank", '{"login":"  "}', /non-empty string login/],
+    ["a NUL in the login", '{"login":"a\\u0000b"}', /^user\.id: control character U\+0000 at 7$/],
+    ["a lone surrogate", '{"login":"a\\ud800"}', /lone surrogate U\+D800/],
+  ])("POST /login with %s", async (_name, body, says) => {
+    await refused(await login(body), 400, says);
+  });
+
+  it("POST /login with a body over 16 KiB, or not JSON", async () => {
+    await refused(await login(JSON.stringify({ login: "x".repeat(20_000) })), 413, /16 KiB/);
+    await refused(await login('{"login":"ann"}', "text/plain"), 400, /non-empty string login/);
+  });
+
+  it("POST /logout and an unknown route", async () => {
+    const logout = await request(demo.app)
+      .post("/logout")
+      .set("Content-Type", "application/json")
+      .send("{");
+    expect(logout.status).toBe(204);
+    await refused(await request(demo.app).get("/nowhere"), 404, /^no route GET \/nowhere$/);
+    await refused(await request(demo.app).get("/me"), 401, /./);
+  });
+});

@@ -38,6 +38,14 @@ export {
   SessionStatus,
 } from "./model/session.js";
 export { type BackgroundTask, type TaskState, TaskStatus } from "./model/task.js";
+export {
+  badCharacterAt,
+  type CheckTextOptions,
+  checkText,
+  describeCharacter,
+  replaceBadCharacters,
+  type TextRuleOptions,
+} from "./model/text.js";
 export type {
   CompareOp,
   Filter,

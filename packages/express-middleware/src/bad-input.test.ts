@@ -3,6 +3,7 @@
  * adversarial run found crashing a request, silently accepted or stalling the server gets a
  * 4xx in the dialect's own error body that names the parameter, and the server keeps serving.
  */
+import { gzipSync } from "node:zlib";
 import type { BackgroundTask } from "@session-ledger/core";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -401,6 +402,8 @@ describe("NUL and other control characters are a 400 naming the parameter", () =
       ...[
         ["\\u0000", "U+0000"],
         ["\\n", "U+000A"],
+        ["\\uFFFE", "U+FFFE"],
+        ["\\uFFFF", "U+FFFF"],
       ].map(
         ([escaped, code]): Case => ({
           dialect: "Octane",
@@ -412,7 +415,7 @@ describe("NUL and other control characters are a 400 naming the parameter", () =
             ),
           status: 400,
           names: "body",
-          says: /^body: data\[0\]\.id: control character U\+00(00|0A) at 3$/,
+          says: /^body: data\[0\]\.id: (control character U\+00(00|0A)|noncharacter U\+FFF[EF]) at 3$/,
         }),
       ),
       {
@@ -721,4 +724,263 @@ describe("another method on a dialect's route is a 405 in its own body, with All
       },
     ]),
   )("$title", check);
+});
+
+describe("a JSON body giving a key twice is a 400 naming the key", () => {
+  const twice = (key: string, path = "") => ({
+    status: 400,
+    names: "body",
+    says: new RegExp(`^body: ${path}key '${key}' is given twice at \\d+$`),
+  });
+  it.each(
+    cases([
+      {
+        dialect: "Octane",
+        name: "a terminate body",
+        send: (call) =>
+          json(
+            call("put", `${SPACE}/1001/sessions`),
+            '{"data":[{"id":"a","is_closed":true,"id":"b"}]}',
+          ),
+        ...twice("id", "data\\[0\\]: "),
+      },
+      {
+        dialect: "Cognite",
+        name: "a revoke body",
+        send: (call) =>
+          json(call("post", `${COGNITE}/revoke`), '{"items":[{"id":"a"}],"items":[{"id":"b"}]}'),
+        ...twice("items"),
+      },
+      {
+        dialect: "LogScale",
+        name: "the query",
+        send: (call) =>
+          graphql(
+            call,
+            '{"query":"{ sessions { totalResults } }","query":"mutation { logoutOfSession }"}',
+          ),
+        ...twice("query"),
+      },
+      {
+        dialect: "LogScale",
+        name: "a variable",
+        send: (call) =>
+          graphql(
+            call,
+            '{"query":"query($l: Int) { sessions(limit: $l) { totalResults } }","variables":{"l":1,"l":2}}',
+          ),
+        ...twice("l", "variables: "),
+      },
+      ...["ListSessionsV2", "GetSession", "CreateSessionTermination"].map(
+        (method): Case => ({
+          dialect: "Formal",
+          name: method,
+          send: (call) =>
+            json(call("post", `${FORMAL}/${method}`), '{"sessionId":"a","sessionId":"b"}'),
+          ...twice("sessionId"),
+        }),
+      ),
+    ]),
+  )("$title", check);
+  // SAYMON's log takes no body.
+});
+
+describe("a body with a Content-Encoding other than identity is a 415 naming it", () => {
+  const body = JSON.stringify({ limit: 1 });
+  const refused = (encoding: string): Refusal => ({
+    status: 415,
+    names: "Content-Encoding",
+    says: new RegExp(`^Content-Encoding '${encoding}' is not supported`),
+  });
+  const encoded = (test: request.Test, encoding: string, text: string) =>
+    json(
+      test.set("Content-Encoding", encoding),
+      encoding === "gzip" ? gzipSync(text) : Buffer.from(text),
+    );
+  it.each(
+    cases(
+      ["gzip", "br", "deflate, identity"].flatMap((encoding): Case[] => [
+        {
+          dialect: "Octane",
+          name: `${encoding}: a terminate body`,
+          send: (call) =>
+            encoded(call("put", `${SPACE}/1001/sessions`), encoding, JSON.stringify(CLOSE)),
+          ...refused(encoding),
+        },
+        {
+          dialect: "Cognite",
+          name: `${encoding}: a revoke body`,
+          send: (call) =>
+            encoded(call("post", `${COGNITE}/revoke`), encoding, '{"items":[{"id":"x"}]}'),
+          ...refused(encoding),
+        },
+        {
+          dialect: "LogScale",
+          name: `${encoding}: a document`,
+          send: (call) =>
+            encoded(
+              call("post", "/graphql"),
+              encoding,
+              '{"query":"{ sessions { totalResults } }"}',
+            ),
+          ...refused(encoding),
+        },
+        {
+          dialect: "Formal",
+          name: `${encoding}: ListSessionsV2`,
+          send: (call) => encoded(call("post", `${FORMAL}/ListSessionsV2`), encoding, body),
+          ...refused(encoding),
+        },
+      ]),
+    ),
+  )("$title", check);
+
+  it("identity, in any case, is read as the body it is", async () => {
+    for (const encoding of ["identity", "Identity"]) {
+      const res = await json(
+        DIALECTS.Formal.call(t.app, "post", `${FORMAL}/ListSessionsV2`).set(
+          "Content-Encoding",
+          encoding,
+        ),
+        body,
+      );
+      expect(res.status).toBe(200);
+    }
+  });
+});
+
+describe("noncharacters and control characters in ids and logins are a 400 naming the parameter", () => {
+  const rows = [
+    ["\\uFFFE", "%EF%BF%BE", "noncharacter U+FFFE"],
+    ["\\uFFFF", "%EF%BF%BF", "noncharacter U+FFFF"],
+    ["\\u007F", "%7F", "control character U+007F"],
+    ["\\u001B", "%1B", "control character U+001B"],
+  ] as const;
+  it.each(
+    cases(
+      rows.flatMap(([escaped, encoded, named]): Case[] => {
+        const says = new RegExp(named.replace("U+", "U\\+"));
+        const code = named.split(" ").at(-1)!;
+        return [
+          {
+            dialect: "Octane",
+            name: `${code}: a user's login in a query`,
+            send: (call) =>
+              call(
+                "get",
+                `${SPACE}/1001/sessions?query=${encodeURIComponent("\"(end_time=null;user={name='a")}${encoded}'})"`,
+              ),
+            status: 400,
+            names: "query",
+            says,
+          },
+          {
+            dialect: "Cognite",
+            name: `${code}: a principal`,
+            send: (call) =>
+              call("get", `/api/v1/orgs/space-1001/principals/220001${encoded}/sessions`),
+            status: 400,
+            names: "principal",
+            says,
+          },
+          {
+            dialect: "LogScale",
+            name: `${code}: a login in searchFilter`,
+            send: (call) =>
+              graphql(
+                call,
+                `{"query":"query($f: String) { sessions(searchFilter: $f) { totalResults } }","variables":{"f":"steve${escaped}"}}`,
+              ),
+            status: 400,
+            says,
+          },
+          {
+            dialect: "LogScale",
+            name: `${code}: a user id to revoke`,
+            send: (call) =>
+              graphql(
+                call,
+                `{"query":"mutation($id: String!) { revokeSession(input: {id: $id, revocationType: User}) }","variables":{"id":"u${escaped}"}}`,
+              ),
+            status: 400,
+            says,
+          },
+          {
+            dialect: "Formal",
+            name: `${code}: a session id`,
+            send: (call) =>
+              json(call("post", `${FORMAL}/GetSession`), `{"sessionId":"a${escaped}"}`),
+            status: 400,
+            says,
+          },
+          {
+            dialect: "SAYMON",
+            name: `${code}: a query parameter`,
+            send: (call) => call("get", `${SAYMON}?from=1${encoded}`),
+            status: 400,
+            names: "from",
+            says,
+          },
+        ];
+      }),
+    ),
+  )("$title", check);
+});
+
+describe("every answer of an admin route is Cache-Control: no-store", () => {
+  const answers: [DialectName, string, (call: Call) => PromiseLike<Answer>][] = [
+    ["Octane", "a list", (call) => call("get", `${SPACE}/1001/sessions?${OPEN_SESSIONS}&limit=1`)],
+    [
+      "Octane",
+      "a CSV export",
+      (call) => call("get", `${SPACE}/1001/sessions/csv_exports?${OPEN_SESSIONS}`),
+    ],
+    [
+      "Octane",
+      "an XLSX export",
+      (call) => call("get", `${SPACE}/1001/sessions/exports/file.xlsx?${OPEN_SESSIONS}`),
+    ],
+    ["Octane", "a 400", (call) => call("get", `${SPACE}/1001/sessions?limit=x`)],
+    ["Octane", "a 405", (call) => call("delete", `${SPACE}/1001/sessions`)],
+    ["Cognite", "a list", (call) => call("get", `${COGNITE}?limit=1`)],
+    ["Cognite", "a 400", (call) => call("get", `${COGNITE}?limit=0`)],
+    [
+      "LogScale",
+      "a document",
+      (call) => graphql(call, '{"query":"{ sessions { totalResults } }"}'),
+    ],
+    ["LogScale", "a 400", (call) => graphql(call, '{"query":1}')],
+    ["Formal", "a list", (call) => json(call("post", `${FORMAL}/ListSessionsV2`), '{"limit":1}')],
+    [
+      "Formal",
+      "a 404",
+      (call) => json(call("post", `${FORMAL}/GetSession`), '{"sessionId":"none"}'),
+    ],
+    ["SAYMON", "the log", (call) => call("get", `${SAYMON}?limit=1`)],
+    ["SAYMON", "a 400", (call) => call("get", `${SAYMON}?limit=-1`)],
+  ];
+  it.each(answers)("%s: %s", async (name, _what, send) => {
+    const dialect = DIALECTS[name];
+    const res = await send((method, path) => dialect.call(t.app, method, path));
+    expect(res.headers["cache-control"]).toBe("no-store");
+  });
+
+  it("a 401 in every dialect", async () => {
+    for (const path of [`${SPACE}/1001/sessions?${OPEN_SESSIONS}`, COGNITE, SAYMON]) {
+      const res = await request(t.app).get(path);
+      expect(res.status).toBe(401);
+      expect(res.headers["cache-control"]).toBe("no-store");
+    }
+    for (const path of ["/graphql", `${FORMAL}/ListSessionsV2`]) {
+      const res = await request(t.app).post(path).send({});
+      expect(res.status).toBe(401);
+      expect(res.headers["cache-control"]).toBe("no-store");
+    }
+  });
+
+  it("a request to none of the routes passes on untouched", async () => {
+    const res = await request(t.app).get("/not-an-admin-route");
+    expect(res.status).toBe(404);
+    expect(res.headers["cache-control"]).toBeUndefined();
+  });
 });

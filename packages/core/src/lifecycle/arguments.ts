@@ -1,5 +1,6 @@
 /** Checks for the arguments that cross the library's public boundary. */
 import { ValidationError } from "../errors.js";
+import { checkText } from "../model/text.js";
 
 /** The longest id of a tenant, session, task or user. */
 export const MAX_ID_LENGTH = 256;
@@ -13,9 +14,11 @@ export interface IdWording {
 }
 
 /**
- * An id: a string of 1 to {@link MAX_ID_LENGTH} characters.
+ * An id: a string of 1 to {@link MAX_ID_LENGTH} characters that the text rule accepts without
+ * line breaks (`model/text.ts`).
  * @param name what the message calls the value (`tenantId`, `data[3].id`)
- * @throws ValidationError `name must be <noun> of 1 to 256 characters, got '…'`
+ * @throws ValidationError `name must be <noun> of 1 to 256 characters, got '…'`, or
+ *   `name: control character U+0000 at 3`
  */
 export function requireId(
   name: string,
@@ -28,10 +31,19 @@ export function requireId(
       { target },
     );
   }
-  return value;
+  return checkText(value, name, { breaks: false, target });
 }
 
-export function optionalText(name: string, value: unknown, maxLength: number): string | null {
+/**
+ * Text of at most `maxLength` characters that the text rule accepts, or null when absent.
+ * `breaks: false` (ids, logins) refuses tab and line breaks too. @default breaks true
+ */
+export function optionalText(
+  name: string,
+  value: unknown,
+  maxLength: number,
+  { breaks = true }: { breaks?: boolean } = {},
+): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== "string" || value.length > maxLength) {
     throw new ValidationError(
@@ -39,11 +51,16 @@ export function optionalText(name: string, value: unknown, maxLength: number): s
       { target: name },
     );
   }
-  return value;
+  return checkText(value, name, { breaks });
 }
 
-export function requireText(name: string, value: unknown, maxLength: number): string {
-  const text = optionalText(name, value, maxLength);
+export function requireText(
+  name: string,
+  value: unknown,
+  maxLength: number,
+  options: { breaks?: boolean } = {},
+): string {
+  const text = optionalText(name, value, maxLength, options);
   if (text === null || text.length === 0) {
     throw new ValidationError(`${name} is required`, { target: name });
   }

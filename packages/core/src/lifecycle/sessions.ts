@@ -55,10 +55,11 @@ function newRecord(
   return {
     id: issued.id,
     tenantId,
-    sessionIdentifier: optionalText("sessionIdentifier", input.sessionIdentifier, 256) || null,
+    sessionIdentifier:
+      optionalText("sessionIdentifier", input.sessionIdentifier, 256, { breaks: false }) || null,
     user: {
       id: requireId("user.id", user.id),
-      login: requireText("user.login", user.login, 256),
+      login: requireText("user.login", user.login, 256, { breaks: false }),
       fullName: optionalText("user.fullName", user.fullName, 256),
       email: optionalText("user.email", user.email, 256),
     },

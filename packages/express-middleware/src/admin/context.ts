@@ -95,7 +95,7 @@ export interface AdminContext<Limits extends AdminLimits> {
    * handler then runs after the correlation id, authentication (401), the tenant and its
    * access check, and the permission check (403); every failure gets the dialect's envelope.
    * Async errors are caught here, so routes behave the same on Express 4, which does not catch
-   * them itself, and Express 5.
+   * them itself, and Express 5. Every answer, errors included, is sent `Cache-Control: no-store`.
    */
   router(routes: readonly AdminRoute[]): Router;
   /** Hands a failure the client is not told about to `onError`, with the correlation id. */
@@ -183,12 +183,17 @@ export function createAdminContext<Name extends DialectName>(
     });
   }
 
-  /** The door: checks the URL of a request to one of `routes` before Express decodes it. */
+  /**
+   * The door: checks the URL of a request to one of `routes` before Express decodes it. Every
+   * answer to such a request (lists, exports, errors) holds session data or says who may see
+   * it, so no cache, shared or private, may keep it; other requests pass on untouched.
+   */
   function guard(routes: readonly RouteShape[]): RequestHandler {
     return (req, res, next) => {
       try {
-        checkUrl(req, routes);
+        if (checkUrl(req, routes) !== null) res.setHeader("Cache-Control", "no-store");
       } catch (error) {
+        res.setHeader("Cache-Control", "no-store");
         sendError(req, res, error);
         return;
       }

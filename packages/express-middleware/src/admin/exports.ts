@@ -10,6 +10,7 @@ import { stringify } from "csv-stringify";
 import type ExcelJS from "exceljs";
 import type { Response } from "express";
 import { AdminError } from "./errors.js";
+import { replaceBadCharacters } from "./text.js";
 import { formatInstant, type TimeZone, wallClockDate } from "./timezone.js";
 
 /** A point in time, written in the export's time zone. */
@@ -39,6 +40,15 @@ export interface ExportOptions {
 }
 
 const isTime = (cell: ExportCell): cell is ExportTime => typeof cell === "object" && cell !== null;
+
+/**
+ * A text cell as a file may hold it: a character the text rule refuses (a control character
+ * other than tab and line breaks, DEL, a lone surrogate, U+FFFE, U+FFFF), which core refuses at
+ * `create` but a row stored earlier or written to the store directly may hold, becomes U+FFFD.
+ * XML 1.0 cannot hold most of them, so one such login would make the whole XLSX file invalid.
+ */
+const textCell = (cell: string | number): string | number =>
+  typeof cell === "string" ? replaceBadCharacters(cell) : cell;
 
 /**
  * Reads the first row before anything is sent, so a failure that comes from the query itself
@@ -89,7 +99,8 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
  * Streams RFC 4180 CSV: a header row, CRLF line ends, a UTF-8 byte-order mark (so Excel reads
  * names like "Müller" correctly), times as ISO 8601 in the zone, and every cell that a
- * spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, tab or CR) prefixed with `'`.
+ * spreadsheet would run as a formula (starting `=`, `+`, `-`, `@`, tab or CR) prefixed with `'`,
+ * and characters the text rule refuses replaced (`textCell`).
  * Resolves when the file is sent or the client has gone.
  */
 export async function sendCsv(res: Response, options: ExportOptions): Promise<void> {
@@ -99,7 +110,11 @@ export async function sendCsv(res: Response, options: ExportOptions): Promise<vo
     let written = 0;
     for await (const row of rows) {
       yield row.map((cell) =>
-        cell === null ? "" : isTime(cell) ? formatInstant(cell.epochMs, timeZone) : String(cell),
+        cell === null
+          ? ""
+          : isTime(cell)
+            ? formatInstant(cell.epochMs, timeZone)
+            : String(textCell(cell)),
       );
       // Rows read ahead and a fast client would let a whole export run in one turn of the
       // event loop (0.1 s for 8,000 rows): the host's other requests get a turn every slice.
@@ -154,7 +169,8 @@ const MAX_SHEET_BACKLOG = 1024 * 1024;
  * Streams an XLSX workbook with exceljs's streaming writer: one sheet, a bold frozen header
  * row, each row committed as it arrives. Times are real Excel dates showing the zone's wall
  * clock (`yyyy-mm-dd hh:mm:ss`), and the zone is named in their column headers. Text cells
- * are stored as text, never as formulas, so they need no formula guard.
+ * are stored as text, never as formulas, so they need no formula guard; characters XML 1.0
+ * cannot hold are replaced (`textCell`).
  * Resolves when the file is sent or the client has gone.
  */
 export async function sendXlsx(
@@ -199,7 +215,15 @@ export async function sendXlsx(
     for await (const row of rows) {
       if (gone) break;
       sheet
-        .addRow(row.map((cell) => (isTime(cell) ? wallClockDate(cell.epochMs, timeZone) : cell)))
+        .addRow(
+          row.map((cell) =>
+            cell === null
+              ? null
+              : isTime(cell)
+                ? wallClockDate(cell.epochMs, timeZone)
+                : textCell(cell),
+          ),
+        )
         .commit();
       if (++written % XLSX_BATCH === 0) await relieve(res, () => sheetBacklog(sheet));
     }

@@ -6,8 +6,10 @@
  *
  * It reads exactly what `JSON.parse` reads (RFC 8259) and refuses, naming the offset:
  * nesting deeper than a bound (nothing here recurses, so depth cannot overflow the stack),
- * and strings holding control characters other than tab and line breaks, DEL, or lone
- * surrogates (`"\ud800"`), which no field of any dialect can mean.
+ * strings holding a character core's text rule refuses (a control character other than tab
+ * and line breaks, DEL, a lone surrogate such as `"\ud800"`, U+FFFE or U+FFFF), which no field
+ * of any dialect can mean, and an object giving a key twice, which `JSON.parse` would read as
+ * its last value while an intermediary, a log or a WAF may have read the first.
  */
 import { ValidationError } from "@session-ledger/core";
 import { SLICE_MS, yieldToEventLoop } from "./slices.js";
@@ -65,8 +67,9 @@ type State = "value" | "after-value" | "key" | "first-key" | "first-value" | "do
  * Parses JSON text like `JSON.parse`, in slices of at most `sliceMs` with the event loop
  * running between them.
  * @throws ValidationError (target `body`) for text that is not JSON, nests deeper than
- *   `maxDepth`, holds more than `maxValues` values, or a string that is too long or holds a
- *   character refused above; the message says where (an offset, or the field's path)
+ *   `maxDepth`, holds more than `maxValues` values, gives a key twice in one object, or holds
+ *   a string that is too long or holds a character refused above; the message says where (an
+ *   offset, or the field's path)
  */
 export async function parseJsonSliced(text: string, options: ParseJsonOptions): Promise<unknown> {
   const parser = new SlicedJsonParser(text, options);
@@ -270,7 +273,16 @@ export class SlicedJsonParser {
     const bad = badCharacterAt(value, { breaks: true });
     if (bad >= 0) throw this.stringError(describeCharacter(value[bad]!, value[bad + 1]), bad);
     if (this.readingKey()) {
-      this.stack.at(-1)!.key = value;
+      const frame = this.stack.at(-1)!;
+      if (Object.hasOwn(frame.container.value, value)) {
+        const path = this.path();
+        throw this.error(
+          `${path && `${path}: `}key ${quote(value)} is given twice`,
+          this.stringStart,
+          false,
+        );
+      }
+      frame.key = value;
       this.skipWhitespace();
       if (this.text[this.pos] !== ":") throw this.error("expected ':'", this.pos);
       this.pos++;

@@ -114,8 +114,10 @@ const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)/i;
  * control characters (but tab and line breaks) or lone surrogates in strings, and parsed in
  * slices so that a large body does not hold up the host's other requests (`json.ts`). When a
  * host body parser already consumed the stream, its result is held to the same rules.
- * @throws AdminError `UNSUPPORTED_MEDIA_TYPE` when the body is not declared as JSON,
- *   `PAYLOAD_TOO_LARGE` over the limit
+ * @throws AdminError `UNSUPPORTED_MEDIA_TYPE` when the body is not declared as JSON or is sent
+ *   with a `Content-Encoding` other than `identity` (a compressed body would otherwise be read
+ *   as JSON text, and its size limit would bound the compressed bytes only), `PAYLOAD_TOO_LARGE`
+ *   over the limit
  * @throws ValidationError (target `body`, or the field at fault) when it is empty, not valid
  *   UTF-8 or JSON, or breaks a rule above
  */
@@ -131,6 +133,15 @@ export async function readJsonBody(req: Request, options: ReadJsonBodyOptions): 
     if (parsed === undefined)
       throw new ValidationError("a JSON body is required", { target: "body" });
     return parse(serialized(parsed));
+  }
+  const encoding = req.headers["content-encoding"];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== "identity") {
+    req.resume();
+    throw new AdminError(
+      "UNSUPPORTED_MEDIA_TYPE",
+      `Content-Encoding ${quote(encoding)} is not supported: send the body unencoded (identity)`,
+      { target: "Content-Encoding" },
+    );
   }
   const type = req.headers["content-type"];
   const charset = typeof type === "string" ? CHARSET.exec(type)?.[1]?.toLowerCase() : undefined;

@@ -26,9 +26,16 @@ export interface LogScaleContext {
 /** A field's resolver over a {@link LogScaleContext}. */
 export type Resolver = GraphQLFieldResolver<unknown, LogScaleContext, Record<string, unknown>>;
 
-function demand(context: LogScaleContext, permission: Parameters<LogScaleContext["can"]>[0]) {
-  if (!context.can(permission)) {
-    throw new GraphQLError(`the ${permission} permission is required`, {
+type LogScalePermission = Parameters<LogScaleContext["can"]>[0];
+
+/** Refuses a caller holding none of `permissions`. */
+function demand(
+  context: LogScaleContext,
+  ...permissions: [LogScalePermission, ...LogScalePermission[]]
+) {
+  if (!permissions.some((permission) => context.can(permission))) {
+    const named = permissions.join(" or ");
+    throw new GraphQLError(`the ${named} permission is required`, {
       extensions: { code: "FORBIDDEN" },
     });
   }
@@ -76,7 +83,11 @@ export const queryFields = (limits: AdminLimits): Record<string, Resolver> => ({
     const page = await context.ledger.list(context.tenantId, list);
     return { totalResults: page.total ?? 0, results: page.items };
   },
-  organization: (_source, _args, context) => organization(context),
+  // The organization's session policy: for those who read sessions or change the settings.
+  organization(_source, _args, context) {
+    demand(context, "sessions:read", "sessions:settings");
+    return organization(context);
+  },
 });
 
 /** The fields of `Mutation`. */

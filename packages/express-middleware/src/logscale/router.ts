@@ -5,8 +5,8 @@
  * Permissions are checked per field, since one document may ask for several operations.
  */
 import type { Request, Response, Router } from "express";
-import { GraphQLError, type ValidationRule } from "graphql";
-import { createHandler, type RequestParams } from "graphql-http";
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from "graphql";
+import { createHandler, type HandlerOptions, type RequestParams } from "graphql-http";
 import { createAdminContext } from "../admin/context.js";
 import { describeError } from "../admin/errors.js";
 import type { LogScaleLimits } from "../admin/limits.js";
@@ -26,6 +26,13 @@ import { createLogScaleSchema } from "./schema.js";
 export interface LogScaleRouterOptions extends AdminRouterOptions<LogScaleLimits> {
   /** Where the endpoint is mounted. @default "/graphql" */
   path?: string;
+  /**
+   * Whether callers that may read sessions (`sessions:read`) can introspect the schema
+   * (`__schema`, `__type`) and see field suggestions ("Did you mean …?") in errors. Callers
+   * without that permission (a signed-in user, a settings-only key) never can; `false` turns
+   * both off for every caller. @default true
+   */
+  introspection?: boolean;
 }
 
 /** The most session lists and session mutations one request may ask for. */
@@ -61,6 +68,26 @@ function limitSessionFields(max: number): ValidationRule {
   };
 }
 
+const SUGGESTION = / ?Did you mean [^?]*\?/g;
+
+/**
+ * An error without graphql-js's suggestions, which would name the schema's fields, arguments
+ * and enum values to a caller who may not introspect it.
+ */
+function withoutSuggestions(error: Readonly<GraphQLError | Error>): GraphQLError | Error {
+  const message = error.message.replace(SUGGESTION, "");
+  if (message === error.message) return error as GraphQLError | Error;
+  if (!(error instanceof GraphQLError)) return new Error(message);
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: error.extensions,
+  });
+}
+
 /** What the handler hands graphql-http with each request: the checked body and the caller. */
 interface Operation {
   res: Response;
@@ -89,7 +116,7 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
     logScaleErrorBody,
     { unauthenticated: () => UNAUTHENTICATED_MESSAGE },
   );
-  const execute = createHandler<Request, Operation, Operation["context"]>({
+  const handlerOptions: HandlerOptions<Request, Operation, Operation["context"]> = {
     schema: createLogScaleSchema(limits),
     // The handler read and checked the body; graphql-http would read it again, with rules of
     // its own about the media type and answers outside LogScale's error shape.
@@ -105,7 +132,19 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
         if (cause !== null && !describeError(cause).expose) log(req.raw, req.context.res, cause);
       }
     },
+  };
+  // Two handlers over one schema: one that lets a reader of sessions look at the schema, and
+  // one that neither answers introspection nor suggests names in its errors.
+  const open = createHandler(handlerOptions);
+  const closed = createHandler({
+    ...handlerOptions,
+    validationRules: [
+      limitSessionFields(MAX_SESSION_FIELDS_PER_REQUEST),
+      NoSchemaIntrospectionCustomRule,
+    ],
+    formatError: withoutSuggestions,
   });
+  const introspection = options.introspection ?? true;
 
   return router([
     {
@@ -129,6 +168,7 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
           sessionId: principal.sessionId ?? null,
           can: (permission) => hasPermission(principal, permission),
         };
+        const execute = introspection && hasPermission(principal, "sessions:read") ? open : closed;
         const [answer, init] = await execute({
           method: req.method,
           url: req.url,
