@@ -92,7 +92,10 @@ describe("session_policy", () => {
 
 describe("terminate: reason and the request header", () => {
   async function open(t: TestApp): Promise<string> {
-    const { session } = await t.ledger.create({ tenantId: "1001", user: { id: "u1", login: "u1" } });
+    const { session } = await t.ledger.create({
+      tenantId: "1001",
+      user: { id: "u1", login: "u1" },
+    });
     return session.id;
   }
 
