@@ -408,7 +408,12 @@ function showError(error: unknown, query: { rawAt: number | null; rawLength: num
     queryBox.setAttribute("aria-invalid", "true");
     fill(
       queryError,
-      h("p", { class: "message" }, `${error.message} (at ${at - lead + 1})`),
+      // The API's own "at N" counts in the composed query; the box's position is what helps.
+      h(
+        "p",
+        { class: "message" },
+        `${error.message.replace(/ at \d+$/, "")} (at character ${at - lead + 1})`,
+      ),
       h(
         "pre",
         { class: "where", "data-position": at },
