@@ -66,7 +66,10 @@ export default defineConfig({
       project("express", "packages/express-middleware"),
       // The console page in Chromium (Debian's, driven by playwright-core); builds the page first.
       project("console", "packages/console", { globalSetup: "./test/global-setup.mjs" }),
-      project("demo", "examples/demo"),
+      // The demo serves the console page, so it is built first here too.
+      project("demo", "examples/demo", {
+        globalSetup: "../../packages/console/test/global-setup.mjs",
+      }),
       project("cross", "test"),
     ],
   },

@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 /** One file of the page, ready to send. */
 export interface Asset {
-  body: Uint8Array;
+  body: Uint8Array<ArrayBuffer>;
   type: string;
   etag: string;
 }
@@ -47,7 +47,7 @@ export function readPageFiles(dir = DEFAULT_APP_DIR): PageFiles {
   for (const name of readdirSync(`${dir}/assets`)) {
     const type = TYPES[name.slice(name.lastIndexOf(".") + 1)];
     if (type === undefined) continue;
-    const body = readFileSync(`${dir}/assets/${name}`);
+    const body = new Uint8Array(readFileSync(`${dir}/assets/${name}`));
     assets.set(name, { body, type, etag: etagOf(body) });
   }
   return { indexHtml: readFileSync(index, "utf8"), assets };
