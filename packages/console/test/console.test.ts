@@ -85,6 +85,15 @@ const firstIds = (page: Page, n = 5) =>
     .locator("table.sessions tbody tr[data-id]")
     .evaluateAll((rows, n) => rows.slice(0, n).map((row) => row.getAttribute("data-id")), n);
 
+/** Presses Tab until the focused element matches `selector` (at most 300 times). */
+async function tabTo(page: Page, selector: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+    await page.keyboard.press("Tab");
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
 describe("the console at / with an API key", () => {
   it("shows the API's total for a filter typed in the URL", async () => {
     const { page, problems } = await open(
@@ -265,6 +274,87 @@ describe("the console at / with an API key", () => {
       reason: "account compromised",
       sessions: openCount,
     });
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  it("filters, selects and ends a session by keyboard alone", async () => {
+    const { page, problems } = await open(
+      viewUrl("/", { space: "1001", cols: "status,client_type" }),
+      ADMIN_KEY,
+    );
+    await tabTo(page, "#query");
+    await page.keyboard.type("end_time=null;client_type='UI'");
+    await page.keyboard.press("Control+Enter");
+    await expect
+      .poll(() => shownTotal(page))
+      .toBe(await apiTotal("1001", "end_time=null", "client_type='UI'"));
+    await tabTo(page, "table.sessions input[data-id]");
+    const id = (await page.evaluate(
+      () => (document.activeElement as HTMLInputElement).dataset.id,
+    )) as string;
+    await page.keyboard.press("Space");
+    await tabTo(page, "button[data-action=end-selected]");
+    await page.keyboard.press("Enter");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("end-reason");
+    await page.keyboard.type("keyboard test");
+    await tabTo(page, "dialog button[type=submit]");
+    await page.keyboard.press("Enter");
+    const dialog = page.locator("dialog[open]");
+    await expect.poll(() => dialog.getByTestId("outcome").textContent()).toContain("Ended: 1");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Close");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => dialog.count()).toBe(0);
+    expect((await server.ledger.get("1001", id))?.status).toBe("REVOKED");
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  it("drills down to a user from a row's details", async () => {
+    const { page, problems } = await open(viewUrl("/", { space: "1001" }), ADMIN_KEY);
+    const row = page.locator("table.sessions tbody tr[data-id]").first();
+    await row.getByRole("button", { name: /^Details of session/ }).click();
+    const details = page.locator("tr.details");
+    await expect.poll(() => details.textContent()).toContain("User agent");
+    const drill = details.getByRole("button", { name: /^All sessions of / });
+    await drill.click();
+    await expect.poll(() => decodeURIComponent(page.url())).toMatch(/f=user:"[^"]+"/);
+    const user = /f=user:"([^"]+)"/.exec(decodeURIComponent(page.url()))?.[1] as string;
+    await expect.poll(() => shownTotal(page)).toBe(await apiTotal("1001", `user={id='${user}'}`));
+    expect(
+      await page.getByRole("button", { name: "End all of this user's sessions…" }).count(),
+    ).toBe(1);
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  it("changes the space's session policy from its settings", async () => {
+    const { page, problems } = await open(viewUrl("/", { space: "1002" }), ADMIN_KEY);
+    await page.getByRole("button", { name: "Space settings" }).click();
+    const dialog = page.locator("dialog[open]");
+    await dialog.getByLabel("Idle timeout (minutes)").fill("45");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => dialog.getByRole("status").textContent()).toContain("Saved");
+    expect((await server.ledger.getPolicy("1002")).idleTimeoutMs).toBe(45 * 60_000);
+    expect(unexpected(problems)).toEqual([]);
+  });
+
+  it("gives every control an accessible name", async () => {
+    const { page, problems } = await open(viewUrl("/", { space: "1001" }), ADMIN_KEY);
+    await page.locator("button.facet-value").first().waitFor();
+    await page.locator("table.sessions tbody tr button").first().click();
+    await expect.poll(() => page.locator("tr.details").textContent()).toContain("User agent");
+    const nameless = await page.evaluate(() =>
+      [...document.querySelectorAll("button, input, select, textarea, summary, a[href]")]
+        .filter((element) => {
+          const labelled =
+            element.getAttribute("aria-label")?.trim() ||
+            ("labels" in element && (element as HTMLInputElement).labels?.length) ||
+            element.closest("label") ||
+            element.textContent?.trim();
+          return !labelled;
+        })
+        .map((element) => element.outerHTML.slice(0, 120)),
+    );
+    expect(nameless).toEqual([]);
+    expect(await page.locator("html").getAttribute("lang")).toBe("en");
     expect(unexpected(problems)).toEqual([]);
   });
 
