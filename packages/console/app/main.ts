@@ -336,6 +336,22 @@ function syncFilterBar(): void {
 
 // ---- loading -------------------------------------------------------------------------------
 
+/** The list request of the view: its path, parameters, and a key to recognise it by. */
+function listRequest(space: string, now: number) {
+  const params = {
+    fields: ["id", ...view.cols.filter((c) => c !== "id")].join(","),
+    query: composeQuery(view, { now }).text,
+    order_by: view.sort,
+    limit: String(view.size),
+    offset: String((view.page - 1) * view.size),
+  };
+  const path = spacePath(space, "sessions");
+  return { path, params, key: `${path}?${new URLSearchParams(params)}` };
+}
+
+/** The first page, asked for while whoami is under way, when the space is known already. */
+let early: { now: number; key: string; answer: Promise<ListAnswer> } | null = null;
+
 async function load(): Promise<void> {
   loading?.abort();
   const controller = new AbortController();
@@ -350,22 +366,17 @@ async function load(): Promise<void> {
     fill(tableWrap);
     return;
   }
-  const now = Date.now();
+  const now = early?.now ?? Date.now();
   const query = composeQuery(view, { now });
-  const fields = ["id", ...view.cols.filter((c) => c !== "id")].join(",");
   fill(status, "Loading sessions…");
-  const list = api
-    .get<ListAnswer>(
-      spacePath(space, "sessions"),
-      {
-        fields,
-        query: query.text,
-        order_by: view.sort,
-        limit: String(view.size),
-        offset: String((view.page - 1) * view.size),
-      },
-      signal,
-    )
+  const request = listRequest(space, now);
+  // The first load's list was asked for beside whoami (see start()).
+  const answer =
+    early !== null && early.key === request.key
+      ? early.answer
+      : api.get<ListAnswer>(request.path, request.params, signal);
+  early = null;
+  const list = answer
     .then((answer) => {
       if (signal.aborted) return;
       renderTable(answer);
@@ -1229,6 +1240,14 @@ async function start(): Promise<void> {
   if (config.auth === "api-key" && !api.key()) {
     signIn();
     return;
+  }
+  const knownSpace = view.space ?? config.defaultSpace;
+  if (knownSpace !== null) {
+    const now = Date.now();
+    const { key, path, params } = listRequest(knownSpace, now);
+    const answer = api.get<ListAnswer>(path, params);
+    answer.catch(() => {}); // load() reports its failure; this only keeps it from going unhandled
+    early = { now, key, answer };
   }
   try {
     me = await api.get<Whoami>("api/session_ledger/whoami");
