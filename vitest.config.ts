@@ -27,6 +27,11 @@ const alias = [
     replacement: source("packages/express-middleware/src/index.ts"),
   },
   { find: /^@session-ledger\/fixtures$/, replacement: source("fixtures/src/sessions.mjs") },
+  {
+    find: /^@session-ledger\/console\/express$/,
+    replacement: source("packages/console/src/express.ts"),
+  },
+  { find: /^@session-ledger\/console$/, replacement: source("packages/console/src/index.ts") },
 ];
 
 const project = (name: string, root: string, options: { globalSetup?: string } = {}) => ({
@@ -59,7 +64,12 @@ export default defineConfig({
       }),
       project("mongo", "packages/adapter-mongo"),
       project("express", "packages/express-middleware"),
-      project("demo", "examples/demo"),
+      // The console page in Chromium (Debian's, driven by playwright-core); builds the page first.
+      project("console", "packages/console", { globalSetup: "./test/global-setup.mjs" }),
+      // The demo serves the console page, so it is built first here too.
+      project("demo", "examples/demo", {
+        globalSetup: "../../packages/console/test/global-setup.mjs",
+      }),
       project("cross", "test"),
     ],
   },

@@ -7,6 +7,7 @@
  */
 import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { consoleMiddleware } from "@session-ledger/console/express";
 import { createSessionLedger, createTaskRunner } from "@session-ledger/core";
 import {
   apiKeyAuthenticator,
@@ -225,6 +226,8 @@ export async function createDemo({
   // The admin routers read their own bodies, so a malformed one gets the dialect's own error
   // body; only /login below needs express.json().
   app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
+  // The admin console at /: it asks for one of the keys above and keeps it in the tab.
+  app.use(consoleMiddleware({ basePath: "/", auth: "api-key", defaultSpace: home }));
 
   // Cognite's org ids need a letter first, so space 1001 is the org `space-1001`; any other
   // valid org id is a tenant of its own.

@@ -255,3 +255,15 @@ describe("the demo's own routes answer bad input with a JSON 4xx", () => {
     await refused(await request(demo.app).get("/me"), 401, /./);
   });
 });
+
+describe("the demo's console", () => {
+  it("serves the console page at /, asking for an API key, under its strict CSP", async () => {
+    const res = await request(demo.app).get("/");
+    expect(res.status).toBe(200);
+    expect(res.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(res.headers["content-security-policy"]).toContain("default-src 'self'");
+    expect(res.text).toContain("&quot;auth&quot;:&quot;api-key&quot;");
+    const script = /src="\.\/(assets\/console-[^"]+\.js)"/.exec(res.text)?.[1];
+    expect((await request(demo.app).get(`/${script}`)).status).toBe(200);
+  });
+});

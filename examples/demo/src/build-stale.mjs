@@ -82,8 +82,11 @@ function isStale(dir) {
   if (outputs.some((file) => !existsSync(file))) return true;
   const built = Math.min(...outputs.map((file) => statSync(file).mtimeMs));
   const inputs = BUILD_INPUTS.map((file) => join(dir, file)).filter((file) => existsSync(file));
+  // The console's page is built from app/ as well.
+  const app = join(dir, "app");
   const changed = Math.max(
     newestSource(join(dir, "src")),
+    existsSync(app) ? newestSource(app) : 0,
     ...inputs.map((f) => statSync(f).mtimeMs),
   );
   return changed > built;

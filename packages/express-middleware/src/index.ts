@@ -6,6 +6,7 @@
 export { type ApiKeyAuthenticatorOptions, apiKeyAuthenticator } from "./admin/api-key.js";
 export type { AdminErrorLogger } from "./admin/context.js";
 export { CORRELATION_HEADER } from "./admin/correlation.js";
+export { REQUEST_HEADER } from "./admin/csrf.js";
 export type { AdminLimits, BodyLimits } from "./admin/limits.js";
 export type { AdminRouterOptions } from "./admin/options.js";
 export {
@@ -25,7 +26,13 @@ export type { LogScaleErrorBody } from "./logscale/errors.js";
 export type { LogScaleContext } from "./logscale/resolvers.js";
 export { createLogScaleRouter, type LogScaleRouterOptions } from "./logscale/router.js";
 export type { OctaneErrorBody } from "./octane/errors.js";
-export { createOctaneRouter, type OctaneRouterOptions } from "./octane/router.js";
+export {
+  createOctaneRouter,
+  type OctaneRouterOptions,
+  type OctaneTerminationEvent,
+} from "./octane/router.js";
+export type { OctaneSessionPolicy } from "./octane/session-policy.js";
+export type { OctaneWhoami } from "./octane/whoami.js";
 export type { SaymonErrorBody } from "./saymon/errors.js";
 export type { SaymonSessionRecord } from "./saymon/response.js";
 export { createSaymonRouter, type SaymonRouterOptions } from "./saymon/router.js";

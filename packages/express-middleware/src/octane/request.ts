@@ -23,7 +23,7 @@ import { quote } from "../admin/text.js";
 import { parseTimeZone, type TimeZone, UTC } from "../admin/timezone.js";
 import { isWithinCreationRange } from "./creation-range.js";
 import { DEFAULT_PROJECTION, TASK_FIELDS, type TaskField } from "./response.js";
-import { idsFromBody, idsFromFilter, taskIdsFromQuery } from "./terminate.js";
+import { idsFromBody, idsFromFilter, reasonFromBody, taskIdsFromQuery } from "./terminate.js";
 
 /** What reading a request needs beyond its parameters. */
 export interface OctaneReading {
@@ -113,7 +113,7 @@ export async function terminateRequest(
   req: Request,
   params: URLSearchParams,
   { limits }: OctaneReading,
-): Promise<string[]> {
+): Promise<{ ids: string[]; reason: string | null }> {
   const { maxBodyBytes, maxTerminateIds } = limits;
   // A terminate query is the URL form of the body's id list, so the body's bounds apply.
   const queryLimits = resolveLimits({ maxLength: maxBodyBytes, maxNodes: maxTerminateIds + 1 });
@@ -125,6 +125,7 @@ export async function terminateRequest(
     maxValues: 3 * maxTerminateIds + 2,
   });
   const bodyIds = await idsFromBody(body, queryIds !== null, maxTerminateIds);
+  const reason = reasonFromBody(body);
   const ids = queryIds ?? bodyIds ?? [];
   // The body's entries were counted already; this bounds an `id IN …` list, a bound on the
   // query like its length and its number of conditions.
@@ -134,7 +135,7 @@ export async function terminateRequest(
       { target: "query", code: "INVALID_QUERY" },
     );
   }
-  return ids;
+  return { ids, reason };
 }
 
 function taskFields(text: string | undefined): readonly TaskField[] {

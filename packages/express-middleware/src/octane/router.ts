@@ -5,9 +5,11 @@
 import type { TaskRunner } from "@session-ledger/core";
 import type { Request, Router } from "express";
 import { type AdminHandler, createAdminContext } from "../admin/context.js";
+import { requireRequestHeader } from "../admin/csrf.js";
 import { sendCsv, sendXlsx } from "../admin/exports.js";
 import type { OctaneLimits } from "../admin/limits.js";
 import type { AdminRouterOptions } from "../admin/options.js";
+import type { Principal } from "../admin/principal.js";
 import { requireId } from "../admin/text.js";
 import { octaneErrorBody } from "./errors.js";
 import {
@@ -30,6 +32,8 @@ import {
   sessionEntity,
   taskEntity,
 } from "./response.js";
+import { sessionPolicyRoutes } from "./session-policy.js";
+import { WHOAMI_PATH, whoamiHandler } from "./whoami.js";
 
 /**
  * Options of {@link createOctaneRouter}. The tenant resolver gets the `:space` of the path as
@@ -45,7 +49,33 @@ export interface OctaneRouterOptions extends AdminRouterOptions<OctaneLimits> {
   requireCreationRangeDays?: number | null;
   /** The entity type of a session's user. @default "workspace_user" */
   userEntityType?: string;
+  /**
+   * Told of every termination submitted, with the `reason` its body gave (the console asks
+   * for one), for the host's audit trail. A throw is logged through `onError`; the task runs.
+   */
+  onTerminate?: (event: OctaneTerminationEvent) => void | Promise<void>;
 }
+
+/** A termination submitted through the Octane router. */
+export interface OctaneTerminationEvent {
+  principal: Principal;
+  tenantId: string;
+  taskId: string;
+  /** How many session ids it names. */
+  sessions: number;
+  /** The administrator's reason, or null when the request gave none. */
+  reason: string | null;
+}
+
+/**
+ * What the server offers beyond the seed API, as whoami lists it. `time_buckets` follows
+ * whether the groups route reads `interval` (`group_by=creation_time&interval=day`).
+ */
+const FEATURES = [
+  "session_policy",
+  "terminate_reason",
+  ...((GROUP_PARAMS as readonly string[]).includes("interval") ? ["time_buckets"] : []),
+];
 
 const BASE = "/api/shared_spaces/:space";
 
@@ -63,7 +93,7 @@ const spaceOf = (req: Request): string =>
  * parser skip these routes) so a malformed body gets Octane's error body.
  */
 export function createOctaneRouter(options: OctaneRouterOptions): Router {
-  const { ledger, limits, router } = createAdminContext(options, "octane", octaneErrorBody);
+  const { ledger, limits, router, log } = createAdminContext(options, "octane", octaneErrorBody);
   const { taskRunner } = options;
   const reading: OctaneReading = {
     limits,
@@ -99,7 +129,7 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
       }
     };
 
-  return router([
+  const routes = router([
     {
       method: "GET",
       path: `${BASE}/sessions`,
@@ -153,9 +183,16 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
       params: TERMINATE_PARAMS,
       anyOf: ["sessions:terminate"],
       ...space,
-      async handler(req, res, { tenantId, fromPath, params }) {
-        const ids = await terminateRequest(req, params, reading);
+      async handler(req, res, { principal, tenantId, fromPath, params }) {
+        requireRequestHeader(req);
+        const { ids, reason } = await terminateRequest(req, params, reading);
         const task = await taskRunner.submitTermination(tenantId, ids);
+        if (options.onTerminate) {
+          const event = { principal, tenantId, taskId: task.id, sessions: ids.length, reason };
+          await Promise.resolve()
+            .then(() => options.onTerminate?.(event))
+            .catch((error: unknown) => log(req, res, error));
+        }
         const poll = `"id=${task.id}"`;
         res
           .status(202)
@@ -192,5 +229,22 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
         });
       },
     },
+    ...sessionPolicyRoutes(BASE, space, { ledger, maxBodyBytes: limits.maxBodyBytes }),
   ]);
+  routes.get(
+    WHOAMI_PATH,
+    whoamiHandler(
+      options.authenticate,
+      {
+        features: FEATURES,
+        limits: {
+          max_page_size: limits.maxPageSize,
+          max_terminate_ids: limits.maxTerminateIds,
+          creation_range_days: reading.rangeDays,
+        },
+      },
+      log,
+    ),
+  );
+  return routes;
 }

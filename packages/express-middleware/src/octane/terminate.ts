@@ -6,7 +6,7 @@
  */
 import { type Filter, ValidationError } from "@session-ledger/core";
 import { forEachInSlices } from "../admin/slices.js";
-import { quote, requireId } from "../admin/text.js";
+import { checkText, quote, requireId } from "../admin/text.js";
 
 const EXAMPLE = `query="(id='a';id='b')" with {"data":[{"is_closed":true}]}, or {"data":[{"id":"a","is_closed":true}]}`;
 
@@ -84,7 +84,7 @@ export async function idsFromBody(
   maxIds: number,
 ): Promise<string[] | null> {
   if (!isRecord(body)) throw bodyError("must be a JSON object");
-  const extra = Object.keys(body).find((key) => key !== "data");
+  const extra = Object.keys(body).find((key) => key !== "data" && key !== "reason");
   if (extra !== undefined) throw bodyError(`unexpected property ${quote(extra)}`);
   const { data } = body;
   if (!Array.isArray(data) || data.length === 0) throw bodyError("data must be a non-empty array");
@@ -111,6 +111,24 @@ export async function idsFromBody(
     }
   });
   return hasQuery ? null : Array.from(ids);
+}
+
+/** The longest `reason` a terminate body may give. */
+export const MAX_REASON_LENGTH = 500;
+
+/**
+ * The `reason` of a terminate body (an extension of the seed's body, which the console sends):
+ * why an administrator ends the sessions, for the host's audit trail. Null when absent.
+ * @throws ValidationError (target `body`) when it is not text of 1 to 500 characters without
+ *   control characters
+ */
+export function reasonFromBody(body: unknown): string | null {
+  if (!isRecord(body) || body.reason === undefined) return null;
+  const { reason } = body;
+  if (typeof reason !== "string" || reason.trim() === "" || reason.length > MAX_REASON_LENGTH) {
+    throw bodyError(`reason must be text of 1 to ${MAX_REASON_LENGTH} characters`);
+  }
+  return checkText(reason.trim(), "body: reason", { breaks: false, target: "body" });
 }
 
 // The seed writes `query="id=<background_task_ID>"` with the id bare; task ids are not numbers,
