@@ -197,11 +197,12 @@ describe("bucketStartOf and checkTimeBuckets", () => {
 
   it("should name the argument at fault", () => {
     const from = at("2026-01-01T00:00:00Z");
-    const fault = (buckets: object) => {
+    const fault = (buckets: object): [string | undefined, string] | "accepted" => {
       try {
         checkTimeBuckets({ interval: "day", from, to: from + HOUR, ...buckets });
       } catch (error) {
-        return error instanceof ValidationError ? [error.target, error.message] : error;
+        if (error instanceof ValidationError) return [error.target, error.message];
+        throw error;
       }
       return "accepted";
     };

@@ -135,8 +135,10 @@ function nextBucketStart(start: number, interval: TimeInterval, zone: string): n
 }
 
 /**
- * A `timeZone` as its canonical name: an IANA zone the runtime knows (`europe/berlin` reads
- * `Europe/Berlin`), or a fixed offset `±HH:MM` up to 14 hours.
+ * A `timeZone` as its canonical name: an IANA zone as the runtime names it (`europe/berlin`
+ * reads `Europe/Berlin`; Node 20's ICU names `Asia/Kolkata` by its older alias `Asia/Calcutta`),
+ * or a fixed offset `±HH:MM` up to 14 hours. Only canonical names reach `tzOffset`, whose cache
+ * of formatters is keyed by the name: every spelling a client could invent would add one.
  * @throws ValidationError (target `timezone`)
  */
 export function canonicalTimeZone(zone: unknown): string {
