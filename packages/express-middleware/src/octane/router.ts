@@ -29,6 +29,7 @@ import {
   type OctaneMappingOptions,
   sessionEntity,
   taskEntity,
+  timeBucketEntry,
 } from "./response.js";
 
 /**
@@ -124,7 +125,17 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
       anyOf: ["sessions:read"],
       ...space,
       async handler(_req, res, { tenantId, params }) {
-        const result = await ledger.group(tenantId, groupRequest(params, reading));
+        const group = groupRequest(params, reading);
+        if (group.by === "time") {
+          // One group per bucket, in time order, empty ones too: its start as an ISO instant.
+          const result = await ledger.group(tenantId, group.options);
+          res.json({
+            groupsTotalCount: result.totalBuckets,
+            groups: result.buckets.map(timeBucketEntry),
+          });
+          return;
+        }
+        const result = await ledger.group(tenantId, group.options);
         res.json({
           groupsTotalCount: result.totalGroups,
           groups: result.groups.map((group) => groupEntry(group, mapping)),
