@@ -133,8 +133,8 @@ export function groupRequest(params: URLSearchParams, reading: OctaneReading): G
       { target: "query", code: "INVALID_QUERY" },
     );
   }
-  // Every time the query can match: up to its upper bound, or through now.
-  const to = Math.min(bounds.until, reading.now() + 1);
+  // Up to the query's upper bound (a chart's fixed axis, future hours included), or through now.
+  const to = Number.isFinite(bounds.until) ? bounds.until : reading.now() + 1;
   if (to <= bounds.from) {
     throw new ValidationError("query: the creation range of query is empty", {
       target: "query",

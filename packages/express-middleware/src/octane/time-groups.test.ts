@@ -138,8 +138,15 @@ describe("Octane groups by creation time", () => {
         )
         .set("X-API-KEY", KEYS.admin);
       expect(days.status, days.text).toBe(200);
-      // The range ends at the ledger's clock, 2026-02-20T12:00Z: no session is created later.
-      expect(days.body.groupsTotalCount).toBe(51);
+      expect(days.body.groupsTotalCount).toBe(59);
+      // An open end runs through the ledger's clock, 2026-02-20T12:00Z.
+      const open = await request(wide.app)
+        .get(
+          `${BASE}/groups?group_by=creation_time&interval=day&query=${encodeURIComponent('"creation_time>=^2026-01-01T00:00:00Z^"')}`,
+        )
+        .set("X-API-KEY", KEYS.admin);
+      expect(open.body.groupsTotalCount).toBe(51);
+      expect(open.body.groups.at(-1).value).toBe("2026-02-20T00:00:00.000Z");
     } finally {
       await wide.close();
     }
