@@ -5,6 +5,7 @@
  */
 import {
   type CheckedFilter,
+  checkTimeBuckets,
   type GroupOptions,
   type ListOptions,
   type Projection,
@@ -145,7 +146,9 @@ export function groupRequest(params: URLSearchParams, reading: OctaneReading): G
     by: "time",
     options: {
       field,
-      buckets: { interval, timeZone, from: bounds.from, to },
+      // Checked here under the router's limits, once: the ledger holds only their number
+      // against its own.
+      buckets: checkTimeBuckets({ interval, timeZone, from: bounds.from, to }, reading.limits),
       filter,
       ...page,
     },

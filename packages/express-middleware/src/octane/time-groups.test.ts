@@ -121,6 +121,25 @@ describe("Octane groups by creation time", () => {
     expect(fault.description).toMatch(/needs the creation range/);
   });
 
+  it("should hold the buckets against the router's limits.maxTimeBuckets", async () => {
+    const narrow = await createTestApp({ seed: false, router: { limits: { maxTimeBuckets: 24 } } });
+    try {
+      const ask = (to: string) =>
+        request(narrow.app)
+          .get(
+            `${BASE}/groups?group_by=creation_time&interval=hour&${range("2026-02-01T00:00:00Z", to)}`,
+          )
+          .set("X-API-KEY", KEYS.admin);
+      expect((await ask("2026-02-02T00:00:00Z")).body.groupsTotalCount).toBe(24);
+      const res = await ask("2026-02-02T01:00:00Z");
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.properties?.parameter).toBe("interval");
+      expect(res.body.description).toMatch(/more than 24/);
+    } finally {
+      await narrow.close();
+    }
+  });
+
   it("should refuse a range of more buckets than the ledger allows, naming interval", async () => {
     const wide = await createTestApp({ seed: false, router: { requireCreationRangeDays: null } });
     try {
