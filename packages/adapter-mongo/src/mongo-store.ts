@@ -5,6 +5,7 @@ import { sessionLifecycle } from "./session-lifecycle.js";
 import { sessionListing } from "./session-listing.js";
 import { driver, openCollections } from "./store-context.js";
 import { tasksAndPolicies } from "./tasks-and-policies.js";
+import { sessionTimeBuckets } from "./time-buckets.js";
 
 export interface MongoStoreOptions {
   /** A connected database of the official driver. The store never closes its client. */
@@ -91,6 +92,7 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     },
     ...sessionLifecycle(collections, { sharded }),
     ...sessionListing(collections),
+    ...sessionTimeBuckets(collections),
     ...tasksAndPolicies(collections),
   };
 }

@@ -29,7 +29,7 @@ import { storageError } from "./driver-errors.js";
 import { COLLATION, driver, type StoreCollections } from "./store-context.js";
 
 /** The tenant's sessions matching a filter (and a keyset position) at `now`. */
-function matchDocument(
+export function matchDocument(
   tenantId: string,
   filter: CheckedFilter | null,
   now: number,
@@ -55,7 +55,10 @@ function toGroup(row: GroupRow, isUser: boolean): SessionGroup {
   return group;
 }
 
-export function sessionListing({ sessions }: StoreCollections): StoreQueries {
+/** The read side but the time buckets, which `time-buckets.ts` adds. */
+export function sessionListing({
+  sessions,
+}: StoreCollections): Omit<StoreQueries, "groupSessionsByTime"> {
   /** A cursor over the tenant's matching sessions in the reference order. */
   function sortedCursor(
     tenantId: string,

@@ -3,7 +3,7 @@
  * planner statistics, read the sessions table only through the index chosen for them: an index
  * regression fails here. `SHOW_PLANS=1` prints the plans.
  */
-import { checkFilter } from "@session-ledger/core";
+import { checkFilter, checkTimeBuckets } from "@session-ledger/core";
 import type { ListQuery } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
 import type pg from "pg";
@@ -127,6 +127,26 @@ describe("query plans: the main query shapes read through an index", () => {
       store.groupSessions("1003", { filter: null, field: "user", now: NOW, limit: 10 }),
     );
     expectIndexedOn(byUser, TABLE, byTenant);
+  });
+
+  it("counts per creation-time bucket read the tenant's creation range through its index", async () => {
+    const from = NOW - 30 * 86_400_000;
+    const buckets = checkTimeBuckets({
+      interval: "hour",
+      timeZone: "Europe/Berlin",
+      from,
+      to: NOW,
+    });
+    expectIndexed(
+      await plansOf(() =>
+        store.groupSessionsByTime("1003", {
+          filter: createdSince(30 * 86_400_000),
+          buckets,
+          now: NOW,
+        }),
+      ),
+      "sessions_tenant_created",
+    );
   });
 
   // u27 is an ordinary user of tenant 1007 (100 sessions); for its busy user u7 the planner

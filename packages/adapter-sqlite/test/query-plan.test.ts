@@ -1,4 +1,4 @@
-import { checkFilter } from "@session-ledger/core";
+import { checkFilter, checkTimeBuckets } from "@session-ledger/core";
 import type { SessionRecord } from "@session-ledger/core/store";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -130,6 +130,27 @@ describe("query plans: the main query shapes read through an index", () => {
       store.groupSessions("tenant-3", { filter: null, field: "country", now, limit: 10 }),
     );
     expectIndexed(plans, "(tenant_id=?)");
+  });
+
+  it("counts per creation-time bucket seek the creation range in the creation index", async () => {
+    const from = T0;
+    const to = T0 + 2 * 3_600_000;
+    const buckets = checkTimeBuckets({ interval: "hour", timeZone: "Europe/Berlin", from, to });
+    // The range as the ledger adds it to the filter.
+    const filter = checkFilter({
+      kind: "and",
+      items: [
+        { kind: "compare", field: "creation_time", op: "GE", value: { kind: "time", value: from } },
+        { kind: "compare", field: "creation_time", op: "LT", value: { kind: "time", value: to } },
+      ],
+    });
+    const plans = await plansOf(() =>
+      store.groupSessionsByTime("tenant-3", { filter, buckets, now }),
+    );
+    expectIndexed(plans, "session_ledger_sessions_tenant_created");
+    expect(plans[0]!.plan.join("\n")).toMatch(
+      /created_at>\?.*created_at<\?|created_at<\?.*created_at>\?/,
+    );
   });
 
   it("a user's sessions (filter, terminate by user, the cap) use the tenant+user index", async () => {

@@ -22,6 +22,8 @@ export {
   type SessionLedgerOptions,
   type SessionPage,
   type TerminateOutcome,
+  type TimeGroupOptions,
+  type TimeGroupResult,
 } from "./lifecycle/ledger.js";
 export {
   type Maintenance,
@@ -36,6 +38,13 @@ export {
   TERMINATE_TASK,
   type TerminationResult,
 } from "./lifecycle/task-runner.js";
+export {
+  type CheckedTimeBuckets,
+  checkTimeBuckets,
+  TIME_INTERVALS,
+  type TimeBuckets,
+  type TimeInterval,
+} from "./listing/time-buckets.js";
 export { createMemoryStore } from "./memory/memory-store.js";
 export { DEFAULT_POLICY, type SessionLimitPolicy, type TenantPolicy } from "./model/policy.js";
 export {
@@ -64,4 +73,4 @@ export {
 } from "./query/params.js";
 export { type ParseQueryOptions, parseQuery } from "./query/parser.js";
 export { printFilter } from "./query/printer.js";
-export type { GroupResult, SessionGroup, SessionStore } from "./storage.js";
+export type { GroupResult, SessionGroup, SessionStore, TimeBucket } from "./storage.js";

@@ -24,6 +24,7 @@
  * - Times are epoch milliseconds.
  */
 
+import type { CheckedTimeBuckets } from "./listing/time-buckets.js";
 import type { TenantPolicy } from "./model/policy.js";
 import type { EndReason, Session, SessionRecord } from "./model/session.js";
 import type { BackgroundTask, TaskState, TaskStatus } from "./model/task.js";
@@ -138,6 +139,21 @@ export interface GroupResult {
   groups: SessionGroup[];
   /** How many groups the filter yields in all. */
   totalGroups: number;
+}
+
+export interface TimeGroupQuery {
+  /** Already confines creation times to the buckets' range, `[buckets.from, buckets.to)`. */
+  filter: CheckedFilter | null;
+  /** The buckets, their boundaries computed by the core in the zone (DST-correct). */
+  buckets: CheckedTimeBuckets;
+  now: number;
+}
+
+/** The matching sessions created within one creation-time bucket. */
+export interface TimeBucket {
+  /** The bucket's first instant: one of `buckets.starts`. */
+  start: number;
+  count: number;
 }
 
 export interface StreamQuery {
@@ -270,6 +286,16 @@ export interface StoreQueries {
 
   /** Counts per distinct value of a field over the matching sessions. */
   groupSessions(tenantId: string, query: GroupQuery): Promise<GroupResult>;
+
+  /**
+   * Counts of the matching sessions per creation-time bucket, in time order, only the buckets
+   * that hold one or more (the core fills in the empty ones). A session is in bucket `i` when
+   * `buckets.starts[i] <= createdAt < buckets.starts[i + 1]`, the last bucket ending at
+   * `buckets.end`. A store MUST count against these boundaries in its own query (a CASE over
+   * them, `$bucket`) rather than compute days or weeks itself: the database's time zone rules
+   * may differ from the runtime's, and only the core's boundaries are the same in every store.
+   */
+  groupSessionsByTime(tenantId: string, query: TimeGroupQuery): Promise<TimeBucket[]>;
 
   /**
    * Every matching session in order, as `listSessions` returns them, streamed: memory MUST

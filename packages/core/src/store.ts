@@ -25,6 +25,7 @@ export {
   keysetPositionOf,
   sortValueOf,
 } from "./listing/order.js";
+export type { CheckedTimeBuckets, TimeInterval } from "./listing/time-buckets.js";
 export { ipSortKey, normalizeIp } from "./model/ip.js";
 export type { TenantPolicy } from "./model/policy.js";
 export {

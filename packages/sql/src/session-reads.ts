@@ -1,11 +1,19 @@
 /**
- * The read side as SQL, the same on every SQL store: pages, counts and groups, each one
- * statement over one tenant, so nothing is filtered, sorted or counted in memory. Exports
- * differ (SQLite reads keyset batches, PostgreSQL a server-side cursor) and stay in each store.
+ * The read side as SQL, the same on every SQL store: pages, counts and groups (by value and by
+ * creation-time bucket), each one statement over one tenant, so nothing is filtered, sorted or
+ * counted in memory. Exports differ (SQLite reads keyset batches, PostgreSQL a server-side
+ * cursor) and stay in each store.
  */
 import type { CheckedFilter, FieldName, GroupResult, SessionGroup } from "@session-ledger/core";
-import type { GroupQuery, ListQuery, SortKey, StoreQueries } from "@session-ledger/core/store";
-import { type CompiledQuery, sql } from "kysely";
+import type {
+  GroupQuery,
+  ListQuery,
+  SortKey,
+  StoreQueries,
+  TimeBucket,
+  TimeGroupQuery,
+} from "@session-ledger/core/store";
+import { type CompiledQuery, type Expression, type RawBuilder, sql } from "kysely";
 import { fieldSql, orderKeys } from "./compile-filter.js";
 import type { SqlStoreContext } from "./context.js";
 import { fromSessionListRow, type SessionListRow, type WireInteger } from "./rows.js";
@@ -129,9 +137,36 @@ function groupResult(rows: readonly GroupRow[], field: FieldName): GroupResult {
   };
 }
 
+/**
+ * The first instant of the bucket a creation time lies in: a binary search over the core's
+ * boundaries, written out as nested CASEs. Each row costs log2(buckets) comparisons, every
+ * boundary is a bound value, and the expression reads the same in SQLite and PostgreSQL, whose
+ * own time zone rules (or lack of them) never enter: the core computed the boundaries.
+ */
+function bucketStart(
+  created: Expression<unknown>,
+  starts: readonly number[],
+  low = 0,
+  high = starts.length,
+): RawBuilder<number> {
+  if (high - low === 1) return sql<number>`CAST(${starts[low]} AS BIGINT)`;
+  const middle = (low + high) >> 1;
+  return sql<number>`CASE WHEN ${created} < ${starts[middle]} THEN ${bucketStart(created, starts, low, middle)} ELSE ${bucketStart(created, starts, middle, high)} END`;
+}
+
+/** Counts per creation-time bucket as one grouping statement; the filter bounds the range. */
+function timeGroupQuery(context: Builder, tenantId: string, query: TimeGroupQuery): CompiledQuery {
+  const created = fieldSql("creation_time", query.now).value;
+  return matching(context, tenantId, query.filter, query.now)
+    .select([bucketStart(created, query.buckets.starts).as("start"), sql`count(*)`.as("n")])
+    .groupBy(sql`start`)
+    .orderBy(sql`start`)
+    .compile();
+}
+
 type SessionReads = Omit<StoreQueries, "streamSessions">;
 
-/** `listSessions`, `countSessions` and `groupSessions` on the context's reader. */
+/** `listSessions`, `countSessions`, `groupSessions` and `groupSessionsByTime` on the reader. */
 export function sessionReads(context: SqlStoreContext): SessionReads {
   const { reader, errors } = context;
   return {
@@ -153,6 +188,15 @@ export function sessionReads(context: SqlStoreContext): SessionReads {
     groupSessions: (tenantId, query: GroupQuery): Promise<GroupResult> =>
       errors.guarded("groupSessions", async () =>
         groupResult(await reader.all<GroupRow>(groupQuery(context, tenantId, query)), query.field),
+      ),
+
+    groupSessionsByTime: (tenantId, query: TimeGroupQuery): Promise<TimeBucket[]> =>
+      errors.guarded("groupSessionsByTime", async () =>
+        (
+          await reader.all<{ start: WireInteger; n: WireInteger }>(
+            timeGroupQuery(context, tenantId, query),
+          )
+        ).map((row) => ({ start: Number(row.start), count: Number(row.n) })),
       ),
   };
 }

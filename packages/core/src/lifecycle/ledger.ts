@@ -3,12 +3,13 @@
  * it by concern (`sessions.ts`, `ending.ts`, `listing.ts`, sharing `context.ts`); this file
  * declares what a host gets.
  */
+import type { CheckedTimeBuckets, TimeBuckets, TimeInterval } from "../listing/time-buckets.js";
 import type { TenantPolicy } from "../model/policy.js";
 import type { ClientInfo, Session } from "../model/session.js";
 import type { Filter, SortKey } from "../query/ast.js";
 import type { FieldName } from "../query/fields.js";
 import type { QueryLimits } from "../query/limits.js";
-import type { GroupResult, SessionStore, TaskBatch } from "../storage.js";
+import type { GroupResult, SessionStore, TaskBatch, TimeBucket } from "../storage.js";
 import { createLedgerContext } from "./context.js";
 import { ending } from "./ending.js";
 import type { SessionHooks } from "./events.js";
@@ -96,6 +97,33 @@ export interface GroupOptions {
   offset?: number;
 }
 
+/** Counts per creation-time bucket: `group_by=creation_time&interval=…`. */
+export interface TimeGroupOptions {
+  field: "creation_time";
+  /**
+   * Hours, days or ISO weeks (from Monday) in a time zone, over a creation-time range: only
+   * sessions created within `[from, to)` are counted. `checkTimeBuckets` checks them ahead.
+   */
+  buckets: TimeBuckets | CheckedTimeBuckets;
+  filter?: Filter | null;
+  /** @default every bucket */
+  limit?: number;
+  offset?: number;
+}
+
+export interface TimeGroupResult {
+  interval: TimeInterval;
+  /** The canonical zone name. */
+  timeZone: string;
+  /**
+   * A continuous series: every bucket of the range in time order, empty ones with count 0. The
+   * first may start before `from` and the last end after `to`; they count only the range.
+   */
+  buckets: TimeBucket[];
+  /** How many buckets the range has in all. */
+  totalBuckets: number;
+}
+
 /** What `createSessionLedger` returns: every operation a host and its admin routes use. */
 export interface SessionLedger {
   /** Records a new session and returns it with its token (the only time the token exists). */
@@ -166,6 +194,8 @@ export interface SessionLedger {
   listForUser(tenantId: string, userId: string, options?: ListOptions): Promise<SessionPage>;
   /** How many of a tenant's sessions match. */
   count(tenantId: string, filter?: Filter | null): Promise<number>;
+  /** Counts per creation-time bucket, in time order, empty buckets included. */
+  group(tenantId: string, options: TimeGroupOptions): Promise<TimeGroupResult>;
   /** Counts per value of a groupable field, largest first. */
   group(tenantId: string, options: GroupOptions): Promise<GroupResult>;
   /** Every matching session in order, streamed from the store in constant memory. */

@@ -29,3 +29,45 @@ describe("listForUser", () => {
     await expect(ledger.listForUser("t", "")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 });
+
+describe("group by creation time", () => {
+  const from = Date.UTC(2026, 4, 1);
+  const day = 86_400_000;
+
+  it("should ask for buckets, and hold them against the ledger's limits", async () => {
+    const ledger = createSessionLedger({
+      store: createMemoryStore(),
+      limits: { maxTimeBuckets: 7 },
+    });
+    await expect(ledger.group("t", { field: "creation_time" } as never)).rejects.toMatchObject({
+      target: "group_by",
+      message: expect.stringMatching(/buckets/),
+    });
+    await expect(
+      ledger.group("t", {
+        field: "creation_time",
+        buckets: { interval: "day", from, to: from + 8 * day },
+      }),
+    ).rejects.toMatchObject({ target: "interval", message: expect.stringMatching(/more than 7/) });
+    const result = await ledger.group("t", {
+      field: "creation_time",
+      buckets: { interval: "day", from, to: from + 7 * day },
+    });
+    expect(result.buckets.map((b) => b.count)).toEqual([0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it("should refuse a store's answer that names buckets it was not asked for", async () => {
+    const inner = createMemoryStore();
+    const store = {
+      ...inner,
+      groupSessionsByTime: async () => [{ start: from + 1, count: 1 }],
+    };
+    const ledger = createSessionLedger({ store });
+    await expect(
+      ledger.group("t", {
+        field: "creation_time",
+        buckets: { interval: "day", from, to: from + day },
+      }),
+    ).rejects.toMatchObject({ code: "STORAGE_ERROR" });
+  });
+});

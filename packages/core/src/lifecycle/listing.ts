@@ -1,16 +1,24 @@
 /** The admin listings: pages (by offset or cursor), counts, groups and exports. */
 import { randomBytes } from "node:crypto";
-import { ValidationError } from "../errors.js";
+import { StorageError, ValidationError } from "../errors.js";
 import { createCursorCodec } from "../listing/cursor.js";
 import { keysetPositionOf } from "../listing/order.js";
+import { checkTimeBuckets } from "../listing/time-buckets.js";
 import { effectiveSession } from "../model/session.js";
 import type { Filter, SortKey } from "../query/ast.js";
 import { checkFilter } from "../query/check-filter.js";
+import type { CheckedFilter } from "../query/checked.js";
 import { allOf } from "../query/combine.js";
 import { lookupField } from "../query/fields.js";
 import { quote, requireId } from "./arguments.js";
 import type { LedgerContext } from "./context.js";
-import type { SessionLedger, SessionLedgerOptions } from "./ledger.js";
+import type {
+  GroupOptions,
+  SessionLedger,
+  SessionLedgerOptions,
+  TimeGroupOptions,
+  TimeGroupResult,
+} from "./ledger.js";
 
 const DEFAULT_SORT: readonly SortKey[] = [{ field: "creation_time", direction: "desc" }];
 
@@ -79,6 +87,45 @@ export function listing(
   if (cursorSecret === undefined) warnOfRandomCursorSecret();
   const cursors = createCursorCodec(cursorSecret ?? randomBytes(32));
 
+  /** The store counts the buckets that hold sessions; the series around them is filled here. */
+  async function groupByTime(
+    tenantId: string,
+    options: GroupOptions | TimeGroupOptions,
+  ): Promise<TimeGroupResult> {
+    if (!("buckets" in options)) {
+      throw new ValidationError(
+        "group_by: creation_time groups by time buckets: give buckets { interval, timeZone, from, to }",
+        { target: "group_by" },
+      );
+    }
+    const buckets = checkTimeBuckets(options.buckets, limits);
+    const limit = checkLimit(options.limit, buckets.starts.length, limits.maxPageSize);
+    const offset = checkOffset(options.offset);
+    const created = (op: "GE" | "LT", value: number): Filter => ({
+      kind: "compare",
+      field: "creation_time",
+      op,
+      value: { kind: "time", value },
+    });
+    const range = checkFilter(allOf([created("GE", buckets.from), created("LT", buckets.to)]));
+    const conditions = [checkFilter(options.filter ?? null, limits), range];
+    const filter = allOf(conditions.filter((f): f is CheckedFilter => f !== null));
+    const counted = await store.groupSessionsByTime(tenantId, { filter, buckets, now: clock() });
+    const counts = new Map(counted.map(({ start, count }) => [start, count]));
+    const starts = new Set(buckets.starts);
+    if (counts.size !== counted.length || counted.some(({ start }) => !starts.has(start))) {
+      throw new StorageError("groupSessionsByTime answered buckets that were not asked for");
+    }
+    return {
+      interval: buckets.interval,
+      timeZone: buckets.timeZone,
+      buckets: buckets.starts
+        .slice(offset, offset + limit)
+        .map((start) => ({ start, count: counts.get(start) ?? 0 })),
+      totalBuckets: buckets.starts.length,
+    };
+  }
+
   const listing: Listing = {
     async listForUser(tenantId, userId, options = {}) {
       const ofUser: Filter = {
@@ -125,8 +172,9 @@ export function listing(
       );
     },
 
-    async group(tenantId, options) {
+    group: (async (tenantId: string, options: GroupOptions | TimeGroupOptions) => {
       requireId("tenantId", tenantId);
+      if (options?.field === "creation_time") return groupByTime(tenantId, options);
       const def = fieldNamed(options?.field);
       if (def?.name !== options.field || !def.groupable) {
         throw new ValidationError(`group_by: cannot group by ${quote(options?.field)}`, {
@@ -140,7 +188,7 @@ export function listing(
         limit: checkLimit(options.limit, 1000, limits.maxPageSize),
         offset: checkOffset(options.offset),
       });
-    },
+    }) as SessionLedger["group"],
 
     async *export(tenantId, options = {}) {
       requireId("tenantId", tenantId);

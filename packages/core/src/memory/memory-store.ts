@@ -6,6 +6,7 @@ import {
   isAfterPosition,
   sessionComparator,
 } from "../listing/order.js";
+import { bucketStartOf } from "../listing/time-buckets.js";
 import type { TenantPolicy } from "../model/policy.js";
 import type { Session, SessionRecord } from "../model/session.js";
 import {
@@ -35,6 +36,8 @@ import type {
   TaskCondition,
   TaskOutcome,
   TaskPatch,
+  TimeBucket,
+  TimeGroupQuery,
   UserSessionCap,
 } from "../storage.js";
 
@@ -287,6 +290,18 @@ export function createMemoryStoreWithRows(): {
             : group,
         ),
       };
+    },
+
+    // The reference takes each session's bucket from its own creation time, never from the
+    // boundaries the core computed, so the differential test checks those boundaries too.
+    async groupSessionsByTime(tenantId, query: TimeGroupQuery): Promise<TimeBucket[]> {
+      const { interval, timeZone } = query.buckets;
+      const counts = new Map<number, number>();
+      for (const { record } of matching(tenantId, query.filter, query.now)) {
+        const start = bucketStartOf(record.createdAt, interval, timeZone);
+        counts.set(start, (counts.get(start) ?? 0) + 1);
+      }
+      return [...counts].sort(([a], [b]) => a - b).map(([start, count]) => ({ start, count }));
     },
 
     async *streamSessions(tenantId, query: StreamQuery) {

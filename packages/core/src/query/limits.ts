@@ -14,6 +14,11 @@ export interface QueryLimits {
   maxNodes: number;
   /** The largest page of rows or groups one listing returns. @default 100000 */
   maxPageSize: number;
+  /**
+   * The most buckets one `group_by=creation_time` may ask for: 30 days of hours, with room for
+   * partial buckets at both ends and a longer DST day. @default 1000
+   */
+  maxTimeBuckets: number;
 }
 
 export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
@@ -21,6 +26,7 @@ export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
   maxDepth: 32,
   maxNodes: 2000,
   maxPageSize: 100_000,
+  maxTimeBuckets: 1000,
 });
 
 /** The defaults with a caller's overrides, each a positive integer. */

@@ -113,15 +113,17 @@ describe("parseGroupBy", () => {
     expect(parseGroupBy("license_edition")).toBe("license_edition");
     expect(parseGroupBy(" license_type ")).toBe("license_edition");
     expect(parseGroupBy("user")).toBe("user");
+    // Grouped by time buckets, not by value.
+    expect(parseGroupBy("start_time")).toBe("creation_time");
   });
 
   test("rejects empty, unknown, ungroupable and several fields", () => {
     expectError(() => parseGroupBy(""), "group_by", "expected a field name", 0);
     expectError(() => parseGroupBy("nope"), "group_by", "unknown field 'nope'", 0);
     expectError(
-      () => parseGroupBy("creation_time"),
+      () => parseGroupBy("last_activity_time"),
       "group_by",
-      "'creation_time' cannot be grouped by",
+      "'last_activity_time' cannot be grouped by",
       0,
     );
     expectError(

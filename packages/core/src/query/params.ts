@@ -77,14 +77,17 @@ export function parseFields(text: string): Projection | null {
 }
 
 /**
- * Parses `group_by=f`: one groupable field.
+ * Parses `group_by=f`: one groupable field, or `creation_time` (alias `start_time`), which
+ * groups by time buckets (`interval`, `timezone`) rather than by value.
  * @throws ValidationError (target `group_by`) naming the fault and its position.
  */
 export function parseGroupBy(text: string): FieldName {
   const cursor = new Cursor(text, "group_by");
   const { name, start } = cursor.name("a field name");
   const def = sessionField(name, start, "group_by");
-  if (!def.groupable) throw paramError("group_by", `'${name}' cannot be grouped by`, start);
+  if (!def.groupable && def.name !== "creation_time") {
+    throw paramError("group_by", `'${name}' cannot be grouped by`, start);
+  }
   cursor.skipSpace();
   if (!cursor.atEnd()) {
     throw new QuerySyntaxError("the end of group_by (one field only)", cursor.at, "group_by");

@@ -3,7 +3,9 @@
  * promises must fail on stores broken in exactly the way each promise forbids. A case that
  * passed on a broken store would guard nothing.
  */
+import { tzOffset } from "@date-fns/tz";
 import { describe, expect, it } from "vitest";
+import { checkTimeBuckets } from "../listing/time-buckets.js";
 import { createMemoryStore, createMemoryStoreWithRows } from "../memory/memory-store.js";
 import type { SessionRecord } from "../model/session.js";
 import type { SessionStore } from "../storage.js";
@@ -220,6 +222,27 @@ const breakages: Breakage[] = [
       "terminate - a retry with the same endedBy should report its own earlier ends as ended, once",
     ],
   },
+  {
+    what: "it cuts time buckets at the offset its zone has where the range starts, as if there were no DST",
+    store() {
+      const inner = createMemoryStore();
+      return {
+        ...inner,
+        groupSessionsByTime(tenantId, query) {
+          const { interval, timeZone, from, to } = query.buckets;
+          const minutes = tzOffset(timeZone, new Date(from));
+          const hhmm = new Date(Math.abs(minutes) * 60_000).toISOString().slice(11, 16);
+          const fixed = `${minutes < 0 ? "-" : "+"}${hhmm}`;
+          const buckets = checkTimeBuckets({ interval, timeZone: fixed, from, to });
+          return inner.groupSessionsByTime(tenantId, { ...query, buckets });
+        },
+      };
+    },
+    caught: [
+      "buckets - should give Berlin's spring-forward day 23 hours, each day from its own midnight",
+      "buckets - should start weeks on Monday at New York's midnight, across its fall-back",
+    ],
+  },
 ];
 
 describe("conformance suite self-check", () => {
@@ -238,7 +261,9 @@ describe("conformance suite self-check", () => {
     const names = conformanceCases.map((c) => c.name);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(name).toMatch(/^[a-z]+ - [a-zA-Z]/);
-    const listing = names.filter((n) => /^(sort|filter|list|count|group|cursor|export) - /.test(n));
+    const listing = names.filter((n) =>
+      /^(sort|filter|list|count|group|buckets|cursor|export) - /.test(n),
+    );
     expect(names.length - listing.length).toBeGreaterThanOrEqual(40);
     expect(listing.length).toBeGreaterThanOrEqual(40);
   });

@@ -7,9 +7,14 @@ import {
 } from "./harness.js";
 import { lifecycleCases } from "./lifecycle-cases.js";
 import { listingCases } from "./listing-cases.js";
+import { timeBucketCases } from "./time-bucket-cases.js";
 
 /** Every conformance case, lifecycle first. Exposed for the suite's own self-check. */
-export const conformanceCases: readonly ConformanceCase[] = [...lifecycleCases, ...listingCases];
+export const conformanceCases: readonly ConformanceCase[] = [
+  ...lifecycleCases,
+  ...listingCases,
+  ...timeBucketCases,
+];
 
 /**
  * Registers the shared store conformance suite with vitest. Call it once from one test file

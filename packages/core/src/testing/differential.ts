@@ -2,11 +2,13 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCursorCodec } from "../listing/cursor.js";
 import { keysetPositionOf } from "../listing/order.js";
+import { checkTimeBuckets, TIME_INTERVALS } from "../listing/time-buckets.js";
 import { createMemoryStore } from "../memory/memory-store.js";
 import { effectiveSession, type Session, type SessionRecord } from "../model/session.js";
 import type { Filter, FilterValue, KeysetPosition, SortKey } from "../query/ast.js";
 import { checkFilter } from "../query/check-filter.js";
 import type { CheckedFilter } from "../query/checked.js";
+import { allOf } from "../query/combine.js";
 import { FIELDS, type FieldDef, type FieldName } from "../query/fields.js";
 import type { SessionStore } from "../storage.js";
 import type { ConformanceOptions, StoreFixture } from "./harness.js";
@@ -212,6 +214,76 @@ const queryArb = fc.record({
   groupLimit: fc.integer({ min: 1, max: 5 }),
 });
 
+const HOUR = 3_600_000;
+/** Where buckets are hard: the DST changes of Berlin and New York in 2026. */
+const ANCHORS = [
+  Date.UTC(2026, 2, 29, 1), // Berlin springs forward
+  Date.UTC(2026, 9, 25, 1), // Berlin falls back
+  Date.UTC(2026, 2, 8, 7), // New York springs forward
+  Date.UTC(2026, 10, 1, 6), // New York falls back
+];
+const ZONES = ["UTC", "Europe/Berlin", "America/New_York", "+05:30", "Australia/Lord_Howe"];
+
+/** Within four days of the anchor: often on a half hour (a bucket's edge), a millisecond off. */
+const nearAnchor = (anchor: number) =>
+  fc
+    .tuple(
+      fc.oneof(
+        fc.integer({ min: -4 * 48, max: 4 * 48 }).map((halfHours) => halfHours * 30),
+        fc.integer({ min: -4 * 24 * 60, max: 4 * 24 * 60 }),
+      ),
+      fc.constantFrom(0, 0, 0, -1, 1, 30_000),
+    )
+    .map(([minutes, ms]) => anchor + minutes * 60_000 + ms);
+
+/** A generated session moved, all its times alike, to be created at `createdAt`. */
+function createdAtTime(record: SessionRecord, createdAt: number): SessionRecord {
+  const by = createdAt - record.createdAt;
+  return {
+    ...record,
+    createdAt,
+    lastActivityAt: record.lastActivityAt + by,
+    expiresAt: record.expiresAt + by,
+    absoluteExpiresAt: record.absoluteExpiresAt + by,
+    endedAt: record.endedAt === null ? null : record.endedAt + by,
+  };
+}
+
+const SPANS = { hour: [1, 120], day: [1, 9], week: [1, 3] } as const;
+const LENGTH = { hour: HOUR, day: 24 * HOUR, week: 7 * 24 * HOUR } as const;
+
+/** Sessions created around one anchor, and bucket queries over ranges around it. */
+const timeCaseArb = fc.constantFrom(...ANCHORS).chain((anchor) =>
+  fc.record({
+    now: nearAnchor(anchor),
+    records: fc
+      .integer({ min: 4, max: 24 })
+      .chain((n) =>
+        fc.tuple(
+          ...Array.from({ length: n }, (_, i) =>
+            fc.tuple(recordArb(i), nearAnchor(anchor)).map(([r, at]) => createdAtTime(r, at)),
+          ),
+        ),
+      ),
+    queries: fc.array(
+      fc
+        .record({
+          tenant: fc.constantFrom(...TENANTS),
+          filter: fc.option(filterArb, { nil: null, freq: 2 }),
+          interval: fc.constantFrom(...TIME_INTERVALS),
+          timeZone: fc.constantFrom(...ZONES),
+          from: nearAnchor(anchor - 2 * 24 * HOUR),
+        })
+        .chain((q) =>
+          fc
+            .integer({ min: SPANS[q.interval][0], max: SPANS[q.interval][1] })
+            .map((units) => ({ ...q, to: q.from + units * LENGTH[q.interval] })),
+        ),
+      { minLength: 1, maxLength: 4 },
+    ),
+  }),
+);
+
 async function cursorWalk(
   store: SessionStore,
   tenant: string,
@@ -245,9 +317,10 @@ export interface DifferentialOptions extends ConformanceOptions {
 }
 
 /**
- * Registers a property test that fills the store under test and the in-memory reference with
- * the same generated sessions and checks that generated queries (filter, sort, offset page,
- * keyset walk, count, group, stream) give identical results.
+ * Registers property tests that fill the store under test and the in-memory reference with
+ * the same generated sessions and check that generated queries (filter, sort, offset page,
+ * keyset walk, count, group, stream; and creation-time buckets over sessions created around DST
+ * changes) give identical results.
  */
 export function runDifferentialTest(options: DifferentialOptions): void {
   describe(`differential against the in-memory store: ${options.name}`, () => {
@@ -312,6 +385,36 @@ export function runDifferentialTest(options: DifferentialOptions): void {
           },
         ),
         { numRuns: options.numRuns ?? 500, seed: options.seed },
+      );
+    }, 600_000);
+
+    it("should count generated creation-time buckets exactly like the in-memory store", async () => {
+      const created = (op: "GE" | "LT", value: number): Filter => ({
+        kind: "compare",
+        field: "creation_time",
+        op,
+        value: { kind: "time", value },
+      });
+      await fc.assert(
+        fc.asyncProperty(timeCaseArb, async ({ now, records, queries }) => {
+          await fixture.reset();
+          const reference = createMemoryStore();
+          for (const record of records) {
+            await reference.insertSession(record);
+            await fixture.store.insertSession(record);
+          }
+          for (const q of queries) {
+            const buckets = checkTimeBuckets(q);
+            // As the ledger asks: the filter confines creation times to the range.
+            const range = [created("GE", q.from), created("LT", q.to)];
+            const filter = checkFilter(allOf(q.filter ? [q.filter, ...range] : range));
+            const query = { filter, buckets, now };
+            expect(await fixture.store.groupSessionsByTime(q.tenant, query), "buckets").toEqual(
+              await reference.groupSessionsByTime(q.tenant, query),
+            );
+          }
+        }),
+        { numRuns: Math.ceil((options.numRuns ?? 500) / 5), seed: options.seed },
       );
     }, 600_000);
   });

@@ -14,11 +14,12 @@ const DAY_MS = 86_400_000;
  */
 interface Reach {
   from: number;
-  to: number;
+  /** The first creation time past the ones it can match (exclusive; times are whole ms). */
+  until: number;
   anchored: boolean;
 }
 
-const EVERYTHING: Reach = { from: -Infinity, to: Infinity, anchored: false };
+const EVERYTHING: Reach = { from: -Infinity, until: Infinity, anchored: false };
 
 const timeOf = (value: FilterValue) => (value.kind === "time" ? value.value : null);
 
@@ -30,7 +31,7 @@ function reach(filter: Filter): Reach {
       const low = timeOf(filter.low);
       const high = timeOf(filter.high);
       if (filter.field !== "creation_time" || low === null || high === null) return EVERYTHING;
-      return { from: low, to: high, anchored: false };
+      return { from: low, until: high + 1, anchored: false };
     }
     case "in": {
       if (filter.field === "id") {
@@ -40,13 +41,13 @@ function reach(filter: Filter): Reach {
       const times = filter.values.map(timeOf);
       if (times.some((t) => t === null)) return EVERYTHING;
       const known = times as number[];
-      return { from: Math.min(...known), to: Math.max(...known), anchored: false };
+      return { from: Math.min(...known), until: Math.max(...known) + 1, anchored: false };
     }
     case "and": {
       const parts = filter.items.map(reach);
       return {
         from: Math.max(...parts.map((p) => p.from)),
-        to: Math.min(...parts.map((p) => p.to)),
+        until: Math.min(...parts.map((p) => p.until)),
         anchored: parts.some((p) => p.anchored),
       };
     }
@@ -57,7 +58,7 @@ function reach(filter: Filter): Reach {
       if (ranged.length === 0) return { ...EVERYTHING, anchored: true };
       return {
         from: Math.min(...ranged.map((p) => p.from)),
-        to: Math.max(...ranged.map((p) => p.to)),
+        until: Math.max(...ranged.map((p) => p.until)),
         anchored: false,
       };
     }
@@ -81,12 +82,13 @@ function compareReach(field: string, op: string, value: FilterValue): Reach {
   switch (op) {
     case "GT":
     case "GE":
-      return { from: at, to: Infinity, anchored: false };
+      return { from: at, until: Infinity, anchored: false };
     case "LT":
+      return { from: -Infinity, until: at, anchored: false };
     case "LE":
-      return { from: -Infinity, to: at, anchored: false };
+      return { from: -Infinity, until: at + 1, anchored: false };
     default:
-      return { from: at, to: at, anchored: false };
+      return { from: at, until: at + 1, anchored: false };
   }
 }
 
@@ -102,7 +104,17 @@ export function isWithinCreationRange(
   now: number,
 ): boolean {
   if (filter === null) return false;
-  const { from, to, anchored } = reach(filter);
+  const { from, until, anchored } = reach(filter);
   if (anchored) return true;
-  return Math.min(to, now) - from <= maxDays * DAY_MS;
+  return Math.min(until - 1, now) - from <= maxDays * DAY_MS;
+}
+
+/**
+ * The creation times a filter can match, `[from, until)` (either end infinite when the filter
+ * sets none): what `group_by=creation_time` cuts into buckets.
+ */
+export function creationBounds(filter: Filter | null): { from: number; until: number } {
+  if (filter === null) return { from: -Infinity, until: Infinity };
+  const { from, until } = reach(filter);
+  return { from, until };
 }

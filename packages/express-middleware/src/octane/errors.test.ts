@@ -170,12 +170,12 @@ const cases: Case[] = [
     send: () =>
       admin(
         request(t.app).get(
-          `/api/shared_spaces/1001/sessions/groups?group_by=creation_time&query="(${RANGE})"`,
+          `/api/shared_spaces/1001/sessions/groups?group_by=last_activity_time&query="(${RANGE})"`,
         ),
       ),
     status: 400,
     code: "platform.illegal_field_value",
-    description: /'creation_time' cannot be grouped by/,
+    description: /'last_activity_time' cannot be grouped by/,
   },
   {
     name: "a terminate body that does not close",

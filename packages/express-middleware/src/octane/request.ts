@@ -5,6 +5,7 @@
  */
 import {
   type CheckedFilter,
+  checkTimeBuckets,
   type GroupOptions,
   type ListOptions,
   type Projection,
@@ -14,6 +15,9 @@ import {
   parseQuery,
   resolveLimits,
   type SortKey,
+  TIME_INTERVALS,
+  type TimeGroupOptions,
+  type TimeInterval,
   ValidationError,
 } from "@session-ledger/core";
 import type { Request } from "express";
@@ -21,7 +25,7 @@ import type { OctaneLimits } from "../admin/limits.js";
 import { offsetPageParams, optionalParam, readJsonBody } from "../admin/params.js";
 import { quote } from "../admin/text.js";
 import { parseTimeZone, type TimeZone, UTC } from "../admin/timezone.js";
-import { isWithinCreationRange } from "./creation-range.js";
+import { creationBounds, isWithinCreationRange } from "./creation-range.js";
 import { DEFAULT_PROJECTION, TASK_FIELDS, type TaskField } from "./response.js";
 import { idsFromBody, idsFromFilter, reasonFromBody, taskIdsFromQuery } from "./terminate.js";
 
@@ -37,7 +41,14 @@ export interface OctaneReading {
 // The query parameters of each route; any other is a 400 naming it. Exports take (and ignore)
 // limit and offset, so that a list's URL works for its export.
 export const LIST_PARAMS = ["fields", "query", "order_by", "limit", "offset"] as const;
-export const GROUP_PARAMS = ["group_by", "query", "limit", "offset"] as const;
+export const GROUP_PARAMS = [
+  "group_by",
+  "query",
+  "limit",
+  "offset",
+  "interval",
+  "timezone",
+] as const;
 export const EXPORT_PARAMS = [...LIST_PARAMS, "timezone"] as const;
 export const TERMINATE_PARAMS = ["query"] as const;
 export const TASK_PARAMS = ["fields", "query"] as const;
@@ -80,8 +91,17 @@ export function listRequest(
   return { projection, list: { filter, sort, limit, offset, withTotal: true } };
 }
 
-/** Groups: `group_by` (required), and a page of groups, all of them up to `maxPageSize`. */
-export function groupRequest(params: URLSearchParams, reading: OctaneReading): GroupOptions {
+/** What a groups request asks: counts per value of a field, or per creation-time bucket. */
+export type GroupRequest =
+  | { by: "value"; options: GroupOptions }
+  | { by: "time"; options: TimeGroupOptions };
+
+/**
+ * Groups: `group_by` (required), and a page of groups, all of them up to `maxPageSize`.
+ * `group_by=creation_time` takes `interval` (required) and `timezone`, and cuts the creation
+ * range of `query` into buckets (an open end runs until now).
+ */
+export function groupRequest(params: URLSearchParams, reading: OctaneReading): GroupRequest {
   const groupBy = optionalParam(params, "group_by");
   if (groupBy === undefined || groupBy.trim() === "") {
     throw new ValidationError("group_by is required, e.g. group_by=license_edition", {
@@ -91,7 +111,60 @@ export function groupRequest(params: URLSearchParams, reading: OctaneReading): G
   const field = parseGroupBy(groupBy);
   const { maxPageSize } = reading.limits;
   const page = offsetPageParams(params, { maxPageSize, defaultPageSize: maxPageSize }, "offset");
-  return { field, filter: readFilter(params, reading), ...page };
+  if (field !== "creation_time") {
+    for (const name of ["interval", "timezone"] as const) {
+      if (optionalParam(params, name) !== undefined) {
+        throw new ValidationError(`${name} applies only to group_by=creation_time`, {
+          target: name,
+        });
+      }
+    }
+    return { by: "value", options: { field, filter: readFilter(params, reading), ...page } };
+  }
+  const interval = readInterval(params);
+  const text = optionalParam(params, "timezone");
+  const zone = text === undefined ? UTC : parseTimeZone(text);
+  // Core takes a fixed offset as `+03:00`; the parameter also reads `UTC+03:00`.
+  const timeZone = zone.label.startsWith("UTC") ? zone.label.slice(3) || "UTC" : zone.label;
+  const filter = readFilter(params, reading);
+  const bounds = creationBounds(filter);
+  if (!Number.isFinite(bounds.from)) {
+    throw new ValidationError(
+      "query: group_by=creation_time needs the creation range to cut into buckets, e.g. creation_time>=^2026-02-01T00:00:00Z^;creation_time<^2026-02-08T00:00:00Z^",
+      { target: "query", code: "INVALID_QUERY" },
+    );
+  }
+  // Up to the query's upper bound (a chart's fixed axis, future hours included), or through now.
+  const to = Number.isFinite(bounds.until) ? bounds.until : reading.now() + 1;
+  if (to <= bounds.from) {
+    throw new ValidationError("query: the creation range of query is empty", {
+      target: "query",
+      code: "INVALID_QUERY",
+    });
+  }
+  return {
+    by: "time",
+    options: {
+      field,
+      // Checked here under the router's limits, once: the ledger holds only their number
+      // against its own.
+      buckets: checkTimeBuckets({ interval, timeZone, from: bounds.from, to }, reading.limits),
+      filter,
+      ...page,
+    },
+  };
+}
+
+function readInterval(params: URLSearchParams): TimeInterval {
+  const text = optionalParam(params, "interval");
+  const interval = TIME_INTERVALS.find((known) => known === text);
+  if (interval === undefined) {
+    throw new ValidationError(
+      `interval must be one of ${TIME_INTERVALS.join(", ")} with group_by=creation_time, got ${quote(text ?? "nothing")}`,
+      { target: "interval" },
+    );
+  }
+  return interval;
 }
 
 /** An export: every match, in the list's order, with the fields asked, in a time zone. */

@@ -11,6 +11,7 @@ import type {
   SessionUser,
   TaskView,
   TerminationResult,
+  TimeBucket,
   UserFieldName,
 } from "@session-ledger/core";
 import { fieldDef } from "@session-ledger/core/store";
@@ -115,6 +116,12 @@ function userEntity(
   }
   return entity;
 }
+
+/** A creation-time bucket as a group: `{count, value}`, the value its start as an ISO instant. */
+export const timeBucketEntry = ({ start, count }: TimeBucket) => ({
+  count,
+  value: new Date(start).toISOString(),
+});
 
 /**
  * A group as Octane writes it, `{count, value}`: the plain value (or null) for scalar

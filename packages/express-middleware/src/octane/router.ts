@@ -31,6 +31,7 @@ import {
   type OctaneMappingOptions,
   sessionEntity,
   taskEntity,
+  timeBucketEntry,
 } from "./response.js";
 import { sessionPolicyRoutes } from "./session-policy.js";
 import { WHOAMI_PATH, whoamiHandler } from "./whoami.js";
@@ -154,7 +155,17 @@ export function createOctaneRouter(options: OctaneRouterOptions): Router {
       anyOf: ["sessions:read"],
       ...space,
       async handler(_req, res, { tenantId, params }) {
-        const result = await ledger.group(tenantId, groupRequest(params, reading));
+        const group = groupRequest(params, reading);
+        if (group.by === "time") {
+          // One group per bucket, in time order, empty ones too: its start as an ISO instant.
+          const result = await ledger.group(tenantId, group.options);
+          res.json({
+            groupsTotalCount: result.totalBuckets,
+            groups: result.buckets.map(timeBucketEntry),
+          });
+          return;
+        }
+        const result = await ledger.group(tenantId, group.options);
         res.json({
           groupsTotalCount: result.totalGroups,
           groups: result.groups.map((group) => groupEntry(group, mapping)),
