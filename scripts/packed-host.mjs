@@ -130,7 +130,7 @@ app.get("/me", sessionTracking({ ledger, required: true }), (req, res) => {
   res.json({ user: req.sessionLedger?.session.user.login });
 });
 const authenticate = apiKeyAuthenticator({
-  keys: { "admin-key": { id: "admin", tenants: "*", permissions: ["sessions:read"] } },
+  keys: { "packed-host-admin-key": { id: "admin", tenants: "*", permissions: ["sessions:read"] } },
 });
 app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
 
@@ -146,7 +146,7 @@ const since = new Date(Date.now() - 86_400_000).toISOString();
 const query = encodeURIComponent(\`"creation_time>^\${since}^"\`);
 const listed = (await (
   await fetch(\`\${base}/api/shared_spaces/default/sessions?query=\${query}\`, {
-    headers: { "x-api-key": "admin-key" },
+    headers: { "x-api-key": "packed-host-admin-key" },
   })
 ).json()) as { total_count?: number };
 console.log(JSON.stringify({ me, total: listed.total_count ?? listed }));

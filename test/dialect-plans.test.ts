@@ -32,7 +32,7 @@ import {
 
 const NOW = Date.parse("2026-03-01T12:00:00Z");
 const DAY = 86_400_000;
-const KEY = "plan-key";
+const KEY = "plan-key-0123456789";
 const TENANT = "1001";
 const TABLE = "session_ledger_sessions";
 const dir = mkdtempSync(join(tmpdir(), "session-ledger-dialect-plans-"));

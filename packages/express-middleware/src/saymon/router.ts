@@ -6,6 +6,7 @@ import type { Router } from "express";
 import { createAdminContext } from "../admin/context.js";
 import type { SaymonLimits } from "../admin/limits.js";
 import type { AdminRouterOptions } from "../admin/options.js";
+import type { Permission } from "../admin/principal.js";
 import { saymonErrorBody, unauthenticatedMessage } from "./errors.js";
 import { logRequest } from "./request.js";
 import { sessionRecord } from "./response.js";
@@ -16,7 +17,7 @@ import { sessionRecord } from "./response.js";
  */
 export interface SaymonRouterOptions extends AdminRouterOptions<SaymonLimits> {
   /** The permission the log needs. @default "read-session-log" */
-  permission?: string;
+  permission?: Permission;
 }
 
 const PATH = "/node/api/users/session/log";

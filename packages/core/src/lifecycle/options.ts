@@ -1,0 +1,58 @@
+/**
+ * Checks of a host's configuration where it is given: the options object of a factory
+ * (`createSessionLedger`, `startMaintenance`, the express routers), so a slip fails at start-up
+ * with a message that says what to do, not at the first request.
+ */
+
+/**
+ * The options a factory was called with, as a plain object: a positional argument
+ * (`createOctaneRouter(ledger)`), `undefined` or an array is a `TypeError` naming the factory
+ * and the options it takes. An option name the factory does not know (a typo, an option of
+ * another factory) is reported too: a `TypeError` in development, where it is cheapest to fix,
+ * and a process warning (`SESSION_LEDGER_UNKNOWN_OPTION`) when `NODE_ENV` is `production`, so
+ * an option left over from another version never stops a deployed host.
+ * @param factory the factory's name, for the message
+ * @param known every option name it takes
+ * @throws TypeError
+ */
+export function checkOptions<Options extends object>(
+  factory: string,
+  options: Options,
+  known: readonly (keyof Options & string)[],
+): Options {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(
+      `${factory} takes one options object ({ ${known.join(", ")} }), got ${kindOf(options)}`,
+    );
+  }
+  const unknown = Object.keys(options).filter(
+    (name) => !(known as readonly string[]).includes(name),
+  );
+  if (unknown.length > 0) {
+    const message = `${factory}: unknown option${unknown.length > 1 ? "s" : ""} ${unknown.map((name) => `'${name}'`).join(", ")}; it takes ${known.join(", ")}`;
+    if (process.env.NODE_ENV === "production") {
+      process.emitWarning(message, { code: "SESSION_LEDGER_UNKNOWN_OPTION" });
+    } else {
+      throw new TypeError(message);
+    }
+  }
+  return options;
+}
+
+/**
+ * A required option that is missing or of the wrong kind: `TypeError` naming the factory, the
+ * option and what to pass.
+ */
+export function missingOption(factory: string, name: string, what: string): TypeError {
+  return new TypeError(`${factory}: '${name}' must be ${what}`);
+}
+
+/** The kind of a value, for messages that must not show the value (it may be a secret). */
+export function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "nothing";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Set) return "a Set";
+  if (value instanceof Map) return "a Map";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
