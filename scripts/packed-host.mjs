@@ -118,7 +118,7 @@ import express from "express";
 const database = new Database(":memory:");
 const store = createSqliteStore({ database });
 await store.migrate();
-const ledger = createSessionLedger({ store, cursorSecret: "host-app-secret" });
+const ledger = createSessionLedger({ store, cursorSecret: "packed-host-cursor-secret-0123456789" });
 const taskRunner = createTaskRunner({ ledger, store });
 
 const app = express();

@@ -66,7 +66,11 @@ beforeAll(async () => {
   const store = createSqliteStore({ database: recording.database, readers: 0 });
   await store.migrate();
   for (let i = 0; i < 6000; i++) await store.insertSession(seeded(i));
-  const ledger = createSessionLedger({ store, clock: () => NOW, cursorSecret: "plans" });
+  const ledger = createSessionLedger({
+    store,
+    clock: () => NOW,
+    cursorSecret: "plans-cursor-secret-0123456789abcdef",
+  });
   const authenticate = apiKeyAuthenticator({
     keys: {
       [KEY]: {

@@ -49,7 +49,11 @@ beforeAll(async () => {
   const store = createPostgresStore({ pool: recording.pool, schema });
   await store.migrate();
   await seedSessions(admin, `"${schema}".${TABLE}`, NOW);
-  const ledger = createSessionLedger({ store, clock: () => NOW, cursorSecret: "plans" });
+  const ledger = createSessionLedger({
+    store,
+    clock: () => NOW,
+    cursorSecret: "plans-cursor-secret-0123456789abcdef",
+  });
   const authenticate = apiKeyAuthenticator({
     keys: {
       [KEY]: {

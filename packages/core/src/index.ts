@@ -18,6 +18,7 @@ export {
   createSessionLedger,
   type GroupOptions,
   type ListOptions,
+  MIN_CURSOR_SECRET_LENGTH,
   type SessionLedger,
   type SessionLedgerOptions,
   type SessionPage,

@@ -3,6 +3,7 @@
  * (`createSessionLedger`, `startMaintenance`, the express routers), so a slip fails at start-up
  * with a message that says what to do, not at the first request.
  */
+import type { SessionStore } from "../storage.js";
 
 /**
  * The options a factory was called with, as a plain object: a positional argument
@@ -55,4 +56,33 @@ export function kindOf(value: unknown): string {
   if (value instanceof Set) return "a Set";
   if (value instanceof Map) return "a Map";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/**
+ * A store as a factory takes it: an object with the port's methods the factory calls. A missing
+ * option, a promise of a store or something else fails here, not at the first request.
+ * @param methods the methods the factory relies on
+ * @throws TypeError naming the factory and what it got
+ */
+export function requireStore(
+  factory: string,
+  store: unknown,
+  methods: readonly (keyof SessionStore)[],
+): asserts store is SessionStore {
+  if (typeof store === "object" && store !== null) {
+    const missing = methods.filter(
+      (name) => typeof (store as Record<string, unknown>)[name] !== "function",
+    );
+    if (missing.length === 0) return;
+    const why =
+      typeof (store as { then?: unknown }).then === "function"
+        ? "a promise (await the store factory first)"
+        : `an object without ${missing.join(", ")}`;
+    throw missingOption(factory, "store", `a session store, got ${why}`);
+  }
+  throw missingOption(
+    factory,
+    "store",
+    `a session store (createMemoryStore(), createSqliteStore({ database })…), got ${kindOf(store)}`,
+  );
 }

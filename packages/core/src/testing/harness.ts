@@ -69,7 +69,7 @@ export function createCaseContext(store: SessionStore): CaseContext {
   const ledger = createSessionLedger({
     store: countingStore(store, calls),
     clock: clock.now,
-    cursorSecret: "conformance-cursor-secret",
+    cursorSecret: "conformance-cursor-secret-0123456789",
     policyCacheMs: 0,
     hooks: { onEvent: (event) => void events.push(event) },
   });
