@@ -115,8 +115,9 @@ const UNAUTHENTICATED =
   "authentication required: send an API key (X-API-KEY or Authorization: Bearer)";
 
 /**
- * Builds the shared route plumbing for one dialect from the host's router options: its row of
- * `DIALECT_LIMITS` with the host's overrides, its error body, and its wording of a 401.
+ * Builds the shared route plumbing for one dialect from the host's router options, checked by
+ * `checkRouterOptions` first: its row of `DIALECT_LIMITS` with the host's overrides, its error
+ * body, and its wording of a 401.
  * @throws ValidationError when a `limits` override is not a positive integer
  */
 export function createAdminContext<Name extends DialectName>(

@@ -10,9 +10,10 @@ import { createHandler, type RequestParams } from "graphql-http";
 import { createAdminContext } from "../admin/context.js";
 import { describeError } from "../admin/errors.js";
 import type { LogScaleLimits } from "../admin/limits.js";
-import type { AdminRouterOptions } from "../admin/options.js";
+import { type AdminRouterOptions, checkRouterOptions } from "../admin/options.js";
 import { readJsonBody } from "../admin/params.js";
 import { hasPermission } from "../admin/principal.js";
+import { quote } from "../admin/text.js";
 import { causeOf, logScaleErrorBody, UNAUTHENTICATED_MESSAGE } from "./errors.js";
 import { parseDocument, requestParams } from "./request.js";
 import type { LogScaleContext } from "./resolvers.js";
@@ -83,6 +84,13 @@ interface Operation {
  * `Accept: application/graphql-response+json`).
  */
 export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
+  checkRouterOptions("createLogScaleRouter", options, ["path"]);
+  const path = options.path ?? "/graphql";
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    throw new TypeError(
+      `createLogScaleRouter: 'path' must be a path starting with '/', got ${quote(path)}`,
+    );
+  }
   const { ledger, limits, router, log } = createAdminContext(
     options,
     "logscale",
@@ -110,7 +118,7 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
   return router([
     {
       method: "POST",
-      path: options.path ?? "/graphql",
+      path,
       anyOf: null,
       tenantNoun: "organization",
       async handler(req, res, { principal, tenantId }) {
