@@ -38,7 +38,13 @@ export {
   type TerminationResult,
 } from "./lifecycle/task-runner.js";
 export { createMemoryStore } from "./memory/memory-store.js";
-export { DEFAULT_POLICY, type SessionLimitPolicy, type TenantPolicy } from "./model/policy.js";
+export {
+  DEFAULT_POLICY,
+  MIN_IDLE_TIMEOUT_MS,
+  MIN_LIFETIME_MS,
+  type SessionLimitPolicy,
+  type TenantPolicy,
+} from "./model/policy.js";
 export {
   type ClientInfo,
   END_REASONS,

@@ -72,6 +72,15 @@ describe("createSessionLedger - options", () => {
     );
   });
 
+  it("should refuse a default policy with an idle timeout or lifetime under a minute", () => {
+    expect(() => createSessionLedger({ store, defaultPolicy: { idleTimeoutMs: 30 } })).toThrow(
+      "idleTimeoutMs must be an integer number of milliseconds between 60000 and",
+    );
+    expect(() => createSessionLedger({ store, defaultPolicy: { maxLifetimeMs: 15 } })).toThrow(
+      "maxLifetimeMs must be an integer number of milliseconds between 60000 and",
+    );
+  });
+
   it("should refuse an unknown option and values of the wrong kind", () => {
     expect(() => createSessionLedger({ store, cursorSecert: "x" } as never)).toThrow(
       "createSessionLedger: unknown option 'cursorSecert'",

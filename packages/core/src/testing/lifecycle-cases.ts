@@ -2,7 +2,7 @@ import { expect } from "vitest";
 import { SessionLedgerError, ValidationError } from "../errors.js";
 import type { CreateSessionInput } from "../lifecycle/ledger.js";
 import { hashSecret } from "../lifecycle/token.js";
-import { DEFAULT_POLICY } from "../model/policy.js";
+import { DEFAULT_POLICY, MIN_LIFETIME_MS } from "../model/policy.js";
 import type { BackgroundTask } from "../model/task.js";
 import { checkFilter } from "../query/check-filter.js";
 import type { EndTarget } from "../storage.js";
@@ -703,11 +703,16 @@ export const lifecycleCases: ConformanceCase[] = [
     },
   },
   {
-    name: "policy - should reject unknown settings, negative timeouts and bad cap values with ValidationError",
+    name: "policy - should reject unknown settings, timeouts under a minute and bad cap values with ValidationError",
     async run(ctx) {
       const bad = [
         { idleTimeoutMs: -1 },
         { maxLifetimeMs: 0 },
+        // Below the one-minute minimums: 30 ms, 15 ms, and half an hour given in seconds.
+        { idleTimeoutMs: 30 },
+        { maxLifetimeMs: 15 },
+        { idleTimeoutMs: 1800 },
+        { maxLifetimeMs: MIN_LIFETIME_MS - 1 },
         { touchResolutionMs: 1.5 },
         { maxSessionsPerUser: 0 },
         { onSessionLimit: "drop" },
@@ -719,6 +724,11 @@ export const lifecycleCases: ConformanceCase[] = [
         expect((error as ValidationError).code).toBe("INVALID_ARGUMENT");
       }
       expect(await ctx.store.getPolicy(TENANT)).toBeNull();
+      const minimums = await ctx.ledger.setPolicy(TENANT, {
+        idleTimeoutMs: 60_000,
+        maxLifetimeMs: MIN_LIFETIME_MS,
+      });
+      expect(minimums).toMatchObject({ idleTimeoutMs: 60_000, maxLifetimeMs: 60_000 });
     },
   },
   {
