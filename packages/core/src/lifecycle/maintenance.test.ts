@@ -49,7 +49,7 @@ describe("startMaintenance", () => {
             expect.objectContaining({
               target: name,
               message: expect.stringContaining(
-                `startMaintenance: ${name} must be a whole number of milliseconds from 1 to 2147483647`,
+                `startMaintenance: ${name} must be a whole number from 1 to 2147483647`,
               ),
             }),
           );

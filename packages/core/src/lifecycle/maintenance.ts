@@ -1,7 +1,7 @@
 import { ValidationError } from "../errors.js";
 import { quote } from "./arguments.js";
 import type { SessionLedger } from "./ledger.js";
-import { checkOptions, missingOption } from "./options.js";
+import { checkOptions, MAX_INTERVAL_MS, missingOption, optionalWholeNumber } from "./options.js";
 
 export interface MaintenanceOptions {
   /**
@@ -27,30 +27,7 @@ export interface Maintenance {
 }
 
 const DAY = 86_400_000;
-
-/** The longest interval a timer can wait: Node runs a longer one after 1 ms instead. */
-export const MAX_INTERVAL_MS = 2_147_483_647;
-
-/**
- * An interval option: whole milliseconds from 1 to {@link MAX_INTERVAL_MS}. A string (`"1m"`),
- * 0 or a negative number would otherwise run the work in a tight loop.
- * @throws ValidationError naming the option
- */
-function interval(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== "number" ||
-    !Number.isInteger(value) ||
-    value < 1 ||
-    value > MAX_INTERVAL_MS
-  ) {
-    throw new ValidationError(
-      `startMaintenance: ${name} must be a whole number of milliseconds from 1 to ${MAX_INTERVAL_MS}, got ${quote(value)}`,
-      { target: name },
-    );
-  }
-  return value;
-}
+const FACTORY = "startMaintenance";
 
 /**
  * The retention: whole milliseconds of at least 1, or null for none.
@@ -87,12 +64,7 @@ export function startMaintenance(
   ledger: SessionLedger,
   options: MaintenanceOptions = {},
 ): Maintenance {
-  checkOptions("startMaintenance", options, [
-    "sweepEveryMs",
-    "retainEndedMs",
-    "purgeEveryMs",
-    "onError",
-  ]);
+  checkOptions(FACTORY, options, ["sweepEveryMs", "retainEndedMs", "purgeEveryMs", "onError"]);
   if (typeof ledger?.expireDue !== "function" || typeof ledger.purge !== "function") {
     throw missingOption(
       "startMaintenance",
@@ -101,10 +73,11 @@ export function startMaintenance(
     );
   }
   if (options.onError !== undefined && typeof options.onError !== "function") {
-    throw missingOption("startMaintenance", "onError", "a function (error) => void");
+    throw missingOption(FACTORY, "onError", "a function (error) => void");
   }
-  const sweepEveryMs = interval("sweepEveryMs", options.sweepEveryMs, 60_000);
-  const purgeEveryMs = interval("purgeEveryMs", options.purgeEveryMs, 3_600_000);
+  const sweepEveryMs = optionalWholeNumber(FACTORY, "sweepEveryMs", options.sweepEveryMs) ?? 60_000;
+  const purgeEveryMs =
+    optionalWholeNumber(FACTORY, "purgeEveryMs", options.purgeEveryMs) ?? 3_600_000;
   const retainEndedMs = retention(options.retainEndedMs);
   const onError = options.onError ?? ((e) => console.error("session-ledger: maintenance", e));
   const running = new Set<Promise<unknown>>();

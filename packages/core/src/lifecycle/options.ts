@@ -3,7 +3,38 @@
  * (`createSessionLedger`, `startMaintenance`, the express routers), so a slip fails at start-up
  * with a message that says what to do, not at the first request.
  */
+import { ValidationError } from "../errors.js";
 import type { SessionStore } from "../storage.js";
+import { quote } from "./arguments.js";
+
+/** The longest interval a timer can wait: Node runs a longer one after 1 ms instead. */
+export const MAX_INTERVAL_MS = 2_147_483_647;
+
+/**
+ * An optional whole-number option (an interval, a lease, a batch size): undefined when not
+ * given, else an integer from 1 to {@link MAX_INTERVAL_MS}. 0, a negative or fractional number,
+ * a string (`"1m"`) or a longer wait than a timer can make would otherwise run work in a loop.
+ * @throws ValidationError (target: the option) naming the factory and the bounds
+ */
+export function optionalWholeNumber(
+  factory: string,
+  name: string,
+  value: unknown,
+): number | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== "number" ||
+    !Number.isInteger(value) ||
+    value < 1 ||
+    value > MAX_INTERVAL_MS
+  ) {
+    throw new ValidationError(
+      `${factory}: ${name} must be a whole number from 1 to ${MAX_INTERVAL_MS}, got ${quote(value)}`,
+      { target: name },
+    );
+  }
+  return value;
+}
 
 /**
  * The options a factory was called with, as a plain object: a positional argument
