@@ -4,6 +4,7 @@
  * passed on a broken store would guard nothing.
  */
 import { describe, expect, it } from "vitest";
+import { StorageError } from "../errors.js";
 import { createMemoryStore, createMemoryStoreWithRows } from "../memory/memory-store.js";
 import type { SessionRecord } from "../model/session.js";
 import type { SessionStore } from "../storage.js";
@@ -220,6 +221,28 @@ const breakages: Breakage[] = [
       "terminate - a retry with the same endedBy should report its own earlier ends as ended, once",
     ],
   },
+  {
+    what: "its close stops the reads but lets writes through",
+    store() {
+      const inner = createMemoryStore();
+      let closed = false;
+      const read =
+        <Args extends unknown[], R>(method: (...args: Args) => Promise<R>) =>
+        (...args: Args) =>
+          closed ? Promise.reject(new StorageError("closed")) : method(...args);
+      return {
+        ...inner,
+        findSession: read(inner.findSession),
+        listSessions: read(inner.listSessions),
+        countSessions: read(inner.countSessions),
+        getPolicy: read(inner.getPolicy),
+        close: async () => {
+          closed = true;
+        },
+      };
+    },
+    caught: ["close - should fail every read and write with StorageError once the store is closed"],
+  },
 ];
 
 describe("conformance suite self-check", () => {
@@ -229,7 +252,8 @@ describe("conformance suite self-check", () => {
       it(`${name} - should fail when ${breakage.what}`, async () => {
         const testCase = byName.get(name);
         expect(testCase, `no conformance case named "${name}"`).toBeDefined();
-        await expect(testCase!.run(createCaseContext(breakage.store()))).rejects.toThrow();
+        const context = createCaseContext(breakage.store(), () => breakage.store());
+        await expect(testCase!.run(context)).rejects.toThrow();
       });
     }
   }
