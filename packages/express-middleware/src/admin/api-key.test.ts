@@ -148,6 +148,8 @@ describe("permission and tenant checks", () => {
     const claim = { id: "jwt", tenants: "1001", permissions: [] } as unknown as Principal;
     expect(canAccessTenant(claim, "1")).toBe(false);
     expect(canAccessTenant(claim, "1001")).toBe(false);
+    const scopes = { ...claim, permissions: "sessions:read sessions:export" } as never;
+    expect(hasPermission(scopes, "sessions:read")).toBe(false);
   });
 
   it("should read permissions from an array or a set, and tenants from a list or '*'", () => {

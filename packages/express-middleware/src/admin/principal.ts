@@ -117,12 +117,11 @@ export function checkPrincipal(value: unknown, source: string): Principal {
   return value as unknown as Principal;
 }
 
-/** True when the principal holds the permission. */
+/** True when the principal holds the permission: in a `Set`, or as an item of a list. */
 export function hasPermission(principal: Principal, permission: Permission): boolean {
   const { permissions } = principal;
-  return permissions instanceof Set
-    ? permissions.has(permission)
-    : (permissions as readonly Permission[]).includes(permission);
+  if (permissions instanceof Set) return permissions.has(permission);
+  return Array.isArray(permissions) && permissions.includes(permission);
 }
 
 /** True when the principal may act in the tenant: `"*"`, or a list holding exactly that id. */
