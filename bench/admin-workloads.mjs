@@ -10,7 +10,7 @@ import { send } from "./http-client.mjs";
 import { octaneQuery } from "./workload.mjs";
 
 /** The admin's API key on the host (loopback only). */
-export const ADMIN_KEY = "bench-admin-key";
+export const ADMIN_KEY = "bench-admin-key-0123456789";
 /** The admin's tenants: the benchmark tenant, and the one whose 100,000 sessions are ended. */
 export const ADMIN_TENANTS = [BENCH_TENANT, SCRATCH.bulk];
 /** How long one admin request may go without data before it counts as failed. */

@@ -15,7 +15,11 @@ async function main() {
   const lib = await loadLibrary();
   const database = new lib.Database(path);
   const store = lib.createSqliteStore({ database });
-  const ledger = lib.createSessionLedger({ store, clock: () => NOW, cursorSecret: "bench" });
+  const ledger = lib.createSessionLedger({
+    store,
+    clock: () => NOW,
+    cursorSecret: "bench-cursor-secret-0123456789abcdef",
+  });
   // Only read routes are measured: the runner is there because the router needs one.
   const taskRunner = lib.createTaskRunner({ ledger, store });
   const authenticate = lib.apiKeyAuthenticator({

@@ -162,7 +162,7 @@ async function main() {
   const ledger = lib.createSessionLedger({
     store: loaded.store,
     clock: clock.read,
-    cursorSecret: "bench",
+    cursorSecret: "bench-cursor-secret-0123456789abcdef",
   });
   const results = [];
   for (const op of await operations(lib, ledger, loaded.sessions, clock)) {

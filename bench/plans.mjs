@@ -37,7 +37,11 @@ function recording(database) {
  * behind its cursor, the count and the two groups of the SQL tables.
  */
 export async function planOperations(lib, store) {
-  const ledger = lib.createSessionLedger({ store, clock: () => NOW, cursorSecret: "plans" });
+  const ledger = lib.createSessionLedger({
+    store,
+    clock: () => NOW,
+    cursorSecret: "plans-cursor-secret-0123456789abcdef",
+  });
   const filter = lib.parseQuery(FILTER_TEXT);
   const sort = lib.parseOrderBy(SORT_TEXT);
   const tenant = BENCH_TENANT;

@@ -325,7 +325,7 @@ export async function runSuite(lib, context, { rounds, only, log }) {
   const ledger = lib.createSessionLedger({
     store: context.store,
     clock: clock.read,
-    cursorSecret: "bench",
+    cursorSecret: "bench-cursor-secret-0123456789abcdef",
   });
   const operationContext = { lib, ledger, clock, raw: context.raw, db: context.db };
   await context.clearScratch();

@@ -20,7 +20,7 @@ export const CREATES_PER_SAMPLE = 500;
 export const BULK_IDS = 100_000;
 export const TOUCH_STEP_MS = 61_000;
 /** The HTTP benchmark's read-only API key (loopback only). */
-export const API_KEY = "bench-read-key";
+export const API_KEY = "bench-read-key-0123456789";
 
 /**
  * The Octane `query` of the HTTP benchmarks, URL-encoded: UI sessions created in the `days`

@@ -32,7 +32,7 @@ import {
 
 const NOW = Date.parse("2026-03-01T12:00:00Z");
 const DAY = 86_400_000;
-const KEY = "plan-key";
+const KEY = "plan-key-0123456789";
 const TENANT = "1001";
 const TABLE = "session_ledger_sessions";
 const dir = mkdtempSync(join(tmpdir(), "session-ledger-dialect-plans-"));
@@ -66,7 +66,11 @@ beforeAll(async () => {
   const store = createSqliteStore({ database: recording.database, readers: 0 });
   await store.migrate();
   for (let i = 0; i < 6000; i++) await store.insertSession(seeded(i));
-  const ledger = createSessionLedger({ store, clock: () => NOW, cursorSecret: "plans" });
+  const ledger = createSessionLedger({
+    store,
+    clock: () => NOW,
+    cursorSecret: "plans-cursor-secret-0123456789abcdef",
+  });
   const authenticate = apiKeyAuthenticator({
     keys: {
       [KEY]: {

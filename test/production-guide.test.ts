@@ -45,6 +45,17 @@ describe("docs/production.md", () => {
     const file = join(data, "sessions.db");
     process.env.SESSIONS_DB = file;
     process.env.PORT = "0";
+    // Without its secrets the program stops at once, naming the one missing.
+    delete process.env.SESSION_LEDGER_CURSOR_SECRET;
+    delete process.env.AUDIT_API_KEY;
+    await expect(import(`${program}?without-secrets`)).rejects.toThrow(
+      "set the SESSION_LEDGER_CURSOR_SECRET environment variable",
+    );
+    process.env.SESSION_LEDGER_CURSOR_SECRET = "a-cursor-secret-of-the-guide-0123456789";
+    await expect(import(`${program}?without-api-key`)).rejects.toThrow(
+      "set the AUDIT_API_KEY environment variable",
+    );
+    process.env.AUDIT_API_KEY = "an-audit-key-of-the-guide-0123";
     await import(program);
     // What the program stored stays in the file it was pointed at.
     const database = new Database(file, { readonly: true });

@@ -16,7 +16,7 @@ import { createDemo, type Demo } from "./app.mjs";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-const KEY = "demo-admin-key";
+const KEY = "demo-admin-key-local";
 const SESSIONS = 20_000;
 
 const dir = mkdtempSync(join(tmpdir(), "session-ledger-demo-activity-"));

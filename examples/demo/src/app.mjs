@@ -34,7 +34,12 @@ const DAY = 86_400_000;
 const SIMULATION_TABLE = "demo_simulation";
 /** `examples/demo/demo.db`, wherever the demo is started from. */
 export const DEFAULT_DB_PATH = fileURLToPath(new URL("../demo.db", import.meta.url));
+/** The admin key when `DEMO_API_KEY` is unset: fine on 127.0.0.1, never on a shared host. */
+export const DEFAULT_API_KEY = "demo-admin-key-local";
+/** The read-only key when `DEMO_READONLY_KEY` is unset. */
+export const DEFAULT_READONLY_KEY = "demo-readonly-key-local";
 
+/** @type {import("@session-ledger/express").Permission[]} */
 const ALL = [
   "sessions:read",
   "sessions:terminate",
@@ -53,8 +58,9 @@ const ALL = [
  * @property {number} [seed] the simulation's seed (1)
  * @property {number} [stepEveryMs] the longest the simulated users wait between two steps (they
  *   also act whenever one of them is due); 0: only when `activity.step()` is called (1000)
- * @property {string} [apiKey] the admin API key ("demo-admin-key")
- * @property {string} [readOnlyKey] a key that may read and export but not terminate ("demo-readonly-key")
+ * @property {string} [apiKey] the admin API key, 16 characters at least ("demo-admin-key-local")
+ * @property {string} [readOnlyKey] a key that may read and export but not terminate, 16
+ *   characters at least ("demo-readonly-key-local")
  * @property {() => number} [now] the clock of the ledger and the simulated users (Date.now)
  * @property {(line: string) => void} [log] progress lines (none)
  */
@@ -113,8 +119,8 @@ export async function createDemo({
   sessions = 100_000,
   seed = 1,
   stepEveryMs = 1000,
-  apiKey = "demo-admin-key",
-  readOnlyKey = "demo-readonly-key",
+  apiKey = DEFAULT_API_KEY,
+  readOnlyKey = DEFAULT_READONLY_KEY,
   now = Date.now,
   log = (_line) => {},
 } = {}) {
@@ -127,7 +133,7 @@ export async function createDemo({
   const ledger = createSessionLedger({
     store,
     clock: now,
-    cursorSecret: process.env.DEMO_CURSOR_SECRET ?? `demo-cursor-secret-${seed}`,
+    cursorSecret: process.env.DEMO_CURSOR_SECRET ?? `demo-cursor-secret-of-seed-${seed}-local-only`,
   });
 
   const [home = "1001"] = SPACES;
@@ -289,7 +295,7 @@ export async function createDemo({
     store,
     taskRunner,
     activity,
-    describe: (base) => describe(base, apiKey, now()),
+    describe: (base) => describe(base, apiKey, readOnlyKey, now()),
     async close() {
       closed = true;
       clearInterval(sweep);
@@ -373,13 +379,14 @@ function messageOf(error) {
 /**
  * @param {string} base the server's URL
  * @param {string} key the admin key
+ * @param {string} readOnlyKey the read-only key
  * @param {number} at the demo's time now
  */
-function describe(base, key, at) {
+function describe(base, key, readOnlyKey, at) {
   const from = new Date(at - 29 * DAY).toISOString();
   const range = `creation_time>^${from}^;creation_time<^${new Date(at).toISOString()}^`;
   const h = `-H "X-API-KEY: ${key}"`;
-  return `session-ledger demo on ${base} (spaces ${SPACES.join(", ")}; admin key "${key}")
+  return `session-ledger demo on ${base} (spaces ${SPACES.join(", ")}; admin key "${key}", read-only key "${readOnlyKey}")
 Simulated users log in, work and log out while it runs. The commands below carry this start's dates.
 
   # Octane: open sessions of space 1001

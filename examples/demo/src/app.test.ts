@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemo, type Demo } from "./app.mjs";
 
 const NOW = Date.parse("2026-02-20T12:00:00.000Z");
-const KEY = "demo-admin-key";
+const KEY = "demo-admin-key-local";
 const FROM = Date.parse("2026-01-28T20:59:59.427Z");
 const TO = Date.parse("2026-02-19T20:59:59.427Z");
 const RANGE = `creation_time>^${new Date(FROM).toISOString()}^;creation_time<^${new Date(TO).toISOString()}^`;

@@ -3,7 +3,7 @@
  * `pnpm demo`: an admin server on the embedded SQLite store, every dialect's router mounted,
  * over the sessions of simulated users who keep logging in and out while it runs. Builds the
  * packages it runs on first when their dist/ is not current. `pnpm demo --help` lists the
- * options; the admin key is DEMO_API_KEY.
+ * options; the admin key is DEMO_API_KEY and the read-only one DEMO_READONLY_KEY.
  */
 import { parseArgs } from "node:util";
 import { buildStalePackages } from "./build-stale.mjs";
@@ -14,7 +14,10 @@ const USAGE = `usage: pnpm demo [options]   (or pnpm demo -- [options])
   --sessions N   about how many sessions the simulated users start a year (default 100000)
   --seed N       the simulation's seed (default 1)
   --fresh        delete the database first and fill it again
-  -h, --help`;
+  -h, --help
+environment: DEMO_API_KEY (the admin key, default demo-admin-key-local), DEMO_READONLY_KEY
+  (may read and export, default demo-readonly-key-local), DEMO_CURSOR_SECRET; keys have 16
+  characters at least`;
 
 /**
  * @param {string} message
@@ -76,16 +79,23 @@ try {
   process.exit(1);
 }
 // Loaded after the build: it imports the packages' dist/.
-const { createDemo } = await import("./app.mjs");
-const apiKey = process.env.DEMO_API_KEY || "demo-admin-key";
-const demo = await createDemo({
-  dbPath: values.db,
-  fresh: values.fresh,
-  sessions,
-  seed,
-  apiKey,
-  log,
-});
+const { createDemo, DEFAULT_API_KEY, DEFAULT_READONLY_KEY } = await import("./app.mjs");
+let demo;
+try {
+  demo = await createDemo({
+    dbPath: values.db,
+    fresh: values.fresh,
+    sessions,
+    seed,
+    apiKey: process.env.DEMO_API_KEY || DEFAULT_API_KEY,
+    readOnlyKey: process.env.DEMO_READONLY_KEY || DEFAULT_READONLY_KEY,
+    log,
+  });
+} catch (error) {
+  // A refused key (DEMO_API_KEY too short…): the reason, without a stack.
+  console.error(/** @type {Error} */ (error).message);
+  process.exit(1);
+}
 
 const server = demo.app.listen(port, "127.0.0.1", () => {
   const { port: bound } = /** @type {import("node:net").AddressInfo} */ (server.address());

@@ -61,6 +61,17 @@ function banner(child: ChildProcess): Promise<string> {
   });
 }
 
+/** Resolves with the exit code and everything printed once the process exits. */
+function exit(child: ChildProcess): Promise<{ code: number | null; output: string }> {
+  let output = "";
+  const read = (chunk: Buffer) => {
+    output += chunk;
+  };
+  child.stdout?.on("data", read);
+  child.stderr?.on("data", read);
+  return new Promise((resolve) => child.on("exit", (code) => resolve({ code, output })));
+}
+
 /** Stops the whole group (pnpm, its shell, node) and waits for it to exit. */
 async function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -92,23 +103,57 @@ describe("pnpm demo", () => {
     expect(output).toContain(`session-ledger demo on http://127.0.0.1:${port}`);
     const res = await fetch(
       `http://127.0.0.1:${port}/api/shared_spaces/1001/sessions?query=${encodeURIComponent('"(end_time=null)"')}&limit=5`,
-      { headers: { "X-API-KEY": "demo-admin-key" } },
+      { headers: { "X-API-KEY": "demo-admin-key-local" } },
     );
     expect(res.status).toBe(200);
     const body = (await res.json()) as { total_count: number };
     expect(body.total_count).toBeGreaterThan(0);
   });
 
+  it("should take its keys from DEMO_API_KEY and DEMO_READONLY_KEY", async () => {
+    const port = await freePort();
+    const keys = {
+      DEMO_API_KEY: "admin-key-from-env-01",
+      DEMO_READONLY_KEY: "reader-key-from-env-0",
+    };
+    const db = ["--db", join(dir, "demo.db"), "--sessions", "5000"];
+    const output = await banner(pnpmDemo(["--port", String(port), ...db], keys));
+    expect(output).toContain(
+      `admin key "${keys.DEMO_API_KEY}", read-only key "${keys.DEMO_READONLY_KEY}"`,
+    );
+    const open = encodeURIComponent('"(end_time=null)"');
+    const list = (key: string) =>
+      fetch(`http://127.0.0.1:${port}/api/shared_spaces/1001/sessions?query=${open}&limit=1`, {
+        headers: { "X-API-KEY": key },
+      });
+    expect((await list(keys.DEMO_API_KEY)).status).toBe(200);
+    expect((await list(keys.DEMO_READONLY_KEY)).status).toBe(200);
+    expect((await list("demo-admin-key-local")).status).toBe(401);
+    const terminate = await fetch(
+      `http://127.0.0.1:${port}/api/shared_spaces/1001/sessions?query=${encodeURIComponent("\"id='x'\"")}`,
+      {
+        method: "PUT",
+        headers: { "X-API-KEY": keys.DEMO_READONLY_KEY, "Content-Type": "application/json" },
+        body: JSON.stringify({ data: [{ is_closed: true }] }),
+      },
+    );
+    expect(terminate.status).toBe(403);
+  });
+
+  it("should refuse to start with a key shorter than 16 characters, saying so", async () => {
+    const child = pnpmDemo(["--port", "0", "--db", join(dir, "demo.db")], {
+      DEMO_API_KEY: "short",
+    });
+    const { code, output } = await exit(child);
+    expect(code).not.toBe(0);
+    expect(output).toContain("is 5 characters long, shorter than 16");
+    expect(output).not.toContain("short'");
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+
   it("should print the usage, not a stack trace, for an unknown option", async () => {
     const child = pnpmDemo(["--", "--prot", "3001"], {});
-    let output = "";
-    child.stdout?.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr?.on("data", (chunk) => {
-      output += chunk;
-    });
-    const code = await new Promise((resolve) => child.on("exit", resolve));
+    const { code, output } = await exit(child);
     expect(code).not.toBe(0);
     expect(output).toContain("Unknown option '--prot'");
     expect(output).toContain("usage: pnpm demo");

@@ -1,4 +1,5 @@
 import { type SessionStore, ValidationError } from "@session-ledger/core";
+import { closeOnce } from "@session-ledger/core/store";
 import type { Db } from "mongodb";
 import { type EnsureIndexesOptions, ensureIndexes } from "./indexes.js";
 import { sessionLifecycle } from "./session-lifecycle.js";
@@ -43,6 +44,11 @@ export interface MongoSessionStore extends SessionStore {
     taskPayloads: string;
     loginSequences: string;
   };
+  /**
+   * Closes the store, not the client it was given (that is the host's): every later call, read
+   * or write, fails with `StorageError`.
+   */
+  close(): Promise<void>;
 }
 
 /**
@@ -78,21 +84,26 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
   };
   const collections = openCollections(db, collectionNames);
 
-  return {
-    collectionNames,
+  return closeOnce(
+    {
+      collectionNames,
 
-    ensureIndexes(indexOptions: EnsureIndexesOptions = {}) {
-      return driver("ensure indexes", () =>
-        ensureIndexes(
-          db,
-          { ...collections, sessionsName: collectionNames.sessions },
-          { ...indexOptions, sharded },
-        ),
-      );
+      ensureIndexes(indexOptions: EnsureIndexesOptions = {}) {
+        return driver("ensure indexes", () =>
+          ensureIndexes(
+            db,
+            { ...collections, sessionsName: collectionNames.sessions },
+            { ...indexOptions, sharded },
+          ),
+        );
+      },
+      ...sessionLifecycle(collections, { sharded }),
+      ...sessionListing(collections),
+      ...sessionTimeBuckets(collections),
+      ...tasksAndPolicies(collections),
+      // The store opens nothing of its own; the client is the host's to close.
+      close: async () => {},
     },
-    ...sessionLifecycle(collections, { sharded }),
-    ...sessionListing(collections),
-    ...sessionTimeBuckets(collections),
-    ...tasksAndPolicies(collections),
-  };
+    "the MongoDB store",
+  );
 }

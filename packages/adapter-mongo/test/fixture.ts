@@ -98,6 +98,7 @@ export function storeFixture(
         for (const name of names) await backend.db.collection(name).deleteMany({});
       },
       teardown: () => backend.close(),
+      another: () => createMongoStore({ db: wrapDb(backend.db), sharded }),
     };
   };
 }

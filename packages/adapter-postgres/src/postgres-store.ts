@@ -1,4 +1,5 @@
 import { type SessionStore, ValidationError } from "@session-ledger/core";
+import { closeOnce } from "@session-ledger/core/store";
 import {
   DEFAULT_TABLE_PREFIX,
   type LedgerTables,
@@ -50,7 +51,10 @@ export interface PostgresSessionStore extends SessionStore {
    * is newer than this package. Call it once at start-up, before any other method.
    */
   migrate(): Promise<void>;
-  /** Resolves at once: the store opens nothing of its own. The pool or Kysely stays open. */
+  /**
+   * Resolves at once: the store opens nothing of its own, and the pool or Kysely stays open.
+   * Every later call of the store, read or write, fails with `StorageError`.
+   */
   close(): Promise<void>;
 }
 
@@ -106,13 +110,16 @@ export function createPostgresStoreWith<DB>(
     compiler,
     errors,
   };
-  return {
-    migrate: () => guarded("migrate", () => migrate(context)),
-    ...sessionLifecycle(context, internals.capLocking),
-    ...sessionListing(context),
-    ...tasksAndPolicies(context),
-    close: async () => {},
-  };
+  return closeOnce(
+    {
+      migrate: () => guarded("migrate", () => migrate(context)),
+      ...sessionLifecycle(context, internals.capLocking),
+      ...sessionListing(context),
+      ...tasksAndPolicies(context),
+      close: async () => {},
+    },
+    "the PostgreSQL store",
+  );
 }
 
 /**

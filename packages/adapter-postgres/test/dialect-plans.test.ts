@@ -31,7 +31,7 @@ import { seedSessions } from "./seed.js";
 
 const NOW = Date.UTC(2026, 2, 1, 12);
 const DAY = 86_400_000;
-const KEY = "plan-key";
+const KEY = "plan-key-0123456789";
 /** A seeded tenant; its user u7 has 100 sessions, 500 of its sessions are open. */
 const TENANT = "1007";
 const TABLE = "session_ledger_sessions";
@@ -49,7 +49,11 @@ beforeAll(async () => {
   const store = createPostgresStore({ pool: recording.pool, schema });
   await store.migrate();
   await seedSessions(admin, `"${schema}".${TABLE}`, NOW);
-  const ledger = createSessionLedger({ store, clock: () => NOW, cursorSecret: "plans" });
+  const ledger = createSessionLedger({
+    store,
+    clock: () => NOW,
+    cursorSecret: "plans-cursor-secret-0123456789abcdef",
+  });
   const authenticate = apiKeyAuthenticator({
     keys: {
       [KEY]: {

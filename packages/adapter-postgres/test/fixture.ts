@@ -89,6 +89,11 @@ export async function postgresStore(
         `TRUNCATE ${["sessions", "policies", "tasks", "task_payloads", "task_outcomes"].map(table).join(", ")}`,
       );
     },
+    another: () =>
+      createPostgresStoreWith(
+        kysely ? { kysely, schema, tablePrefix: prefix } : { pool, schema, tablePrefix: prefix },
+        { capLocking: options.capLocking },
+      ),
     async teardown() {
       await store.close();
       await kysely?.destroy();

@@ -6,7 +6,7 @@
 import { fork } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createSessionLedger, createTaskRunner } from "@session-ledger/core";
+import { createSessionLedger, createTaskRunner, DEFAULT_POLICY } from "@session-ledger/core";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresStore, type PostgresSessionStore } from "../src/index.js";
@@ -80,7 +80,10 @@ describe(`four processes sharing one database for ${DURATION_MS} ms`, () => {
   beforeAll(async () => {
     store = createPostgresStore({ pool: admin, schema });
     await store.migrate();
-    await createSessionLedger({ store }).setPolicy(TENANT, {
+    // Written through the store: an idle timeout this short is under the ledger's one-minute
+    // minimum for hosts, and lets sessions lapse while the workers run.
+    await store.putPolicy(TENANT, {
+      ...DEFAULT_POLICY,
       maxSessionsPerUser: CAP,
       onSessionLimit: "evict-oldest",
       touchResolutionMs: 0,

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import { type SessionStore, ValidationError } from "@session-ledger/core";
+import { closeOnce } from "@session-ledger/core/store";
 import {
   DEFAULT_TABLE_PREFIX,
   type LedgerTables,
@@ -86,7 +87,8 @@ export interface SqliteSessionStore extends SessionStore {
   migrate(): Promise<void>;
   /**
    * Ends the store's read workers (waiting for none: a read still running fails with
-   * `StorageError`). The connection or Kysely instance the store was given stays open.
+   * `StorageError`). The connection or Kysely instance the store was given stays open; every
+   * later call of the store, read or write, fails with `StorageError`.
    */
   close(): Promise<void>;
 }
@@ -230,11 +232,14 @@ export function createSqliteStore<DB = unknown>(
   const { prefix, tables, kysely: db, runner, reader, pragmas } = connect(options);
 
   const context = { db, runner, reader, prefix, tables, compiler, errors };
-  return {
-    migrate: () => guarded("migrate", () => migrate(context, pragmas)),
-    ...sessionLifecycle(context),
-    ...sessionListing(context),
-    ...tasksAndPolicies(context),
-    close: () => reader.close(),
-  };
+  return closeOnce(
+    {
+      migrate: () => guarded("migrate", () => migrate(context, pragmas)),
+      ...sessionLifecycle(context),
+      ...sessionListing(context),
+      ...tasksAndPolicies(context),
+      close: () => reader.close(),
+    },
+    "the SQLite store",
+  );
 }

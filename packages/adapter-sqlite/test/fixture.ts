@@ -48,6 +48,13 @@ export async function fileStore(
         database.prepare(`DELETE FROM ${prefix}${table}`).run();
       }
     },
+    // No read workers: closing them would hand the shared connection its WAL checkpoints back.
+    another: () =>
+      createSqliteStore(
+        kysely
+          ? { kysely, tablePrefix: options.tablePrefix }
+          : { database, tablePrefix: options.tablePrefix, readers: 0 },
+      ),
     async teardown() {
       await store.close();
       if (kysely) await kysely.destroy();

@@ -18,6 +18,7 @@ export {
   createSessionLedger,
   type GroupOptions,
   type ListOptions,
+  MIN_CURSOR_SECRET_LENGTH,
   type SessionLedger,
   type SessionLedgerOptions,
   type SessionPage,
@@ -46,7 +47,13 @@ export {
   type TimeInterval,
 } from "./listing/time-buckets.js";
 export { createMemoryStore } from "./memory/memory-store.js";
-export { DEFAULT_POLICY, type SessionLimitPolicy, type TenantPolicy } from "./model/policy.js";
+export {
+  DEFAULT_POLICY,
+  MIN_IDLE_TIMEOUT_MS,
+  MIN_LIFETIME_MS,
+  type SessionLimitPolicy,
+  type TenantPolicy,
+} from "./model/policy.js";
 export {
   type ClientInfo,
   END_REASONS,

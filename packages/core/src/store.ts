@@ -17,6 +17,8 @@ export {
   quote,
   requireId,
 } from "./lifecycle/arguments.js";
+export { closeOnce } from "./lifecycle/closing.js";
+export { checkOptions, kindOf, missingOption } from "./lifecycle/options.js";
 export { matchesPattern } from "./listing/evaluate.js";
 export {
   compareCodePoints,

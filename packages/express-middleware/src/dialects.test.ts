@@ -15,7 +15,7 @@ import request from "supertest";
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiKeyAuthenticator } from "./admin/api-key.js";
 import type { AdminRouterOptions } from "./admin/options.js";
-import type { Principal } from "./admin/principal.js";
+import type { Permission, Principal } from "./admin/principal.js";
 import { createCogniteRouter } from "./cognite/router.js";
 import { createFormalRouter } from "./formal/router.js";
 import { createLogScaleRouter } from "./logscale/router.js";
@@ -24,11 +24,22 @@ import { createTestApp, KEYS as OCTANE_KEYS } from "./test-support/octane-app.js
 
 const TENANT = "acme";
 const SECRET = "SQLITE_IOERR at /var/lib/secret.db";
-const EVERYTHING = ["sessions:read", "sessions:terminate", "sessions:settings", "read-session-log"];
+const EVERYTHING: Permission[] = [
+  "sessions:read",
+  "sessions:terminate",
+  "sessions:settings",
+  "read-session-log",
+];
+/** The test's API keys, by who holds them. */
+const KEY = {
+  acme: "acme-key-0123456789",
+  global: "global-key-0123456789",
+  reader: "reader-key-0123456789",
+};
 const KEYS: Record<string, Principal> = {
-  acme: { id: "acme-admin", tenants: [TENANT], permissions: EVERYTHING },
-  global: { id: "root", tenants: "*", permissions: EVERYTHING },
-  reader: { id: "reader", tenants: [TENANT], permissions: ["sessions:read"] },
+  [KEY.acme]: { id: "acme-admin", tenants: [TENANT], permissions: EVERYTHING },
+  [KEY.global]: { id: "root", tenants: "*", permissions: EVERYTHING },
+  [KEY.reader]: { id: "reader", tenants: [TENANT], permissions: ["sessions:read"] },
 };
 
 type Mount = (options: AdminRouterOptions) => Router;
@@ -133,10 +144,10 @@ describe.each(DIALECTS)("$name router mounted alone", (dialect) => {
 
   it("should act in the key's only tenant, or the one named", async () => {
     const app = appOver(ledger);
-    const own = await dialect.send(app, "acme");
+    const own = await dialect.send(app, KEY.acme);
     expect(own.status).toBe(200);
     expect(dialect.count(own.body)).toBe(1);
-    const named = await dialect.send(app, "global", TENANT);
+    const named = await dialect.send(app, KEY.global, TENANT);
     expect(named.status).toBe(200);
     expect(dialect.count(named.body)).toBe(1);
   });
@@ -151,7 +162,7 @@ describe.each(DIALECTS)("$name router mounted alone", (dialect) => {
         return "acme-eu";
       },
     });
-    const res = await dialect.send(app, "global");
+    const res = await dialect.send(app, KEY.global);
     expect(res.status).toBe(200);
     expect(dialect.count(res.body)).toBe(2);
     // Only Cognite names its tenant in the path (the org); the others leave it to the request.
@@ -162,11 +173,11 @@ describe.each(DIALECTS)("$name router mounted alone", (dialect) => {
     for (let i = 0; i < 3; i++)
       await ledger.create({ tenantId: TENANT, user: { id: "u1", login: "ann" } });
     const app = appOver(ledger, { limits: { defaultPageSize: 2, maxPageSize: 3 } });
-    const unbounded = await dialect.send(app, "acme");
+    const unbounded = await dialect.send(app, KEY.acme);
     expect(unbounded.status).toBe(200);
     expect(dialect.count(unbounded.body)).toBe(2);
-    expect(dialect.count((await dialect.send(app, "acme", undefined, 3)).body)).toBe(3);
-    const over = await dialect.send(app, "acme", undefined, 4);
+    expect(dialect.count((await dialect.send(app, KEY.acme, undefined, 3)).body)).toBe(3);
+    const over = await dialect.send(app, KEY.acme, undefined, 4);
     expect(JSON.stringify(over.body)).toMatch(/limit.*3/);
     expect(over.status).toBe(dialect.name === "LogScale" ? 200 : 400);
   });
@@ -184,10 +195,33 @@ describe.each(DIALECTS)("$name router mounted alone", (dialect) => {
   });
 
   it("should refuse a tenant the key may not act in with 403, in the dialect's body", async () => {
-    const res = await dialect.send(appOver(ledger), "acme", "other-org");
+    const res = await dialect.send(appOver(ledger), KEY.acme, "other-org");
     expect(res.status).toBe(403);
     expect(res.body).toEqual(dialect.error(403));
     expect(JSON.stringify(res.body)).toContain("other-org");
+  });
+
+  it("should answer a malformed principal with a 500 naming the mistake, never matching tenants by substring", async () => {
+    await ledger.create({ tenantId: "1", user: { id: "u1", login: "ann" } });
+    // A token's claim handed over as it came: one tenant as a string.
+    const fromClaim = { id: "jwt-user", tenants: "1001", permissions: EVERYTHING };
+    const app = appOver(ledger, { authenticate: () => fromClaim as unknown as Principal });
+    const res = await dialect.send(app, "any-token", "1");
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual(dialect.error(500));
+    expect(JSON.stringify(res.body)).toContain(
+      'the principal authenticate returned: tenants is a string, not a list of tenant ids or \\"*\\"',
+    );
+    expect(errors).toHaveLength(1);
+  });
+
+  it("should answer a principal holding an unknown permission with a 500 naming it", async () => {
+    const typo = { id: "x", tenants: [TENANT], permissions: ["sessions:terminte"] };
+    const app = appOver(ledger, { authenticate: () => typo as unknown as Principal });
+    const res = await dialect.send(app, "any-token");
+    expect(res.status).toBe(500);
+    expect(res.body).toEqual(dialect.error(500));
+    expect(JSON.stringify(res.body)).toContain("'sessions:terminte', which is not one of");
   });
 
   it("should hide a store failure behind a generic message and log it", async () => {
@@ -197,7 +231,7 @@ describe.each(DIALECTS)("$name router mounted alone", (dialect) => {
         throw new StorageError(SECRET);
       },
     };
-    const res = await dialect.send(appOver(failing), "acme");
+    const res = await dialect.send(appOver(failing), KEY.acme);
     // GraphQL reports a failed field inside a 200; the others answer 503.
     expect(res.status).toBe(dialect.name === "LogScale" ? 200 : 503);
     expect(JSON.stringify(res.body)).not.toContain("SQLITE");
@@ -218,7 +252,7 @@ describe("routers mounted alone: tenant and permission", () => {
           onError: () => {},
         }),
       );
-      const res = await dialect.send(app, "global");
+      const res = await dialect.send(app, KEY.global);
       expect(res.status, dialect.name).toBe(400);
       expect(JSON.stringify(res.body), dialect.name).toContain("X-Tenant-Id");
     }
@@ -229,7 +263,7 @@ describe("routers mounted alone: tenant and permission", () => {
     const app = express().use(
       createSaymonRouter({ ledger, authenticate: apiKeyAuthenticator({ keys: KEYS }) }),
     );
-    const res = await request(app).get("/node/api/users/session/log").auth("reader", "reader");
+    const res = await request(app).get("/node/api/users/session/log").auth("reader", KEY.reader);
     expect(res.status).toBe(403);
     expect(res.body).toEqual({
       code: "Forbidden",
@@ -244,14 +278,14 @@ describe("routers mounted alone: tenant and permission", () => {
       createCogniteRouter({
         ledger,
         authenticate: apiKeyAuthenticator({
-          keys: { k: { id: "k", tenants: ["T-42"], permissions: ["sessions:read"] } },
+          keys: { [KEY.reader]: { id: "k", tenants: ["T-42"], permissions: ["sessions:read"] } },
         }),
         tenant: (_req, _principal, org) => (org === "tenant-42" ? "T-42" : "unknown"),
       }),
     );
     const res = await request(app)
       .get("/api/v1/orgs/tenant-42/principals/u1/sessions")
-      .set("Authorization", "Bearer k");
+      .set("Authorization", `Bearer ${KEY.reader}`);
     expect(res.status).toBe(200);
     expect(res.body.items).toHaveLength(1);
   });

@@ -3,7 +3,11 @@
  * the seed session APIs over one session ledger.
  */
 
-export { type ApiKeyAuthenticatorOptions, apiKeyAuthenticator } from "./admin/api-key.js";
+export {
+  type ApiKeyAuthenticatorOptions,
+  apiKeyAuthenticator,
+  MIN_API_KEY_LENGTH,
+} from "./admin/api-key.js";
 export type { AdminErrorLogger } from "./admin/context.js";
 export { CORRELATION_HEADER } from "./admin/correlation.js";
 export { REQUEST_HEADER } from "./admin/csrf.js";

@@ -3,6 +3,8 @@
  * it by concern (`sessions.ts`, `ending.ts`, `listing.ts`, sharing `context.ts`); this file
  * declares what a host gets.
  */
+
+import { ValidationError } from "../errors.js";
 import type { CheckedTimeBuckets, TimeBuckets, TimeInterval } from "../listing/time-buckets.js";
 import type { TenantPolicy } from "../model/policy.js";
 import type { ClientInfo, Session } from "../model/session.js";
@@ -14,6 +16,7 @@ import { createLedgerContext } from "./context.js";
 import { ending } from "./ending.js";
 import type { SessionHooks } from "./events.js";
 import { listing } from "./listing.js";
+import { checkOptions, kindOf, missingOption, requireStore } from "./options.js";
 import { sessions } from "./sessions.js";
 
 export interface SessionLedgerOptions {
@@ -24,9 +27,11 @@ export interface SessionLedgerOptions {
   /** Policy for tenants that have none stored. @default DEFAULT_POLICY */
   defaultPolicy?: Partial<TenantPolicy>;
   /**
-   * Key for the HMAC that makes listing cursors tamper-evident. Set the same value on every
-   * node that serves the same store, and keep it across restarts: with the default, every
-   * cursor handed out dies with the process. @default 32 random bytes per process
+   * Key for the HMAC that makes listing cursors tamper-evident: at least
+   * {@link MIN_CURSOR_SECRET_LENGTH} characters (or bytes), since a short one makes cursors
+   * forgeable. Set the same value on every node that serves the same store, and keep it across
+   * restarts: with the default, every cursor handed out dies with the process.
+   * @default 32 random bytes per process
    */
   cursorSecret?: string | Uint8Array;
   /** How long a tenant's policy is cached before it is read again. @default 5000 */
@@ -213,6 +218,7 @@ export interface SessionLedger {
  * terminate, extend, sweep, purge, policy, and the admin listings.
  */
 export function createSessionLedger(options: SessionLedgerOptions): SessionLedger {
+  checkLedgerOptions(options);
   const context = createLedgerContext(options);
   return {
     ...sessions(context),
@@ -220,4 +226,68 @@ export function createSessionLedger(options: SessionLedgerOptions): SessionLedge
     ...listing(context, options.cursorSecret),
     now: context.clock,
   };
+}
+
+/** The shortest `cursorSecret`, in characters of a string or bytes of a `Uint8Array`. */
+export const MIN_CURSOR_SECRET_LENGTH = 32;
+
+/**
+ * The options of `createSessionLedger`, checked where they are given (the policy and limits are
+ * checked by their own resolvers).
+ * @throws TypeError for a missing store, a value of the wrong kind or an unknown option (in
+ *   development); ValidationError (target `cursorSecret`) for a short cursor secret
+ */
+function checkLedgerOptions(options: SessionLedgerOptions): void {
+  const factory = "createSessionLedger";
+  checkOptions(factory, options, [
+    "store",
+    "clock",
+    "hooks",
+    "defaultPolicy",
+    "cursorSecret",
+    "policyCacheMs",
+    "limits",
+  ]);
+  requireStore(factory, options.store, [
+    "insertSession",
+    "findSession",
+    "listSessions",
+    "getPolicy",
+  ]);
+  const { clock, cursorSecret, policyCacheMs, hooks } = options;
+  if (clock !== undefined && typeof clock !== "function") {
+    throw missingOption(
+      factory,
+      "clock",
+      `a function returning epoch milliseconds, got ${kindOf(clock)}`,
+    );
+  }
+  if (hooks !== undefined && (typeof hooks !== "object" || hooks === null)) {
+    throw missingOption(
+      factory,
+      "hooks",
+      `an object ({ onEvent, onHookError }), got ${kindOf(hooks)}`,
+    );
+  }
+  if (
+    policyCacheMs !== undefined &&
+    (typeof policyCacheMs !== "number" || !Number.isInteger(policyCacheMs) || policyCacheMs < 0)
+  ) {
+    throw missingOption(factory, "policyCacheMs", "a non-negative integer number of milliseconds");
+  }
+  if (cursorSecret !== undefined) {
+    if (typeof cursorSecret !== "string" && !(cursorSecret instanceof Uint8Array)) {
+      throw missingOption(
+        factory,
+        "cursorSecret",
+        `a string or a Uint8Array, got ${kindOf(cursorSecret)}`,
+      );
+    }
+    if (cursorSecret.length < MIN_CURSOR_SECRET_LENGTH) {
+      throw new ValidationError(
+        `cursorSecret must be at least ${MIN_CURSOR_SECRET_LENGTH} ${typeof cursorSecret === "string" ? "characters" : "bytes"} long, got ${cursorSecret.length}: a short secret makes listing cursors forgeable; use a random one (\`openssl rand -base64 32\`), the same on every node`,
+        { target: "cursorSecret" },
+      );
+    }
+  }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createMemoryStore } from "../memory/memory-store.js";
 import type { SessionStore } from "../storage.js";
 import { createSessionLedger } from "./ledger.js";
@@ -250,5 +250,87 @@ describe("task runner", () => {
     await expect(runner.submitTermination("space-1", ["a", ""])).rejects.toMatchObject({
       code: "INVALID_ARGUMENT",
     });
+  });
+});
+
+describe("createTaskRunner - options and start-up", () => {
+  it("should refuse a missing or unusable store or ledger", () => {
+    const { ledger, store } = setup();
+    expect(() => createTaskRunner({ ledger } as never)).toThrow(
+      "createTaskRunner: 'store' must be a session store (createMemoryStore(), createSqliteStore({ database })…), got nothing",
+    );
+    const { insertTask: _, ...withoutTasks } = store;
+    expect(() => createTaskRunner({ ledger, store: withoutTasks as never })).toThrow(
+      "createTaskRunner: 'store' must be a session store, got an object without insertTask",
+    );
+    expect(() => createTaskRunner({ ledger, store: Promise.resolve(store) as never })).toThrow(
+      "got a promise (await the store factory first)",
+    );
+    expect(() => createTaskRunner({ store } as never)).toThrow(
+      "createTaskRunner: 'ledger' must be the ledger from createSessionLedger, got nothing",
+    );
+    expect(() => createTaskRunner(ledger as never)).toThrow("createTaskRunner: unknown options");
+  });
+
+  it("should refuse leases, polls and batch sizes that are not whole positive numbers", () => {
+    const { ledger, store } = setup();
+    for (const name of ["leaseMs", "pollMs", "batchSize"]) {
+      for (const value of [0, -1, 2.5, "1000"]) {
+        expect(
+          () => createTaskRunner({ ledger, store, [name]: value }),
+          `${name} ${value}`,
+        ).toThrow(`createTaskRunner: ${name} must be a whole number from 1 to 2147483647`);
+      }
+    }
+    expect(() => createTaskRunner({ ledger, store, owner: "" })).toThrow(
+      "createTaskRunner: 'owner' must be a string of 1 to 256 characters",
+    );
+    expect(() => createTaskRunner({ ledger, store, lease: 5 } as never)).toThrow(
+      "createTaskRunner: unknown option 'lease'",
+    );
+  });
+
+  it("should warn once when a task waits a lease as QUEUED and the runner was never started", async () => {
+    const { ledger, store } = setup();
+    const [id] = await openSessions(ledger, "space-1", 1);
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      const runner = createTaskRunner({ ledger, store, leaseMs: 20 });
+      const task = await runner.submitTermination("space-1", [id!]);
+      await runner.submitTermination("space-1", [id!]);
+      await expect.poll(() => warn.mock.calls.length, { timeout: 5000, interval: 10 }).toBe(1);
+      expect(warn).toHaveBeenCalledWith(
+        `task ${task.id} of tenant 'space-1' has waited 20 ms as QUEUED and no task runner runs it: call taskRunner.start() at start-up (on at least one node)`,
+        { code: "SESSION_LEDGER_TASK_RUNNER_NOT_STARTED" },
+      );
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it("should not warn about a task that another runner ran within the lease", async () => {
+    const { ledger, store } = setup();
+    const [id] = await openSessions(ledger, "space-1", 1);
+    let stateReads = 0;
+    const watched: SessionStore = {
+      ...store,
+      getTaskState: (tenantId, taskId) => {
+        stateReads++;
+        return store.getTaskState(tenantId, taskId);
+      },
+    };
+    const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+    try {
+      const submitter = createTaskRunner({ ledger, store: watched, leaseMs: 20 });
+      const task = await submitter.submitTermination("space-1", [id!]);
+      // Another node's runner takes it.
+      await createTaskRunner({ ledger, store }).runPending();
+      expect((await submitter.getTask("space-1", task.id))?.status).toBe("SUCCESS");
+      // The check a lease later reads the task's state, finds it run, and says nothing.
+      await expect.poll(() => stateReads, { timeout: 5000, interval: 10 }).toBe(1);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
   });
 });

@@ -2,9 +2,16 @@ import { nanoid } from "nanoid";
 import { SessionLedgerError } from "../errors.js";
 import { type BackgroundTask, type TaskState, TaskStatus } from "../model/task.js";
 import type { SessionStore } from "../storage.js";
-import { requireId, requireIdListInSlices } from "./arguments.js";
+import { MAX_ID_LENGTH, quote, requireId, requireIdListInSlices } from "./arguments.js";
 import { createBatchSizer, yieldToEventLoop } from "./batch-sizer.js";
 import type { SessionLedger } from "./ledger.js";
+import {
+  checkOptions,
+  kindOf,
+  missingOption,
+  optionalWholeNumber,
+  requireStore,
+} from "./options.js";
 
 export const TERMINATE_TASK = "terminate_sessions";
 
@@ -47,6 +54,63 @@ export interface TaskRunnerOptions {
 }
 
 const MAX_TERMINATION_IDS = 100_000;
+
+/** The store methods a runner calls. */
+const TASK_STORE_METHODS = [
+  "insertTask",
+  "getTask",
+  "getTaskState",
+  "updateTask",
+  "endTaskBatch",
+  "getTaskOutcome",
+  "findClaimableTasks",
+] as const;
+
+/**
+ * The runner's options, checked where they are given.
+ * @throws TypeError for a missing or unusable ledger or store, a value of the wrong kind, or an
+ *   unknown option (in development)
+ */
+function checkRunnerOptions(options: TaskRunnerOptions) {
+  const factory = "createTaskRunner";
+  checkOptions(factory, options, [
+    "ledger",
+    "store",
+    "owner",
+    "leaseMs",
+    "pollMs",
+    "batchSize",
+    "onError",
+  ]);
+  const { ledger, store } = options;
+  if (typeof ledger?.terminateTaskBatch !== "function" || typeof ledger.now !== "function") {
+    throw missingOption(
+      factory,
+      "ledger",
+      `the ledger from createSessionLedger, got ${kindOf(ledger)}`,
+    );
+  }
+  requireStore(factory, store, TASK_STORE_METHODS);
+  const owner = options.owner ?? `runner-${nanoid(10)}`;
+  if (typeof owner !== "string" || owner.length === 0 || owner.length > MAX_ID_LENGTH) {
+    throw missingOption(
+      factory,
+      "owner",
+      `a string of 1 to ${MAX_ID_LENGTH} characters, got ${quote(owner)}`,
+    );
+  }
+  if (options.onError !== undefined && typeof options.onError !== "function") {
+    throw missingOption(factory, "onError", "a function (error) => void");
+  }
+  return {
+    ledger,
+    store,
+    owner,
+    leaseMs: optionalWholeNumber(factory, "leaseMs", options.leaseMs) ?? 30_000,
+    pollMs: optionalWholeNumber(factory, "pollMs", options.pollMs) ?? 1000,
+    batchSize: optionalWholeNumber(factory, "batchSize", options.batchSize),
+  };
+}
 /**
  * Runs persisted background tasks (bulk terminations) so a request can return at once and a
  * restart never leaves a task stuck. Each batch's ends, its per-id outcome and the task's
@@ -55,14 +119,32 @@ const MAX_TERMINATION_IDS = 100_000;
  * reports exactly what an uninterrupted run would have.
  */
 export function createTaskRunner(options: TaskRunnerOptions) {
-  const { ledger, store } = options;
-  const owner = options.owner ?? `runner-${nanoid(10)}`;
-  const leaseMs = options.leaseMs ?? 30_000;
-  const pollMs = options.pollMs ?? 1000;
+  const { ledger, store, owner, leaseMs, pollMs, batchSize } = checkRunnerOptions(options);
   const onError = options.onError ?? ((e) => console.error("session-ledger: task runner", e));
   let timer: NodeJS.Timeout | null = null;
   let stopping = false;
   let draining: Promise<void> | null = null;
+  let warnedNotStarted = false;
+
+  /**
+   * A task submitted while this runner is not started is only run by another node's runner. If
+   * it is still queued a lease later, nothing runs it: said once, loudly, as a process warning.
+   */
+  function watchUnstarted(task: BackgroundTask): void {
+    if (timer !== null || warnedNotStarted) return;
+    const check = setTimeout(() => {
+      if (timer !== null || warnedNotStarted) return;
+      store.getTaskState(task.tenantId, task.id).then((state) => {
+        if (state?.status !== TaskStatus.Queued || timer !== null || warnedNotStarted) return;
+        warnedNotStarted = true;
+        process.emitWarning(
+          `task ${task.id} of tenant '${task.tenantId}' has waited ${leaseMs} ms as QUEUED and no task runner runs it: call taskRunner.start() at start-up (on at least one node)`,
+          { code: "SESSION_LEDGER_TASK_RUNNER_NOT_STARTED" },
+        );
+      }, onError);
+    }, leaseMs);
+    check.unref();
+  }
 
   /**
    * What a failed task records: our own errors' messages, but never a driver's text, which
@@ -105,7 +187,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
 
   async function runTermination(task: BackgroundTask): Promise<void> {
     const { ids } = task.payload as { ids: string[] };
-    const sizer = createBatchSizer({ fixed: options.batchSize, initial: 200, max: 5000 });
+    const sizer = createBatchSizer({ fixed: batchSize, initial: 200, max: 5000 });
     let progress = task.progress;
     while (progress < ids.length) {
       if (stopping) {
@@ -195,6 +277,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
       await store.insertTask(task);
       // The task starts on a later turn, so this request's answer is not held up by it.
       if (timer) setImmediate(() => void drainOnce().catch(onError));
+      else watchUnstarted(task);
       return task;
     },
 

@@ -13,5 +13,6 @@ runStoreConformance({
       store = createMemoryStore();
     },
     teardown: async () => {},
+    another: () => createMemoryStore(),
   }),
 });

@@ -1,4 +1,5 @@
 import { ConflictError } from "../errors.js";
+import { closeOnce } from "../lifecycle/closing.js";
 import { matchesFilter } from "../listing/evaluate.js";
 import {
   compareCodePoints,
@@ -394,5 +395,5 @@ export function createMemoryStoreWithRows(): {
         .map(stateOf);
     },
   };
-  return { store, sessions };
+  return { store: closeOnce(store, "the memory store"), sessions };
 }

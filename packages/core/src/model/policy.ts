@@ -6,9 +6,9 @@ export type SessionLimitPolicy = "evict-oldest" | "reject";
 
 /** Per-tenant session policy, persisted through the store. */
 export interface TenantPolicy {
-  /** Idle timeout in ms. @default 1_800_000 (30 min) */
+  /** Idle timeout in ms, at least {@link MIN_IDLE_TIMEOUT_MS} (1 min). @default 1_800_000 (30 min) */
   idleTimeoutMs: number;
-  /** Absolute lifetime in ms from creation. @default 36_000_000 (10 h) */
+  /** Absolute lifetime in ms from creation, at least {@link MIN_LIFETIME_MS} (1 min). @default 36_000_000 (10 h) */
   maxLifetimeMs: number;
   /** Activity is written only when at least this much time passed since the last write. @default 60_000 */
   touchResolutionMs: number;
@@ -28,15 +28,24 @@ export const DEFAULT_POLICY: Readonly<TenantPolicy> = Object.freeze({
 
 const MAX_DURATION_MS = 10 * 365 * 86_400_000;
 
-function duration(name: string, value: unknown, { allowZero }: { allowZero: boolean }): number {
+/**
+ * The shortest idle timeout a policy may set: one minute. Below it a session ends between two
+ * clicks, and a value in seconds given as milliseconds (`1800` for half an hour) is caught.
+ */
+export const MIN_IDLE_TIMEOUT_MS = 60_000;
+
+/** The shortest absolute lifetime a policy may set: one minute, for the same reasons. */
+export const MIN_LIFETIME_MS = 60_000;
+
+function duration(name: string, value: unknown, min: number): number {
   if (
     typeof value !== "number" ||
     !Number.isInteger(value) ||
-    value < (allowZero ? 0 : 1) ||
+    value < min ||
     value > MAX_DURATION_MS
   ) {
     throw new ValidationError(
-      `${name} must be an integer number of milliseconds between ${allowZero ? 0 : 1} and ${MAX_DURATION_MS}, got ${quote(value)}`,
+      `${name} must be an integer number of milliseconds between ${min} and ${MAX_DURATION_MS}, got ${quote(value)}`,
       { target: name },
     );
   }
@@ -74,9 +83,9 @@ export function resolvePolicy(base: TenantPolicy, patch: Partial<TenantPolicy>):
     );
   }
   return {
-    idleTimeoutMs: duration("idleTimeoutMs", merged.idleTimeoutMs, { allowZero: false }),
-    maxLifetimeMs: duration("maxLifetimeMs", merged.maxLifetimeMs, { allowZero: false }),
-    touchResolutionMs: duration("touchResolutionMs", merged.touchResolutionMs, { allowZero: true }),
+    idleTimeoutMs: duration("idleTimeoutMs", merged.idleTimeoutMs, MIN_IDLE_TIMEOUT_MS),
+    maxLifetimeMs: duration("maxLifetimeMs", merged.maxLifetimeMs, MIN_LIFETIME_MS),
+    touchResolutionMs: duration("touchResolutionMs", merged.touchResolutionMs, 0),
     maxSessionsPerUser: maxSessions,
     onSessionLimit: merged.onSessionLimit,
   };

@@ -5,6 +5,7 @@
  */
 import { tzOffset } from "@date-fns/tz";
 import { describe, expect, it } from "vitest";
+import { StorageError } from "../errors.js";
 import { checkTimeBuckets } from "../listing/time-buckets.js";
 import { createMemoryStore, createMemoryStoreWithRows } from "../memory/memory-store.js";
 import type { SessionRecord } from "../model/session.js";
@@ -243,6 +244,28 @@ const breakages: Breakage[] = [
       "buckets - should start weeks on Monday at New York's midnight, across its fall-back",
     ],
   },
+  {
+    what: "its close stops the reads but lets writes through",
+    store() {
+      const inner = createMemoryStore();
+      let closed = false;
+      const read =
+        <Args extends unknown[], R>(method: (...args: Args) => Promise<R>) =>
+        (...args: Args) =>
+          closed ? Promise.reject(new StorageError("closed")) : method(...args);
+      return {
+        ...inner,
+        findSession: read(inner.findSession),
+        listSessions: read(inner.listSessions),
+        countSessions: read(inner.countSessions),
+        getPolicy: read(inner.getPolicy),
+        close: async () => {
+          closed = true;
+        },
+      };
+    },
+    caught: ["close - should fail every read and write with StorageError once the store is closed"],
+  },
 ];
 
 describe("conformance suite self-check", () => {
@@ -252,7 +275,8 @@ describe("conformance suite self-check", () => {
       it(`${name} - should fail when ${breakage.what}`, async () => {
         const testCase = byName.get(name);
         expect(testCase, `no conformance case named "${name}"`).toBeDefined();
-        await expect(testCase!.run(createCaseContext(breakage.store()))).rejects.toThrow();
+        const context = createCaseContext(breakage.store(), () => breakage.store());
+        await expect(testCase!.run(context)).rejects.toThrow();
       });
     }
   }

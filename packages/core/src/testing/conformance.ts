@@ -33,7 +33,9 @@ export function runStoreConformance(options: ConformanceOptions): void {
       await fixture?.teardown();
     });
     for (const testCase of conformanceCases) {
-      it(testCase.name, () => testCase.run(createCaseContext(fixture.store)));
+      it(testCase.name, () =>
+        testCase.run(createCaseContext(fixture.store, () => fixture.another())),
+      );
     }
   });
 }

@@ -10,6 +10,11 @@ export interface StoreFixture {
   reset(): Promise<void>;
   /** Releases the store after the last case. */
   teardown(): Promise<void>;
+  /**
+   * A second store over the same database, built as a host would build it, for the cases that
+   * close a store (the suite closes it; the fixture's own store stays open).
+   */
+  another(): SessionStore | Promise<SessionStore>;
 }
 
 export interface ConformanceOptions {
@@ -26,6 +31,8 @@ export interface CaseContext {
   events: SessionEvent[];
   /** How many times each store method was called through the ledger. */
   calls: Map<string, number>;
+  /** The fixture's {@link StoreFixture.another}: a store of the same kind to close. */
+  another(): SessionStore | Promise<SessionStore>;
 }
 
 export interface ManualClock {
@@ -56,7 +63,10 @@ export function countingStore(store: SessionStore, calls: Map<string, number>): 
   });
 }
 
-export function createCaseContext(store: SessionStore): CaseContext {
+export function createCaseContext(
+  store: SessionStore,
+  another: CaseContext["another"],
+): CaseContext {
   let now = T0;
   const clock: ManualClock = {
     now: () => now,
@@ -69,9 +79,9 @@ export function createCaseContext(store: SessionStore): CaseContext {
   const ledger = createSessionLedger({
     store: countingStore(store, calls),
     clock: clock.now,
-    cursorSecret: "conformance-cursor-secret",
+    cursorSecret: "conformance-cursor-secret-0123456789",
     policyCacheMs: 0,
     hooks: { onEvent: (event) => void events.push(event) },
   });
-  return { store, ledger, clock, events, calls };
+  return { store, ledger, clock, events, calls, another };
 }

@@ -1,8 +1,8 @@
 import { expect } from "vitest";
-import { SessionLedgerError, ValidationError } from "../errors.js";
-import type { CreateSessionInput } from "../lifecycle/ledger.js";
+import { SessionLedgerError, StorageError, ValidationError } from "../errors.js";
+import { type CreateSessionInput, createSessionLedger } from "../lifecycle/ledger.js";
 import { hashSecret } from "../lifecycle/token.js";
-import { DEFAULT_POLICY } from "../model/policy.js";
+import { DEFAULT_POLICY, MIN_LIFETIME_MS } from "../model/policy.js";
 import type { BackgroundTask } from "../model/task.js";
 import { checkFilter } from "../query/check-filter.js";
 import type { EndTarget } from "../storage.js";
@@ -703,11 +703,16 @@ export const lifecycleCases: ConformanceCase[] = [
     },
   },
   {
-    name: "policy - should reject unknown settings, negative timeouts and bad cap values with ValidationError",
+    name: "policy - should reject unknown settings, timeouts under a minute and bad cap values with ValidationError",
     async run(ctx) {
       const bad = [
         { idleTimeoutMs: -1 },
         { maxLifetimeMs: 0 },
+        // Below the one-minute minimums: 30 ms, 15 ms, and half an hour given in seconds.
+        { idleTimeoutMs: 30 },
+        { maxLifetimeMs: 15 },
+        { idleTimeoutMs: 1800 },
+        { maxLifetimeMs: MIN_LIFETIME_MS - 1 },
         { touchResolutionMs: 1.5 },
         { maxSessionsPerUser: 0 },
         { onSessionLimit: "drop" },
@@ -719,6 +724,11 @@ export const lifecycleCases: ConformanceCase[] = [
         expect((error as ValidationError).code).toBe("INVALID_ARGUMENT");
       }
       expect(await ctx.store.getPolicy(TENANT)).toBeNull();
+      const minimums = await ctx.ledger.setPolicy(TENANT, {
+        idleTimeoutMs: 60_000,
+        maxLifetimeMs: MIN_LIFETIME_MS,
+      });
+      expect(minimums).toMatchObject({ idleTimeoutMs: 60_000, maxLifetimeMs: 60_000 });
     },
   },
   {
@@ -1119,6 +1129,56 @@ export const lifecycleCases: ConformanceCase[] = [
         );
       }
       expect((await ctx.store.findSession(TENANT, late.session.id))?.status).toBe("ACTIVE");
+    },
+  },
+  {
+    name: "close - should fail every read and write with StorageError once the store is closed",
+    async run(ctx) {
+      const store = await ctx.another();
+      expect(store.close, "a store must have close()").toBeTypeOf("function");
+      const ledger = createSessionLedger({
+        store,
+        clock: ctx.clock.now,
+        cursorSecret: "conformance-cursor-secret-0123456789",
+        policyCacheMs: 0,
+      });
+      const user = { id: "u-closed", login: "closed" };
+      const { session, token } = await ledger.create({ tenantId: TENANT, user });
+      await store.close?.();
+      const queued = task({ id: "task-closed", payload: { ids: [session.id] } });
+      const calls: [string, () => Promise<unknown>][] = [
+        ["create", () => ledger.create({ tenantId: TENANT, user })],
+        ["validate", () => ledger.validate(TENANT, token)],
+        ["get", () => ledger.get(TENANT, session.id)],
+        ["list", () => ledger.list(TENANT)],
+        ["count", () => ledger.count(TENANT)],
+        ["group", () => ledger.group(TENANT, { field: "status" })],
+        [
+          "export",
+          async () => {
+            for await (const _ of ledger.export(TENANT)) break;
+          },
+        ],
+        ["terminate", () => ledger.terminate(TENANT, session.id)],
+        ["logout", () => ledger.logout(TENANT, session.id)],
+        ["setPolicy", () => ledger.setPolicy(TENANT, { maxSessionsPerUser: 2 })],
+        ["getPolicy", () => ledger.getPolicy(TENANT)],
+        ["expireDue", () => ledger.expireDue()],
+        ["purge", () => ledger.purge({ endedBefore: T0 - MINUTE })],
+        ["insertTask", () => store.insertTask(queued)],
+        ["getTask", () => store.getTask(TENANT, queued.id)],
+        ["findClaimableTasks", () => store.findClaimableTasks(T0, 10)],
+      ];
+      for (const [name, call] of calls) {
+        const error = await call().then(
+          () => null,
+          (e: unknown) => e,
+        );
+        expect(error, `${name} after close()`).toBeInstanceOf(StorageError);
+        expect((error as StorageError).code).toBe("STORAGE_ERROR");
+      }
+      // Closing twice is harmless.
+      await store.close?.();
     },
   },
 ];

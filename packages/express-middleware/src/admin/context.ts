@@ -24,6 +24,7 @@ import {
 } from "./limits.js";
 import type { AdminRouterOptions } from "./options.js";
 import {
+  checkPrincipal,
   type Permission,
   type Principal,
   requirePermission,
@@ -72,7 +73,7 @@ export interface AdminRoute extends RouteShape {
    * The caller needs at least one of these; null when the handler checks permissions itself
    * (LogScale checks them per field of the document).
    */
-  anyOf: readonly [Permission | string, ...(Permission | string)[]] | null;
+  anyOf: readonly [Permission, ...Permission[]] | null;
   /**
    * Reads the tenant the path names (`:space`, `:org`), checked against the dialect's rules
    * for it; it goes to the tenant resolver as `fromPath`. Runs after authentication.
@@ -114,8 +115,9 @@ const UNAUTHENTICATED =
   "authentication required: send an API key (X-API-KEY or Authorization: Bearer)";
 
 /**
- * Builds the shared route plumbing for one dialect from the host's router options: its row of
- * `DIALECT_LIMITS` with the host's overrides, its error body, and its wording of a 401.
+ * Builds the shared route plumbing for one dialect from the host's router options, checked by
+ * `checkRouterOptions` first: its row of `DIALECT_LIMITS` with the host's overrides, its error
+ * body, and its wording of a 401.
  * @throws ValidationError when a `limits` override is not a positive integer
  */
 export function createAdminContext<Name extends DialectName>(
@@ -143,7 +145,10 @@ export function createAdminContext<Name extends DialectName>(
   function sendError(req: Request, res: Response, error: unknown): void {
     const correlationId = correlationIdFor(req, res);
     const described = describeError(error);
-    if (!described.expose || res.headersSent) log(req, res, error);
+    // A host's own mistake is told to the client and to the host's log alike.
+    if (!described.expose || described.code === "MISCONFIGURED" || res.headersSent) {
+      log(req, res, error);
+    }
     if (res.headersSent) {
       res.destroy();
       return;
@@ -168,8 +173,11 @@ export function createAdminContext<Name extends DialectName>(
     // The door checked the URL already; reading it again here keeps the two independent.
     const url = checkUrl(req, [route]);
     if (url === null) throw new Error(`${req.url} does not match ${route.path}`);
-    const principal = await authenticate(req);
-    if (!principal) throw new AdminError("UNAUTHENTICATED", unauthenticated(req));
+    const authenticated = await authenticate(req);
+    if (authenticated === null || authenticated === undefined) {
+      throw new AdminError("UNAUTHENTICATED", unauthenticated(req));
+    }
+    const principal = checkPrincipal(authenticated, "the principal authenticate returned");
     const fromPath = route.pathTenant?.(req) ?? null;
     const tenantId = await tenant(req, principal, fromPath);
     requireTenantAccess(principal, tenantId, route.tenantNoun);

@@ -18,7 +18,9 @@ export type AdminErrorCode =
   | "METHOD_NOT_ALLOWED"
   | "PAYLOAD_TOO_LARGE"
   | "UNSUPPORTED_MEDIA_TYPE"
-  | "NOT_IMPLEMENTED";
+  | "NOT_IMPLEMENTED"
+  /** The host's code handed the routers something unusable (a malformed principal). */
+  | "MISCONFIGURED";
 
 /** Every code an error description can carry; `INTERNAL` is anything unexpected. */
 export type ErrorCode = SessionLedgerErrorCode | AdminErrorCode | "INTERNAL";
@@ -41,6 +43,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
+  MISCONFIGURED: 500,
   NOT_IMPLEMENTED: 501,
   STORAGE_ERROR: 503,
 };
@@ -102,8 +105,9 @@ export function describeError(error: unknown): ErrorDescription {
   const code =
     error instanceof SessionLedgerError && isErrorCode(error.code) ? error.code : "INTERNAL";
   const status = HTTP_STATUS[code];
-  // A 501 says what the host has not installed, in our own words: nothing internal to hide.
-  if (status >= 500 && code !== "NOT_IMPLEMENTED") {
+  // A 501 says what the host has not installed, and a MISCONFIGURED 500 what the host's own
+  // code got wrong, in our own words (kinds of values, never the values): nothing to hide.
+  if (status >= 500 && code !== "NOT_IMPLEMENTED" && code !== "MISCONFIGURED") {
     return {
       status,
       code,

@@ -3,18 +3,29 @@
  * request becomes a principal; the routers only ask the two questions below.
  */
 import type { Session } from "@session-ledger/core";
+import { kindOf } from "@session-ledger/core/store";
 import type { Request } from "express";
 import { AdminError } from "./errors.js";
 import { quote } from "./text.js";
 
-/** The permissions the admin routers check. Hosts may grant names of their own as well. */
-export type Permission =
-  | "sessions:read"
-  | "sessions:terminate"
-  | "sessions:export"
-  | "sessions:settings"
+/**
+ * The permissions the admin routers check, and the only names a principal may hold: a typo
+ * (`"sessions:terminte"`) is a type error, and a run-time error when it arrives untyped (a JSON
+ * config, a token's claim), so it never silently grants less, or more, than meant.
+ */
+export const PERMISSIONS = [
+  "sessions:read",
+  "sessions:terminate",
+  "sessions:export",
+  "sessions:settings",
   /** SAYMON's session log (its router's default; `permission` changes it). */
-  | "read-session-log";
+  "read-session-log",
+] as const;
+
+/** One of {@link PERMISSIONS}. */
+export type Permission = (typeof PERMISSIONS)[number];
+
+const KNOWN_PERMISSIONS: ReadonlySet<string> = new Set(PERMISSIONS);
 
 /** An authenticated caller of the admin routes. */
 export interface Principal {
@@ -22,8 +33,8 @@ export interface Principal {
   id: string;
   /** The tenants (Octane spaces, Cognite orgs…) the caller may act in; `"*"` for every one. */
   tenants: readonly string[] | "*";
-  /** What the caller may do: the {@link Permission}s, or host-defined names. */
-  permissions: ReadonlySet<string> | readonly string[];
+  /** What the caller may do: {@link Permission}s, as a list or a set. */
+  permissions: ReadonlySet<Permission> | readonly Permission[];
   /** The caller's own user id, for dialects that act on "my sessions". */
   userId?: string | null;
   /** The caller's own session id, when it has one, so it can be told apart or kept. */
@@ -32,7 +43,8 @@ export interface Principal {
 
 /**
  * Turns a request into a principal, or null when it carries no acceptable credentials.
- * May be async (a database lookup); a throw is a server error, not a 401.
+ * May be async (a database lookup); a throw is a server error, not a 401. What it returns is
+ * checked by {@link checkPrincipal}: a malformed principal is a 500 naming the mistake.
  */
 export type Authenticate = (req: Request) => Principal | null | Promise<Principal | null>;
 
@@ -54,15 +66,68 @@ export function signedInPrincipal(session: Session | null | undefined): Principa
     : null;
 }
 
-/** True when the principal holds the permission. */
-export function hasPermission(principal: Principal, permission: Permission | string): boolean {
-  const { permissions } = principal;
-  return "has" in permissions ? permissions.has(permission) : permissions.includes(permission);
+const isStringList = (value: unknown): value is readonly string[] =>
+  Array.isArray(value) && value.every((item) => typeof item === "string");
+
+/**
+ * The principal a host's code produced, checked: `id` a non-empty string, `tenants` a list of
+ * non-empty strings or `"*"`, `permissions` a list or `Set` of {@link Permission}s, `userId` and
+ * `sessionId` strings or null when present. A tenant given as a string (`"1001"`, a token's
+ * claim) is refused rather than matched by substring. The message names the mistake and the
+ * field, never the values, since it can reach a client.
+ * @param source what the principal is, for the message (`the principal authenticate returned`)
+ * @throws AdminError `MISCONFIGURED` (a 500 in every dialect)
+ */
+export function checkPrincipal(value: unknown, source: string): Principal {
+  const fault = (what: string) =>
+    new AdminError("MISCONFIGURED", `${source}: ${what}; the host's code must fix it`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw fault(`it is ${kindOf(value)}, not a principal ({ id, tenants, permissions }) or null`);
+  }
+  const { id, tenants, permissions, userId, sessionId } = value as Record<string, unknown>;
+  if (typeof id !== "string" || id.length === 0) {
+    throw fault(`id is ${kindOf(id)}, not a non-empty string`);
+  }
+  if (tenants !== "*") {
+    if (!isStringList(tenants)) {
+      throw fault(
+        `tenants is ${kindOf(tenants)}, not a list of tenant ids or "*" (a single tenant is ["1001"], not "1001")`,
+      );
+    }
+    if (tenants.some((tenant) => tenant.length === 0)) throw fault("tenants holds an empty id");
+  }
+  const names = permissions instanceof Set ? [...permissions] : permissions;
+  if (!isStringList(names)) {
+    throw fault(`permissions is ${kindOf(permissions)}, not a list or Set of permission names`);
+  }
+  const unknown = names.find((name) => !KNOWN_PERMISSIONS.has(name));
+  if (unknown !== undefined) {
+    throw fault(
+      `permissions holds ${quote(unknown)}, which is not one of ${PERMISSIONS.map((p) => `'${p}'`).join(", ")}`,
+    );
+  }
+  for (const [field, given] of [
+    ["userId", userId],
+    ["sessionId", sessionId],
+  ] as const) {
+    if (given !== undefined && given !== null && (typeof given !== "string" || given === "")) {
+      throw fault(`${field} is ${kindOf(given)}, not a non-empty string or null`);
+    }
+  }
+  return value as unknown as Principal;
 }
 
-/** True when the principal may act in the tenant. */
+/** True when the principal holds the permission: in a `Set`, or as an item of a list. */
+export function hasPermission(principal: Principal, permission: Permission): boolean {
+  const { permissions } = principal;
+  if (permissions instanceof Set) return permissions.has(permission);
+  return Array.isArray(permissions) && permissions.includes(permission);
+}
+
+/** True when the principal may act in the tenant: `"*"`, or a list holding exactly that id. */
 export function canAccessTenant(principal: Principal, tenantId: string): boolean {
-  return principal.tenants === "*" || principal.tenants.includes(tenantId);
+  const { tenants } = principal;
+  return tenants === "*" || (Array.isArray(tenants) && tenants.includes(tenantId));
 }
 
 /**
@@ -71,7 +136,7 @@ export function canAccessTenant(principal: Principal, tenantId: string): boolean
  */
 export function requirePermission(
   principal: Principal,
-  ...anyOf: readonly [Permission | string, ...(Permission | string)[]]
+  ...anyOf: readonly [Permission, ...Permission[]]
 ): void {
   if (anyOf.some((permission) => hasPermission(principal, permission))) return;
   const names = anyOf.map((p) => `'${p}'`).join(" or ");

@@ -6,7 +6,7 @@ import { NotFoundError } from "@session-ledger/core";
 import type { Router } from "express";
 import { createAdminContext } from "../admin/context.js";
 import type { CogniteLimits } from "../admin/limits.js";
-import type { AdminRouterOptions } from "../admin/options.js";
+import { type AdminRouterOptions, checkRouterOptions } from "../admin/options.js";
 import { readJsonBody } from "../admin/params.js";
 import { quote } from "../admin/text.js";
 import { cogniteErrorBody } from "./errors.js";
@@ -32,6 +32,7 @@ const BASE = "/api/v1/orgs/:org/principals/:principal/sessions";
  * bodies; mount it before an app-wide `express.json()` so a malformed body gets Cognite's error.
  */
 export function createCogniteRouter(options: CogniteRouterOptions): Router {
+  checkRouterOptions("createCogniteRouter", options);
   const { ledger, limits, router } = createAdminContext(options, "cognite", cogniteErrorBody);
   const org = { pathTenant: orgOf, tenantNoun: "organization" } as const;
   return router([

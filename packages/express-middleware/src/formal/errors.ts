@@ -37,6 +37,7 @@ const CODES: Record<ErrorCode, FormalErrorCode> = {
   UNSUPPORTED_MEDIA_TYPE: "invalid_request",
   NOT_IMPLEMENTED: "unimplemented",
   INTERNAL: "internal_error",
+  MISCONFIGURED: "internal_error",
 };
 
 /** Renders an error description as Formal's error body. */

@@ -7,7 +7,7 @@ import { NotFoundError } from "@session-ledger/core";
 import type { Request, Router } from "express";
 import { createAdminContext } from "../admin/context.js";
 import type { FormalLimits } from "../admin/limits.js";
-import type { AdminRouterOptions } from "../admin/options.js";
+import { type AdminRouterOptions, checkRouterOptions } from "../admin/options.js";
 import { readJsonBody } from "../admin/params.js";
 import { quote } from "../admin/text.js";
 import { formalErrorBody } from "./errors.js";
@@ -36,6 +36,7 @@ const SERVICE = "/core.v1.SessionsService";
  * malformed body gets Formal's error body.
  */
 export function createFormalRouter(options: FormalRouterOptions): Router {
+  checkRouterOptions("createFormalRouter", options);
   const { ledger, limits, router } = createAdminContext(options, "formal", formalErrorBody);
   const readBody = (req: Request) => readJsonBody(req, { limit: limits.maxBodyBytes });
 

@@ -5,11 +5,11 @@
 import express, { type Express } from "express";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Principal } from "../admin/principal.js";
+import type { Permission, Principal } from "../admin/principal.js";
 import { createTestLedger, type TestLedger } from "../test-support/ledger.js";
 import { createLogScaleRouter, type LogScaleRouterOptions } from "./router.js";
 
-const principal = (id: string, permissions: string[]): Principal => ({
+const principal = (id: string, permissions: Permission[]): Principal => ({
   id,
   tenants: ["1001"],
   permissions,

@@ -3,7 +3,7 @@
  * logging out of one's own session, and the organization's session settings. Permissions are
  * checked per field, since one document may ask for several.
  */
-import type { Session, SessionLedger } from "@session-ledger/core";
+import { type Session, type SessionLedger, ValidationError } from "@session-ledger/core";
 import { GraphQLError, type GraphQLFieldResolver } from "graphql";
 import type { AdminLimits } from "../admin/limits.js";
 import { quote, requireId } from "../admin/text.js";
@@ -105,13 +105,37 @@ export const mutationFields: Record<string, Resolver> = {
   async updateSessionSettings(_source, args, context) {
     demand(context, "sessions:settings");
     const input = args.input as { maxInactivityPeriod: number; forceReauthenticationAfter: number };
-    await context.ledger.setPolicy(context.tenantId, {
-      idleTimeoutMs: input.maxInactivityPeriod,
-      maxLifetimeMs: input.forceReauthenticationAfter,
-    });
+    try {
+      await context.ledger.setPolicy(context.tenantId, {
+        idleTimeoutMs: input.maxInactivityPeriod,
+        maxLifetimeMs: input.forceReauthenticationAfter,
+      });
+    } catch (error) {
+      throw inLogScaleTerms(error);
+    }
     return organization(context);
   },
 };
+
+/** The policy settings by the names of `updateSessionSettings`' input. */
+const SETTING_NAMES: Readonly<Record<string, string>> = {
+  idleTimeoutMs: "maxInactivityPeriod",
+  maxLifetimeMs: "forceReauthenticationAfter",
+};
+
+/**
+ * A refused policy setting, named as the caller sent it (`input.maxInactivityPeriod`), with the
+ * ledger's reason (its bounds: at least a minute). Other errors are returned as they are.
+ */
+function inLogScaleTerms(error: unknown): unknown {
+  if (!(error instanceof ValidationError) || error.target === undefined) return error;
+  const name = SETTING_NAMES[error.target];
+  if (name === undefined) return error;
+  return new ValidationError(`input.${name}: ${error.message}`, {
+    target: `input.${name}`,
+    cause: error,
+  });
+}
 
 /** The computed fields of the object types. */
 export const typeFields: Record<string, Record<string, Resolver>> = {

@@ -4,15 +4,18 @@
  * graphql-http, the reference GraphQL-over-HTTP server, over the schema in `schema.ts`.
  * Permissions are checked per field, since one document may ask for several operations.
  */
+
+import { kindOf } from "@session-ledger/core/store";
 import type { Request, Response, Router } from "express";
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from "graphql";
 import { createHandler, type HandlerOptions, type RequestParams } from "graphql-http";
 import { createAdminContext } from "../admin/context.js";
 import { describeError } from "../admin/errors.js";
 import type { LogScaleLimits } from "../admin/limits.js";
-import type { AdminRouterOptions } from "../admin/options.js";
+import { type AdminRouterOptions, checkRouterOptions } from "../admin/options.js";
 import { readJsonBody } from "../admin/params.js";
 import { hasPermission } from "../admin/principal.js";
+import { quote } from "../admin/text.js";
 import { causeOf, logScaleErrorBody, UNAUTHENTICATED_MESSAGE } from "./errors.js";
 import { parseDocument, requestParams } from "./request.js";
 import type { LogScaleContext } from "./resolvers.js";
@@ -110,6 +113,13 @@ interface Operation {
  * `Accept: application/graphql-response+json`).
  */
 export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
+  checkRouterOptions("createLogScaleRouter", options, ["path", "introspection"]);
+  const path = options.path ?? "/graphql";
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    throw new TypeError(
+      `createLogScaleRouter: 'path' must be a path starting with '/', got ${quote(path)}`,
+    );
+  }
   const { ledger, limits, router, log } = createAdminContext(
     options,
     "logscale",
@@ -145,11 +155,16 @@ export function createLogScaleRouter(options: LogScaleRouterOptions): Router {
     formatError: withoutSuggestions,
   });
   const introspection = options.introspection ?? true;
+  if (typeof introspection !== "boolean") {
+    throw new TypeError(
+      `createLogScaleRouter: 'introspection' must be true or false, got ${kindOf(introspection)}`,
+    );
+  }
 
   return router([
     {
       method: "POST",
-      path: options.path ?? "/graphql",
+      path,
       anyOf: null,
       tenantNoun: "organization",
       async handler(req, res, { principal, tenantId }) {

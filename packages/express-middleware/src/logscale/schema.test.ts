@@ -169,12 +169,24 @@ describe("LogScale schema", () => {
       [`mutation { revokeSession(input: {id: "x", revocationType: Everything}) }`, "Everything"],
       [
         "mutation { updateSessionSettings(input: {maxInactivityPeriod: -5, forceReauthenticationAfter: 10}) { id } }",
-        "idleTimeoutMs",
+        "input.maxInactivityPeriod: idleTimeoutMs must be an integer number of milliseconds between 60000",
+      ],
+      // Below the ledger's one-minute minimums.
+      [
+        "mutation { updateSessionSettings(input: {maxInactivityPeriod: 30, forceReauthenticationAfter: 3600000}) { id } }",
+        "input.maxInactivityPeriod: idleTimeoutMs must be an integer number of milliseconds between 60000",
+      ],
+      [
+        "mutation { updateSessionSettings(input: {maxInactivityPeriod: 60000, forceReauthenticationAfter: 15}) { id } }",
+        "input.forceReauthenticationAfter: maxLifetimeMs must be an integer number of milliseconds between 60000",
       ],
     ];
     for (const [source, message] of cases) {
       const result = await run(source);
       expect(result.errors?.[0]?.message, source).toContain(message);
+      if (source.includes("updateSessionSettings")) {
+        expect(result.errors?.[0]?.extensions?.code, source).toBe("BAD_USER_INPUT");
+      }
     }
   });
 

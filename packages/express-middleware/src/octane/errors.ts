@@ -33,6 +33,7 @@ const CODES: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: "platform.unsupported_media_type",
   NOT_IMPLEMENTED: "platform.not_implemented",
   INTERNAL: "platform.general_error",
+  MISCONFIGURED: "platform.general_error",
 };
 
 /** Renders an error description as Octane's error body. */

@@ -2,15 +2,16 @@
  * The ALM Octane session API (seed 004) as an Express router over one ledger and task runner:
  * list, groups, CSV and XLSX exports, terminate as a background task, and task polling.
  */
-import type { TaskRunner } from "@session-ledger/core";
+import { type TaskRunner, ValidationError } from "@session-ledger/core";
+import { kindOf } from "@session-ledger/core/store";
 import type { Request, Router } from "express";
 import { type AdminHandler, createAdminContext } from "../admin/context.js";
 import { requireRequestHeader } from "../admin/csrf.js";
 import { sendCsv, sendXlsx } from "../admin/exports.js";
 import type { OctaneLimits } from "../admin/limits.js";
-import type { AdminRouterOptions } from "../admin/options.js";
+import { type AdminRouterOptions, checkRouterOptions } from "../admin/options.js";
 import type { Principal } from "../admin/principal.js";
-import { requireId } from "../admin/text.js";
+import { quote, requireId } from "../admin/text.js";
 import { octaneErrorBody } from "./errors.js";
 import {
   EXPORT_PARAMS,
@@ -79,6 +80,45 @@ const FEATURES = [
 ];
 
 const BASE = "/api/shared_spaces/:space";
+const FACTORY = "createOctaneRouter";
+
+/**
+ * Octane's own options, checked where they are given: a task runner that can submit and read
+ * tasks (without one every terminate would fail at the request), a creation range of a positive
+ * whole number of days or null, an entity type that is a non-empty string.
+ * @throws TypeError naming the option and what to pass; ValidationError for the range
+ */
+function checkOctaneOptions(options: OctaneRouterOptions) {
+  checkRouterOptions(FACTORY, options, [
+    "taskRunner",
+    "requireCreationRangeDays",
+    "userEntityType",
+    "onTerminate",
+  ]);
+  const {
+    taskRunner,
+    requireCreationRangeDays: days = 30,
+    userEntityType = "workspace_user",
+  } = options;
+  const runner = taskRunner as Partial<OctaneRouterOptions["taskRunner"]> | undefined;
+  if (typeof runner?.submitTermination !== "function" || typeof runner.getTask !== "function") {
+    throw new TypeError(
+      `${FACTORY}: 'taskRunner' must be a task runner, got ${kindOf(taskRunner)}: terminations run as background tasks; pass createTaskRunner({ ledger, store }) and call its start()`,
+    );
+  }
+  if (days !== null && (typeof days !== "number" || !Number.isInteger(days) || days < 1)) {
+    throw new ValidationError(
+      `${FACTORY}: requireCreationRangeDays must be a positive whole number of days, or null to turn the rule off, got ${quote(days)}`,
+      { target: "requireCreationRangeDays" },
+    );
+  }
+  if (typeof userEntityType !== "string" || userEntityType.length === 0) {
+    throw new TypeError(
+      `${FACTORY}: 'userEntityType' must be a non-empty string, got ${kindOf(userEntityType)}`,
+    );
+  }
+  return { taskRunner, rangeDays: days, userEntityType };
+}
 
 const spaceOf = (req: Request): string =>
   requireId("space", req.params.space, { noun: "a shared space id" });
@@ -94,17 +134,10 @@ const spaceOf = (req: Request): string =>
  * parser skip these routes) so a malformed body gets Octane's error body.
  */
 export function createOctaneRouter(options: OctaneRouterOptions): Router {
+  const { taskRunner, rangeDays, userEntityType } = checkOctaneOptions(options);
   const { ledger, limits, router, log } = createAdminContext(options, "octane", octaneErrorBody);
-  const { taskRunner } = options;
-  const reading: OctaneReading = {
-    limits,
-    rangeDays:
-      options.requireCreationRangeDays === undefined ? 30 : options.requireCreationRangeDays,
-    now: () => ledger.now(),
-  };
-  const mapping: OctaneMappingOptions = {
-    userEntityType: options.userEntityType ?? "workspace_user",
-  };
+  const reading: OctaneReading = { limits, rangeDays, now: () => ledger.now() };
+  const mapping: OctaneMappingOptions = { userEntityType };
   const space = { pathTenant: spaceOf, tenantNoun: "shared space" } as const;
 
   /** Streams every match, pulled from the ledger only as fast as the client reads. */

@@ -44,6 +44,7 @@ const CODES: Record<ErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: "InvalidContent",
   NOT_IMPLEMENTED: "NotImplemented",
   INTERNAL: "InternalServerError",
+  MISCONFIGURED: "InternalServerError",
 };
 
 /** Renders an error description as SAYMON's error body. */

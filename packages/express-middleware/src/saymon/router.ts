@@ -5,7 +5,9 @@
 import type { Router } from "express";
 import { createAdminContext } from "../admin/context.js";
 import type { SaymonLimits } from "../admin/limits.js";
-import type { AdminRouterOptions } from "../admin/options.js";
+import { type AdminRouterOptions, checkRouterOptions } from "../admin/options.js";
+import { PERMISSIONS, type Permission } from "../admin/principal.js";
+import { quote } from "../admin/text.js";
 import { saymonErrorBody, unauthenticatedMessage } from "./errors.js";
 import { logRequest } from "./request.js";
 import { sessionRecord } from "./response.js";
@@ -16,7 +18,7 @@ import { sessionRecord } from "./response.js";
  */
 export interface SaymonRouterOptions extends AdminRouterOptions<SaymonLimits> {
   /** The permission the log needs. @default "read-session-log" */
-  permission?: string;
+  permission?: Permission;
 }
 
 const PATH = "/node/api/users/session/log";
@@ -29,6 +31,13 @@ const PATH = "/node/api/users/session/log";
  * ```
  */
 export function createSaymonRouter(options: SaymonRouterOptions): Router {
+  checkRouterOptions("createSaymonRouter", options, ["permission"]);
+  const permission = options.permission ?? "read-session-log";
+  if (!(PERMISSIONS as readonly unknown[]).includes(permission)) {
+    throw new TypeError(
+      `createSaymonRouter: 'permission' must be one of ${PERMISSIONS.map((p) => `'${p}'`).join(", ")}, got ${quote(permission)}`,
+    );
+  }
   const { ledger, limits, router } = createAdminContext(options, "saymon", saymonErrorBody, {
     challenge: 'Basic realm="session-ledger", charset="UTF-8"',
     unauthenticated: unauthenticatedMessage,
@@ -38,7 +47,7 @@ export function createSaymonRouter(options: SaymonRouterOptions): Router {
       method: "GET",
       path: PATH,
       params: ["from", "to", "limit", "skip"],
-      anyOf: [options.permission ?? "read-session-log"],
+      anyOf: [permission],
       async handler(_req, res, { tenantId, params }) {
         const page = await ledger.list(tenantId, logRequest(params, limits));
         res.json(page.items.map(sessionRecord));

@@ -289,3 +289,144 @@ describe("a one-tenant app", () => {
     );
   });
 });
+
+describe("tracking options, checked where they are given", () => {
+  it("should refuse a cookie name that is not an RFC 6265 token, before writing anything", async () => {
+    for (const cookieName of ["my session", "a;b", "a=b", "séance", "", 5]) {
+      expect(() => sessionTracking({ ledger, cookieName: cookieName as never })).toThrow(
+        "sessionTracking: 'cookieName' must be a cookie name (letters, digits and !#$%&'*+-.^_`|~, as RFC 6265 allows)",
+      );
+    }
+    const built = buildApp({ cookieName: "my session" });
+    const res = await request(built).post("/login");
+    expect(res.status).toBe(500);
+    expect(await ledger.count("acme")).toBe(0);
+    await expect(
+      endSession({} as never, {} as never, { ledger, cookieName: "a,b" }),
+    ).rejects.toThrow("endSession: 'cookieName' must be a cookie name");
+  });
+
+  it("should refuse unknown options, a missing ledger and values of the wrong kind", () => {
+    expect(() => sessionTracking({ ledger, requried: true } as never)).toThrow(
+      "sessionTracking: unknown option 'requried'",
+    );
+    expect(() => sessionTracking({} as never)).toThrow(
+      "sessionTracking: 'ledger' must be a ledger from createSessionLedger({ store }), got nothing",
+    );
+    expect(() => sessionTracking({ ledger, required: "yes" as never })).toThrow(
+      "sessionTracking: 'required' must be true or false, got a string",
+    );
+    expect(() => sessionTracking({ ledger, tenant: "" })).toThrow(
+      "sessionTracking: 'tenant' must be a tenant id or a function (req) => tenant id",
+    );
+  });
+});
+
+describe("issueSession and sessionTracking in different tenants", () => {
+  it("should refuse to issue a session that the app's fixed-tenant tracking would never find", async () => {
+    const mismatched = createSessionLedger({ store: createMemoryStore(), clock: () => now });
+    const built = express();
+    built.use(sessionTracking({ ledger: mismatched })); // DEFAULT_TENANT
+    built.post("/login", async (req, res, next) => {
+      try {
+        const { token } = await issueSession(req, res, {
+          ledger: mismatched,
+          tenantId: "acme",
+          user: { id: "u1", login: "alice" },
+        });
+        res.json({ token });
+      } catch (error) {
+        res.status(500).json({ message: (error as Error).message });
+        next();
+      }
+    });
+    const res = await request(built).post("/login");
+    expect(res.status).toBe(500);
+    expect(res.body.message).toBe(
+      'issueSession: the session would be issued in tenant "acme", but sessionTracking reads sessions of tenant "default" for this request, so the user would be signed out at the next request; give issueSession\'s tenantId and sessionTracking\'s tenant the same value',
+    );
+    expect(await mismatched.count("acme")).toBe(0);
+  });
+
+  it("should refuse it on a login route that tracking does not cover, by the tenants tracking reads", async () => {
+    const mismatched = createSessionLedger({ store: createMemoryStore(), clock: () => now });
+    sessionTracking({ ledger: mismatched, tenant: "acme" });
+    sessionTracking({ ledger: mismatched, tenant: "beta" });
+    const req = { headers: {}, ip: "127.0.0.1" } as never;
+    const res = { cookie() {}, setHeader() {} } as never;
+    await expect(
+      issueSession(req, res, { ledger: mismatched, user: { id: "u1", login: "alice" } }),
+    ).rejects.toThrow(
+      'issueSession: the session would be issued in tenant "default", but sessionTracking reads sessions of "acme" or "beta"',
+    );
+    expect(await mismatched.count("default")).toBe(0);
+    const issued = await issueSession(req, res, {
+      ledger: mismatched,
+      tenantId: "beta",
+      user: { id: "u1", login: "alice" },
+    });
+    expect(issued.session.tenantId).toBe("beta");
+  });
+});
+
+describe("endSession without sessionTracking", () => {
+  const untracked = () => {
+    const built = buildApp();
+    built.post("/signout", async (req, res) => {
+      res.json({ ended: await endSession(req, res, { ledger, tenant: "acme" }) });
+    });
+    return built;
+  };
+
+  it("should end the session of the cookie's token, and of a bearer token", async () => {
+    const built = untracked();
+    const fromCookie = (await request(built).post("/login")).body as { token: string };
+    const out = await request(built).post("/signout").set("Cookie", cookieOf(fromCookie.token));
+    expect(out.body).toEqual({ ended: true });
+    expect(out.headers["set-cookie"]?.[0]).toMatch(/^sl_session=;/);
+    expect(await ledger.validate("acme", fromCookie.token)).toBeNull();
+    const fromBearer = (await request(built).post("/login")).body as { token: string };
+    const bearer = await request(built)
+      .post("/signout")
+      .set("Authorization", `Bearer ${fromBearer.token}`);
+    expect(bearer.body).toEqual({ ended: true });
+    expect(await ledger.validate("acme", fromBearer.token)).toBeNull();
+  });
+
+  it("should end nothing for a token whose secret is wrong", async () => {
+    const built = untracked();
+    const { token } = (await request(built).post("/login")).body as { token: string };
+    const forged = `${token.split(".")[0]}.${"A".repeat(43)}`;
+    const out = await request(built).post("/signout").set("Cookie", cookieOf(forged));
+    expect(out.body).toEqual({ ended: false });
+    expect(await ledger.validate("acme", token)).not.toBeNull();
+  });
+});
+
+describe("issueSession behind a proxy that forwards anything", () => {
+  it("should record no client IP when req.ip is not an address, and still sign the user in", async () => {
+    const trusting = buildApp({}, false);
+    trusting.set("trust proxy", true);
+    const res = await request(trusting).post("/login").set("X-Forwarded-For", "not-an-ip");
+    expect(res.status).toBe(201);
+    expect(res.body.session.clientIp).toBeNull();
+    const real = await request(trusting).post("/login").set("X-Forwarded-For", "203.0.113.7");
+    expect(real.body.session.clientIp).toBe("203.0.113.7");
+  });
+});
+
+describe("Cache-Control on the tracking helpers' answers", () => {
+  it("should send no-store with a login, a logout, a 401 and a cleared stale cookie", async () => {
+    const issued = await login();
+    expect(issued.headers["cache-control"]).toBe("no-store");
+    const refused = await request(app).get("/me");
+    expect(refused.status).toBe(401);
+    expect(refused.headers["cache-control"]).toBe("no-store");
+    const stale = await request(app).get("/maybe").set("Cookie", cookieOf("x.y"));
+    expect(stale.headers["set-cookie"]?.[0]).toMatch(/^sl_session=;/);
+    expect(stale.headers["cache-control"]).toBe("no-store");
+    const out = await request(app).post("/logout").set("Cookie", cookieOf(issued.body.token));
+    expect(out.body).toEqual({ ended: true });
+    expect(out.headers["cache-control"]).toBe("no-store");
+  });
+});
