@@ -3,8 +3,8 @@
  * A host application built from the packed tarballs, as a user would: the README's install
  * lines run exactly as written (between its `<!-- install -->` markers, from an application
  * directory beside a `session-ledger` clone whose `pnpm pack:all` filled `packed/`), a strict
- * TypeScript config (`skipLibCheck: false`), the README's "In twenty lines" example, and an
- * Express app with login tracking and an admin router. It must install, type-check and run.
+ * TypeScript config (`skipLibCheck: false`), the README's "In twenty lines" example (run) and
+ * "Wiring" example (type-checked), and an Express app with login tracking and an admin router. It must install, type-check and run.
  * Needs a prior `pnpm build`. `pnpm check` runs it.
  *
  *   node scripts/packed-host.mjs [--keep]
@@ -88,6 +88,26 @@ try {
     }),
   );
   writeFileSync(join(host, "src", "twenty-lines.ts"), blockAfter("In twenty lines", "ts"));
+  // The Wiring section's example type-checks against the packages (it is not run: it serves).
+  writeFileSync(
+    join(host, "src", "wiring.ts"),
+    `import { createMemoryStore, createSessionLedger, createTaskRunner } from "@session-ledger/core";
+import {
+  apiKeyAuthenticator,
+  createLogScaleRouter,
+  createOctaneRouter,
+  sessionTracking,
+} from "@session-ledger/express";
+import express from "express";
+
+const store = createMemoryStore();
+const ledger = createSessionLedger({ store });
+const taskRunner = createTaskRunner({ ledger, store });
+const authenticate = apiKeyAuthenticator({ keys: {} });
+${blockAfter("Wiring", "ts")}
+export { app };
+`,
+  );
   writeFileSync(
     join(host, "src", "express-app.ts"),
     `import { createSessionLedger, createTaskRunner } from "@session-ledger/core";
