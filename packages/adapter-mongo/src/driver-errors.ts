@@ -11,6 +11,17 @@ export function isDuplicateKey(error: unknown): boolean {
   );
 }
 
+/** Whether the driver labels a failed write safe to run again (`MongoError.hasErrorLabel`). */
+export function isRetryableWrite(error: unknown): boolean {
+  const labelled = error as { hasErrorLabel?: unknown } | null;
+  return (
+    labelled !== null &&
+    typeof labelled === "object" &&
+    typeof labelled.hasErrorLabel === "function" &&
+    labelled.hasErrorLabel("RetryableWriteError") === true
+  );
+}
+
 /**
  * The error a store method throws for a failed driver call: the library's own errors pass
  * through, anything else becomes a `StorageError` that keeps the driver error as `cause`.

@@ -23,6 +23,7 @@ import type {
   UserSessionCap,
 } from "@session-ledger/core/store";
 import { lapseReason } from "@session-ledger/core/store";
+import type { Document } from "mongodb";
 import {
   checkEndChange,
   checkPatch,
@@ -43,7 +44,7 @@ import {
 import { type SessionDocument, toSessionDocument, toSessionRecord } from "./documents.js";
 import { isDuplicateKey, storageError } from "./driver-errors.js";
 import { endedByIs, identifierIs } from "./indexes.js";
-import { COLLATION, driver, endFields, type StoreCollections } from "./store-context.js";
+import { COLLATION, driver, endFields, retrying, type StoreCollections } from "./store-context.js";
 import { applyCap, checkCap, takeLoginSeq } from "./user-cap.js";
 
 /** Ids per bulk write and per `$in` read-back when ending a list of sessions. */
@@ -55,7 +56,7 @@ type EndedDocument = Pick<SessionDocument, "id" | "endedBy"> & { user: { id: str
 /**
  * Ends a list of sessions by id, each with one conditional `updateOne` that tags it with `by`,
  * and reads back which of them carry `by`: those this call (or an earlier try with the same
- * `by`) ended.
+ * `by`) ended. `still` is a condition each must still meet to be ended (the target's filter).
  */
 export async function endByIds(
   { sessions }: StoreCollections,
@@ -63,6 +64,7 @@ export async function endByIds(
   ids: readonly string[],
   change: EndChange,
   by: string,
+  still: Document = {},
 ): Promise<EndOutcome> {
   const unique = [...new Set(ids)];
   const found = new Map<string, EndedDocument>();
@@ -71,12 +73,17 @@ export async function endByIds(
   };
   for (let start = 0; start < unique.length; start += ID_BATCH) {
     const batch = unique.slice(start, start + ID_BATCH);
-    // Unordered single-document conditional updates: retryable, and each one is atomic, so a
-    // session racing another end is ended (and marked) by exactly one caller.
-    await driver("end sessions", () =>
+    // Unordered single-document conditional updates, each atomic and each naming the shard
+    // key: a session racing another end is ended (and marked) by exactly one caller, and a try
+    // cut short is simply run again under the same marker.
+    await retrying("end sessions", () =>
       sessions.bulkWrite(
         batch.map((id) => ({
-          updateOne: { filter: { tenantId, id, ...openAt(change.now) }, update, ...COLLATION },
+          updateOne: {
+            filter: { ...still, tenantId, id, ...openAt(change.now) },
+            update,
+            ...COLLATION,
+          },
         })),
         { ordered: false },
       ),
@@ -99,6 +106,37 @@ export async function endByIds(
     } else outcome.alreadyEnded.push(id);
   }
   return outcome;
+}
+
+/**
+ * Ends every open session `condition` selects, in bounded batches through the id path: find up
+ * to `ID_BATCH` open ids, end them by id under one marker (each still meeting the condition),
+ * repeat until none is left. No multi-document write, so none can skip the documents of a
+ * migrating chunk, be cut short unretryably by a stepdown, or hold every secondary behind one
+ * million-document write.
+ */
+async function endWhere(
+  collections: StoreCollections,
+  tenantId: string,
+  condition: Document,
+  change: EndChange,
+  by: string,
+): Promise<EndedSession[]> {
+  const ended: EndedSession[] = [];
+  const tried = new Set<string>();
+  for (;;) {
+    const rows = await driver("find sessions to end", () =>
+      collections.sessions
+        .find(condition, { ...COLLATION, projection: { _id: 0, id: 1 }, limit: ID_BATCH })
+        .toArray(),
+    );
+    // A session found again after its try neither ended nor left the condition would loop.
+    const ids = rows.map((row) => row.id as string).filter((id) => !tried.has(id));
+    if (ids.length === 0) return ended;
+    for (const id of ids) tried.add(id);
+    const outcome = await endByIds(collections, tenantId, ids, change, by, condition);
+    ended.push(...outcome.ended);
+  }
 }
 
 function targetCondition(target: EndTarget, now: number): Condition {
@@ -231,27 +269,12 @@ export function sessionLifecycle(
       ]);
       const outcome: EndOutcome = { ended: [], alreadyEnded: [], notFound: [] };
       if (condition === false) return outcome;
-      // One multi-document write; the marker tells which sessions this call (and no racing
-      // one) ended. Not retried automatically, but running it again is harmless.
-      await driver("end sessions", () =>
-        sessions.updateMany(
-          toFilterDocument(condition),
-          {
-            $set: endFields(checked.status, checked.endReason, checked.endedAt, by),
-          },
-          COLLATION,
-        ),
-      );
-      const rows = await driver("read ended sessions", () =>
-        sessions
-          .find({ tenantId, ...endedByIs(by) }, { ...COLLATION, ...ENDED_PROJECTION })
-          .toArray(),
-      );
-      outcome.ended = (rows as EndedDocument[]).map(
-        (row): EndedSession => ({
-          id: row.id,
-          userId: row.user.id,
-        }),
+      outcome.ended = await endWhere(
+        collections,
+        tenantId,
+        toFilterDocument(condition),
+        checked,
+        by,
       );
       return outcome;
     },

@@ -12,7 +12,7 @@ import type {
   TaskOutcomeDocument,
   TaskPayloadDocument,
 } from "./documents.js";
-import { storageError } from "./driver-errors.js";
+import { isRetryableWrite, storageError } from "./driver-errors.js";
 import { SIMPLE_COLLATION } from "./indexes.js";
 
 export interface StoreCollections {
@@ -59,6 +59,24 @@ export async function driver<T>(action: string, run: () => Promise<T>): Promise<
     return await run();
   } catch (error) {
     throw storageError(action, error);
+  }
+}
+
+/** How many times a write labelled retryable is run again (after the driver's own retry). */
+const RETRIES = 2;
+
+/**
+ * Runs an idempotent write (conditional single-document writes under one marker), again when
+ * it fails with the `RetryableWriteError` label: what a try applied before a stepdown stays
+ * applied, and running it again ends (or skips) the rest.
+ */
+export async function retrying<T>(action: string, run: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= RETRIES || !isRetryableWrite(error)) throw storageError(action, error);
+    }
   }
 }
 

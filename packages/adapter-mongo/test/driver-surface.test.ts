@@ -27,7 +27,6 @@ const ALLOWED: Record<Kind, readonly (string | symbol)[]> = {
     "findOne",
     "findOneAndUpdate",
     "insertOne",
-    "updateMany",
     "updateOne",
   ],
   FindCursor: ["toArray", Symbol.asyncIterator],

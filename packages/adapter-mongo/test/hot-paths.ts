@@ -297,15 +297,22 @@ export const HOT_PATHS: HotPath[] = [
     run: (store) => store.expireDue(NOW, 50),
   },
   {
-    name: "bulk end by user: one conditional update, then the read-back by marker",
+    name: "bulk end by user: a batch of open ids, their conditional ends and read-back, then the next (empty) batch",
     calls: [
       {
         collection: "sessions",
-        method: "updateMany",
+        method: "find",
         index: "tenant_user_created",
         bounds: ["tenantId", "user.id", "createdAt"],
       },
-      { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },
+      byId("sessions", "bulkWrite"),
+      byId("sessions", "find"),
+      {
+        collection: "sessions",
+        method: "find",
+        index: "tenant_user_created",
+        bounds: ["tenantId", "user.id", "createdAt"],
+      },
     ],
     run: (store) => store.endSessions(TENANT, { userId: "u63" }, end),
   },

@@ -24,6 +24,7 @@ import {
   FakeServerError,
   refuseNulInRegex,
   ShardKey,
+  steppedDown,
 } from "./server-rules.js";
 
 export { FakeServerError } from "./server-rules.js";
@@ -92,6 +93,44 @@ export interface MingoDbOptions {
    * upserts must then pin the whole key, and unique indexes must start with it.
    */
   shardKeys?: Record<string, Record<string, 1 | "hashed">>;
+  /** What a replica set or a sharded cluster does to writes that a single mongod never does. */
+  faults?: ClusterFaults;
+}
+
+/** Faults of a cluster, each off unless asked for; the object is shared and may be changed later. */
+export interface ClusterFaults {
+  /**
+   * Documents of a chunk being migrated: the first multi-document write (updateMany,
+   * deleteMany) skips them, as a multi-write racing a chunk migration can (SERVER-20361,
+   * TOOLS-3431); later writes see them.
+   */
+  migratingChunk?: (doc: Document) => boolean;
+  /**
+   * How many of the next writes (updateMany, deleteMany, bulkWrite) apply half of what they
+   * match, then fail as a primary going away does (`steppedDown`: code 91, retryable label).
+   */
+  stepDowns?: number;
+}
+
+/**
+ * What of a write's matches the fault rules let it apply, and whether it then fails: a
+ * multi-write (`isMulti`) skips a migrating chunk's documents once, and a write cut short by a
+ * stepdown applies the first half.
+ */
+function faultedWrite<T extends Document>(
+  faults: ClusterFaults,
+  matched: T[],
+  isMulti: boolean,
+): { apply: T[]; stepDown: boolean } {
+  let apply = matched;
+  const moving = isMulti ? faults.migratingChunk : undefined;
+  if (moving) {
+    faults.migratingChunk = undefined;
+    apply = apply.filter((doc) => !moving(doc));
+  }
+  if ((faults.stepDowns ?? 0) === 0) return { apply, stepDown: false };
+  faults.stepDowns = (faults.stepDowns ?? 0) - 1;
+  return { apply: apply.slice(0, Math.ceil(apply.length / 2)), stepDown: true };
 }
 
 /** Runs a pipeline stage by stage, refusing what a stage may not build (see `checkDocumentSize`). */
@@ -115,11 +154,18 @@ class MingoCollection {
   readonly #indexes = new Map<string, StoredIndex>();
   readonly #observe: CallObserver;
   readonly #shardKey: ShardKey | null;
+  readonly #faults: ClusterFaults;
 
-  constructor(name: string, observe: CallObserver, shardKey: ShardKey | null) {
+  constructor(
+    name: string,
+    observe: CallObserver,
+    shardKey: ShardKey | null,
+    faults: ClusterFaults,
+  ) {
     this.collectionName = name;
     this.#observe = observe;
     this.#shardKey = shardKey;
+    this.#faults = faults;
   }
 
   /** Records the call and checks what every filter must satisfy. */
@@ -193,14 +239,17 @@ class MingoCollection {
     this.#received("updateMany", [filter, update, ...options]);
     await nextTurn();
     const query = new Query(filter);
-    let matchedCount = 0;
-    const next = this.#docs.map((doc, index) => {
-      if (!query.test(doc)) return doc;
-      matchedCount++;
-      return this.#updated(doc, update, index);
-    });
-    this.#docs = next;
-    return { acknowledged: true, matchedCount, modifiedCount: matchedCount };
+    const { apply, stepDown } = faultedWrite(
+      this.#faults,
+      this.#docs.filter((doc) => query.test(doc)),
+      true,
+    );
+    const applying = new Set(apply);
+    this.#docs = this.#docs.map((doc, index) =>
+      applying.has(doc) ? this.#updated(doc, update, index) : doc,
+    );
+    if (stepDown) throw steppedDown();
+    return { acknowledged: true, matchedCount: apply.length, modifiedCount: apply.length };
   }
 
   async findOneAndUpdate(
@@ -236,9 +285,15 @@ class MingoCollection {
     this.#received("deleteMany", [filter, ...options]);
     await nextTurn();
     const query = new Query(filter);
-    const before = this.#docs.length;
-    this.#docs = this.#docs.filter((doc) => !query.test(doc));
-    return { acknowledged: true, deletedCount: before - this.#docs.length };
+    const { apply, stepDown } = faultedWrite(
+      this.#faults,
+      this.#docs.filter((doc) => query.test(doc)),
+      true,
+    );
+    const deleting = new Set(apply);
+    this.#docs = this.#docs.filter((doc) => !deleting.has(doc));
+    if (stepDown) throw steppedDown();
+    return { acknowledged: true, deletedCount: apply.length };
   }
 
   /** Only `updateOne` models: the only kind the store sends. */
@@ -252,11 +307,13 @@ class MingoCollection {
       this.#singleWrite("updateOne", model.filter, model.upsert === true);
     }
     await nextTurn();
+    const { apply, stepDown } = faultedWrite(this.#faults, operations, false);
     let matchedCount = 0;
-    for (const operation of operations) {
+    for (const operation of apply) {
       const model = operation.updateOne as Document;
       matchedCount += this.#updateOne(model.filter, model.update, false).matchedCount;
     }
+    if (stepDown) throw steppedDown();
     return { ok: 1, matchedCount, modifiedCount: matchedCount };
   }
 
@@ -397,17 +454,24 @@ class MingoDb {
   readonly #collections = new Map<string, MingoCollection>();
   readonly #observe: CallObserver;
   readonly #shardKeys: Record<string, Record<string, 1 | "hashed">>;
+  readonly #faults: ClusterFaults;
 
   constructor(options: MingoDbOptions) {
     this.#observe = options.observe ?? (() => {});
     this.#shardKeys = options.shardKeys ?? {};
+    this.#faults = options.faults ?? {};
   }
 
   collection(name: string, ..._options: unknown[]): MingoCollection {
     let collection = this.#collections.get(name);
     if (!collection) {
       const key = Object.hasOwn(this.#shardKeys, name) ? this.#shardKeys[name] : undefined;
-      collection = new MingoCollection(name, this.#observe, key ? new ShardKey(name, key) : null);
+      collection = new MingoCollection(
+        name,
+        this.#observe,
+        key ? new ShardKey(name, key) : null,
+        this.#faults,
+      );
       this.#collections.set(name, collection);
     }
     return collection;

@@ -9,12 +9,27 @@ import { BSON, type Document, ObjectId } from "mongodb";
 export class FakeServerError extends Error {
   override name = "MongoServerError";
   readonly code: number;
+  readonly errorLabels: string[] = [];
   constructor(message: string, code: number, details: Document = {}) {
     super(message);
     this.code = code;
     Object.assign(this, details);
   }
+  /** As `MongoError.hasErrorLabel`. */
+  hasErrorLabel(label: string): boolean {
+    return this.errorLabels.includes(label);
+  }
 }
+
+/**
+ * A primary going away mid-write (ShutdownInProgress, 91, as a stepdown for a restart sends):
+ * what the write applied stays applied, and the error carries the `RetryableWriteError` label.
+ */
+export const steppedDown = () =>
+  new FakeServerError("operation was interrupted because the primary stepped down", 91, {
+    codeName: "ShutdownInProgress",
+    errorLabels: ["RetryableWriteError"],
+  });
 
 /** `BSONObjMaxUserSize`: no stored document, and no document a pipeline stage builds, is larger. */
 export const MAX_BSON_SIZE = 16 * 1024 * 1024;
