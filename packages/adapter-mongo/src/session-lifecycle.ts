@@ -34,7 +34,6 @@ import {
 } from "./boundary.js";
 import {
   allOf,
-  anyOf,
   type Condition,
   compileFilter,
   lapsedAt,
@@ -43,7 +42,7 @@ import {
 } from "./compile-filter.js";
 import { type SessionDocument, toSessionDocument, toSessionRecord } from "./documents.js";
 import { isDuplicateKey, storageError } from "./driver-errors.js";
-import { endedByIs, identifierIs } from "./indexes.js";
+import { endedBeforeIs, endedByIs, identifierIs } from "./indexes.js";
 import { COLLATION, driver, endFields, retrying, type StoreCollections } from "./store-context.js";
 import { applyCap, checkCap, takeLoginSeq } from "./user-cap.js";
 
@@ -136,6 +135,7 @@ async function endWhere(
     for (const id of ids) tried.add(id);
     const outcome = await endByIds(collections, tenantId, ids, change, by, condition);
     ended.push(...outcome.ended);
+    if (rows.length < ID_BATCH) return ended;
   }
 }
 
@@ -336,17 +336,51 @@ export function sessionLifecycle(
 
     async purgeEnded(endedBefore, tenantId) {
       requireTime("endedBefore", endedBefore);
-      const condition = allOf([
-        tenantId === undefined ? true : { tenantId: requireId("tenantId", tenantId) },
-        anyOf([
-          { endedAt: { $lt: endedBefore } },
-          { endedAt: null, expiresAt: { $lt: endedBefore } },
-        ]),
-      ]);
-      const result = await driver("purge ended sessions", () =>
-        sessions.deleteMany(toFilterDocument(condition), COLLATION),
-      );
-      return result.deletedCount;
+      const tenant = tenantId === undefined ? {} : { tenantId: requireId("tenantId", tenantId) };
+      // Two deletes, each served by one index: the ended sessions by `ended_at`, and those
+      // that lapsed unended (a deadline passed, no sweep ran yet) by `open_by_deadline`.
+      let purged = 0;
+      for (const condition of [
+        { ...tenant, ...endedBeforeIs(endedBefore) },
+        { ...tenant, status: SessionStatus.Active, expiresAt: { $lt: endedBefore } },
+      ]) {
+        purged += await deleteWhere(collections, condition);
+      }
+      return purged;
     },
   };
+}
+
+/**
+ * Deletes the sessions `condition` selects in bounded batches: up to `ID_BATCH` found, then
+ * deleted one by one by their shard key (each still meeting the condition), until a batch
+ * comes back short. A try a stepdown cuts short runs again; what it deleted is not counted.
+ */
+async function deleteWhere({ sessions }: StoreCollections, condition: Document): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const rows = await driver("find sessions to purge", () =>
+      sessions
+        .find(condition, {
+          ...COLLATION,
+          projection: { _id: 0, tenantId: 1, id: 1 },
+          limit: ID_BATCH,
+        })
+        .toArray(),
+    );
+    if (rows.length === 0) return deleted;
+    const result = await retrying("purge ended sessions", () =>
+      sessions.bulkWrite(
+        rows.map((row) => ({
+          deleteOne: {
+            filter: { ...condition, tenantId: row.tenantId, id: row.id },
+            ...COLLATION,
+          },
+        })),
+        { ordered: false },
+      ),
+    );
+    deleted += result.deletedCount;
+    if (rows.length < ID_BATCH) return deleted;
+  }
 }

@@ -20,7 +20,6 @@ const ALLOWED: Record<Kind, readonly (string | symbol)[]> = {
     "bulkWrite",
     "countDocuments",
     "createIndexes",
-    "deleteMany",
     "deleteOne",
     "dropIndex",
     "find",

@@ -127,6 +127,28 @@ function byActivityWithTotal(
   };
 }
 
+/**
+ * A purge: each of its two deletes finds a batch through its index, then deletes it by id. In
+ * tenant-0 every lapsed session was ended too (`seededSession`), so its second finds none.
+ */
+function purgePath(name: string, tenantId?: string): HotPath {
+  const lapsed: PlannedCall[] = [
+    { collection: "sessions", method: "find", index: "open_by_deadline", bounds: ["expiresAt"] },
+  ];
+  if (tenantId === undefined) lapsed.push(byId("sessions", "bulkWrite"));
+  return {
+    name,
+    calls: [
+      { collection: "sessions", method: "find", index: "ended_at", bounds: ["endedAt"] },
+      byId("sessions", "bulkWrite"),
+      ...lapsed,
+    ],
+    run: async (store) => {
+      if ((await store.purgeEnded(NOW, tenantId)) === 0) throw new Error("the purge found nothing");
+    },
+  };
+}
+
 export const HOT_PATHS: HotPath[] = [
   {
     name: "validate and touch: find by id, then the conditional touch",
@@ -297,7 +319,7 @@ export const HOT_PATHS: HotPath[] = [
     run: (store) => store.expireDue(NOW, 50),
   },
   {
-    name: "bulk end by user: a batch of open ids, their conditional ends and read-back, then the next (empty) batch",
+    name: "bulk end by user: a batch of open ids, then their conditional ends and read-back",
     calls: [
       {
         collection: "sessions",
@@ -307,15 +329,15 @@ export const HOT_PATHS: HotPath[] = [
       },
       byId("sessions", "bulkWrite"),
       byId("sessions", "find"),
-      {
-        collection: "sessions",
-        method: "find",
-        index: "tenant_user_created",
-        bounds: ["tenantId", "user.id", "createdAt"],
-      },
     ],
     run: (store) => store.endSessions(TENANT, { userId: "u63" }, end),
   },
+  // Last: they delete what the paths above read.
+  purgePath(
+    "purge in one tenant: ended sessions by end time, then lapsed ones by deadline",
+    "tenant-0",
+  ),
+  purgePath("purge across tenants: ended sessions by end time, then lapsed ones by deadline"),
 ];
 
 export { after, BY_ACTIVITY, creationRange, end, NEWEST_FIRST, ofUser, openOnly, page };

@@ -296,25 +296,36 @@ class MingoCollection {
     return { acknowledged: true, deletedCount: apply.length };
   }
 
-  /** Only `updateOne` models: the only kind the store sends. */
+  /** `updateOne` and `deleteOne` models: the kinds the store sends. */
   async bulkWrite(operations: Document[], ...options: unknown[]) {
     this.#received("bulkWrite", [operations, ...options]);
     for (const operation of operations) {
-      const model = operation.updateOne as Document | undefined;
-      if (!model || Object.keys(operation).length !== 1) {
-        throw new FakeServerError("the in-process db supports only updateOne in bulkWrite", 2);
+      const [kind, model] = Object.entries(operation)[0] ?? [];
+      if ((kind !== "updateOne" && kind !== "deleteOne") || Object.keys(operation).length !== 1) {
+        throw new FakeServerError(
+          "the in-process db supports only updateOne and deleteOne in bulkWrite",
+          2,
+        );
       }
-      this.#singleWrite("updateOne", model.filter, model.upsert === true);
+      const { filter, upsert } = model as Document;
+      this.#singleWrite(kind, filter, upsert === true);
     }
     await nextTurn();
     const { apply, stepDown } = faultedWrite(this.#faults, operations, false);
     let matchedCount = 0;
+    let deletedCount = 0;
     for (const operation of apply) {
+      if (operation.deleteOne) {
+        const index = this.#indexOf(operation.deleteOne.filter);
+        if (index >= 0) this.#docs.splice(index, 1);
+        deletedCount += index >= 0 ? 1 : 0;
+        continue;
+      }
       const model = operation.updateOne as Document;
       matchedCount += this.#updateOne(model.filter, model.update, false).matchedCount;
     }
     if (stepDown) throw steppedDown();
-    return { ok: 1, matchedCount, modifiedCount: matchedCount };
+    return { ok: 1, matchedCount, modifiedCount: matchedCount, deletedCount };
   }
 
   async createIndexes(specs: IndexDescription[], ...options: unknown[]) {

@@ -59,7 +59,9 @@ export function accessesOf(collection: string, method: string, args: unknown[]):
         {
           collection,
           method,
-          filters: (first as unknown as Document[]).map((op) => op.updateOne.filter as Document),
+          filters: (first as unknown as Document[]).map(
+            (op) => (op.updateOne ?? op.deleteOne).filter as Document,
+          ),
         },
       ];
     case "aggregate":
