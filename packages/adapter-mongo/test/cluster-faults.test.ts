@@ -3,7 +3,12 @@
  * the in-process collection (`ClusterFaults`), and the store surviving it: every answer the
  * store gives is still the reference's.
  */
-import { checkFilter } from "@session-ledger/core";
+import {
+  checkFilter,
+  DEFAULT_QUERY_LIMITS,
+  parseQuery,
+  ValidationError,
+} from "@session-ledger/core";
 import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
 import type { Document } from "mongodb";
@@ -100,5 +105,32 @@ describe("cluster faults: ends by user, tenant and filter", () => {
     expect(outcome.ended.map((s) => s.id).sort()).toEqual(idsOf(12, "other"));
     expect(await openOf(store, idsOf(12, "u"))).toEqual(idsOf(12, "u"));
     expect(calls.filter((method) => method.endsWith("Many"))).toEqual([]);
+  });
+});
+
+describe("wildcards: bounded by core's query limits, under mongod's pattern cap", () => {
+  it("should refuse a query of 1,900 wildcards as a ValidationError naming maxWildcards, not reach the server", async () => {
+    const { store } = await faultedStore(2);
+    const query = `client_type='${"a*".repeat(1900)}a'`;
+    expect(query.length).toBeLessThan(4096);
+    const listed = Promise.resolve().then(() =>
+      store.listSessions("t", { filter: parseQuery(query), sort: [], now: NOW, limit: 10 }),
+    );
+    await expect(listed).rejects.toThrow(ValidationError);
+    await expect(listed).rejects.toThrow("maxWildcards");
+  });
+
+  it("should run the largest pattern the default limits let through", async () => {
+    const { store } = await faultedStore(2);
+    // The raw path spells each letter as a class (`[aA]`): the most bytes per character.
+    const query = `client_ip='${"a*".repeat(DEFAULT_QUERY_LIMITS.maxWildcards)}${"a".repeat(3800)}'`;
+    expect(query.length).toBeLessThanOrEqual(DEFAULT_QUERY_LIMITS.maxLength);
+    const page = await store.listSessions("t", {
+      filter: parseQuery(query),
+      sort: [],
+      now: NOW,
+      limit: 10,
+    });
+    expect(page).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
 import type { Document } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { createMingoDb, seedMingoCollection } from "./mingo-db.js";
-import { MAX_BSON_SIZE, MAX_TTL_SECONDS } from "./server-rules.js";
+import { MAX_BSON_SIZE, MAX_REGEX_BYTES, MAX_TTL_SECONDS } from "./server-rules.js";
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
   const error = await promise.then(
@@ -34,6 +34,20 @@ describe("in-process collection: what mongod refuses", () => {
     ).toBe(2);
     // Spelled as an escape, NUL is fine.
     expect(await coll.countDocuments({ name: { $regex: "^a\\x00b" } })).toBe(1);
+  });
+
+  it("should refuse a pattern over PCRE2's 32,764-byte source cap with 51091", async () => {
+    const coll = createMingoDb().collection("c");
+    await coll.insertOne({ name: "a" });
+    const pattern = (bytes: number) => `^${"a".repeat(bytes - 1)}`;
+    expect(await coll.countDocuments({ name: { $regex: pattern(MAX_REGEX_BYTES) } })).toBe(0);
+    expect(
+      (await refusal(coll.find({ name: { $regex: pattern(MAX_REGEX_BYTES + 1) } }).toArray())).code,
+    ).toBe(51091);
+    expect(
+      (await refusal(coll.aggregate([{ $match: { name: new RegExp(pattern(40_000)) } }]).toArray()))
+        .code,
+    ).toBe(51091);
   });
 
   it("should refuse a document over 16 MiB on insert and as the result of an update", async () => {

@@ -2,7 +2,7 @@
  * An in-process stand-in for the slice of the driver's `Db`/`Collection`/cursor API the store
  * uses, so CI runs the store's real filter, update, sort and aggregation documents without a
  * server: mingo evaluates every document. It is deliberately no bigger than the store's use,
- * and it refuses what mongod refuses (`server-rules.ts`): NUL in `$regex`, documents and
+ * and it refuses what mongod refuses (`server-rules.ts`): NUL in `$regex` and patterns over PCRE2's size cap, documents and
  * `$group`/`$facet` outputs over 16 MiB, TTL values out of range and, for a collection declared
  * sharded, single-document writes that do not name the whole shard key.
  *
@@ -22,7 +22,7 @@ import {
   checkDocumentSize,
   checkTtl,
   FakeServerError,
-  refuseNulInRegex,
+  refuseBadRegex,
   ShardKey,
   steppedDown,
 } from "./server-rules.js";
@@ -135,7 +135,7 @@ function faultedWrite<T extends Document>(
 
 /** Runs a pipeline stage by stage, refusing what a stage may not build (see `checkDocumentSize`). */
 function runPipeline(pipeline: Document[], input: Document[]): Document[] {
-  refuseNulInRegex(pipeline);
+  refuseBadRegex(pipeline);
   let docs = input;
   for (const stage of pipeline) {
     docs = new Aggregator([stage]).run(docs) as Document[];
@@ -171,7 +171,7 @@ class MingoCollection {
   /** Records the call and checks what every filter must satisfy. */
   #received(method: string, args: unknown[]): void {
     this.#observe(this.collectionName, method, args);
-    refuseNulInRegex(args);
+    refuseBadRegex(args);
   }
 
   #singleWrite(method: string, filter: Document, upsert = false): void {
@@ -200,7 +200,7 @@ class MingoCollection {
     // Like the driver's cursors, a refusal surfaces when the cursor is first read.
     this.#observe(this.collectionName, "find", [filter, options]);
     return new MingoCursor(() => {
-      refuseNulInRegex(filter);
+      refuseBadRegex(filter);
       return this.#select(filter, options);
     });
   }

@@ -46,19 +46,35 @@ const isPlain = (value: unknown): value is Document =>
   !(value instanceof RegExp);
 
 /**
- * `RegexMatchExpression::init` refuses a pattern with an embedded null byte (BadValue), in a
- * filter, an aggregation `$match` or a partial filter alike. A pattern must spell NUL as `\x00`.
+ * PCRE2 as mongod builds it (`LINK_SIZE 2`, `MAX_PATTERN_LENGTH`) refuses a pattern source
+ * over 32,764 bytes: "Regular expression is invalid: pattern string is too large" (51091).
  */
-export function refuseNulInRegex(value: unknown): void {
+export const MAX_REGEX_BYTES = 32_764;
+
+/**
+ * What mongod refuses of a pattern, in a filter, an aggregation `$match` or a partial filter
+ * alike: an embedded null byte (`RegexMatchExpression::init`, BadValue; a pattern must spell
+ * NUL as `\x00`), and a source over `MAX_REGEX_BYTES`.
+ */
+export function refuseBadRegex(value: unknown): void {
   if (Array.isArray(value)) {
-    for (const item of value) refuseNulInRegex(item);
+    for (const item of value) refuseBadRegex(item);
     return;
   }
-  if (value instanceof RegExp && value.source.includes("\0")) throw nulInRegex();
+  if (value instanceof RegExp) checkPattern(value.source);
   if (!isPlain(value)) return;
   for (const [key, inner] of Object.entries(value)) {
-    if (key === "$regex" && typeof inner === "string" && inner.includes("\0")) throw nulInRegex();
-    refuseNulInRegex(inner);
+    if (key === "$regex" && typeof inner === "string") checkPattern(inner);
+    refuseBadRegex(inner);
+  }
+}
+
+function checkPattern(source: string): void {
+  if (source.includes("\0")) throw nulInRegex();
+  if (Buffer.byteLength(source, "utf8") > MAX_REGEX_BYTES) {
+    throw new FakeServerError("Regular expression is invalid: pattern string is too large", 51091, {
+      codeName: "Location51091",
+    });
   }
 }
 
