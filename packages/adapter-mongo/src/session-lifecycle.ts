@@ -43,7 +43,14 @@ import {
 import { type SessionDocument, toSessionDocument, toSessionRecord } from "./documents.js";
 import { isDuplicateKey, storageError } from "./driver-errors.js";
 import { endedBeforeIs, endedByIs, identifierIs } from "./indexes.js";
-import { COLLATION, driver, endFields, retrying, type StoreCollections } from "./store-context.js";
+import {
+  bulkOptions,
+  COLLATION,
+  driver,
+  endFields,
+  retrying,
+  type StoreCollections,
+} from "./store-context.js";
 import { applyCap, checkCap, takeLoginSeq } from "./user-cap.js";
 
 /** Ids per bulk write and per `$in` read-back when ending a list of sessions. */
@@ -58,7 +65,7 @@ type EndedDocument = Pick<SessionDocument, "id" | "endedBy"> & { user: { id: str
  * `by`) ended. `still` is a condition each must still meet to be ended (the target's filter).
  */
 export async function endByIds(
-  { sessions }: StoreCollections,
+  { sessions, budgets }: StoreCollections,
   tenantId: string,
   ids: readonly string[],
   change: EndChange,
@@ -84,12 +91,15 @@ export async function endByIds(
             ...COLLATION,
           },
         })),
-        { ordered: false },
+        { ordered: false, ...bulkOptions(budgets) },
       ),
     );
     const rows = await driver("read ended sessions", () =>
       sessions
-        .find({ tenantId, id: { $in: batch } }, { ...COLLATION, ...ENDED_PROJECTION })
+        .find(
+          { tenantId, id: { $in: batch } },
+          { ...COLLATION, ...ENDED_PROJECTION, maxTimeMS: budgets.bulkMs },
+        )
         .toArray(),
     );
     for (const row of rows as EndedDocument[]) found.set(row.id, row);
@@ -126,7 +136,12 @@ async function endWhere(
   for (;;) {
     const rows = await driver("find sessions to end", () =>
       collections.sessions
-        .find(condition, { ...COLLATION, projection: { _id: 0, id: 1 }, limit: ID_BATCH })
+        .find(condition, {
+          ...COLLATION,
+          projection: { _id: 0, id: 1 },
+          limit: ID_BATCH,
+          maxTimeMS: collections.budgets.bulkMs,
+        })
         .toArray(),
     );
     // A session found again after its try neither ended nor left the condition would loop.
@@ -164,7 +179,9 @@ export function sessionLifecycle(
   collections: StoreCollections,
   options: { sharded: boolean },
 ): StoreLifecycle {
-  const { sessions } = collections;
+  const { sessions, budgets } = collections;
+  /** The options of a request's own reads and writes. */
+  const request = { ...COLLATION, maxTimeMS: budgets.writeMs };
 
   /**
    * On a sharded collection no index keeps the identifier unique, so an insert looks for
@@ -179,13 +196,13 @@ export function sessionLifecycle(
       sessions
         .find(
           { tenantId, ...identifierIs(sessionIdentifier) },
-          { ...COLLATION, projection: { _id: 0, id: 1 }, limit: 2 },
+          { ...request, projection: { _id: 0, id: 1 }, limit: 2 },
         )
         .toArray(),
     );
     if (holders.every((holder) => holder.id === record.id)) return;
     await driver("withdraw a session with a duplicate identifier", () =>
-      sessions.deleteOne({ tenantId, id: record.id, "user.id": record.user.id }, COLLATION),
+      sessions.deleteOne({ tenantId, id: record.id, "user.id": record.user.id }, request),
     );
     throw conflict(record, true);
   }
@@ -196,7 +213,9 @@ export function sessionLifecycle(
       const checkedCap = cap === undefined ? undefined : checkCap(cap);
       const loginSeq = checkedCap ? await takeLoginSeq(collections, record) : null;
       try {
-        await sessions.insertOne(toSessionDocument(record, loginSeq));
+        await sessions.insertOne(toSessionDocument(record, loginSeq), {
+          maxTimeMS: budgets.writeMs,
+        });
       } catch (error) {
         if (!isDuplicateKey(error)) throw storageError("insert a session", error);
         const keyPattern = JSON.stringify((error as { keyPattern?: unknown }).keyPattern ?? "");
@@ -213,7 +232,7 @@ export function sessionLifecycle(
 
     async findSession(tenantId, id) {
       const filter = { tenantId: requireId("tenantId", tenantId), id: requireId("id", id) };
-      const doc = await driver("find a session", () => sessions.findOne(filter, COLLATION));
+      const doc = await driver("find a session", () => sessions.findOne(filter, request));
       return doc && toSessionRecord(doc);
     },
 
@@ -222,7 +241,7 @@ export function sessionLifecycle(
         tenantId: requireId("tenantId", tenantId),
         ...identifierIs(requireId("sessionIdentifier", sessionIdentifier)),
       };
-      const doc = await driver("find a session", () => sessions.findOne(filter, COLLATION));
+      const doc = await driver("find a session", () => sessions.findOne(filter, request));
       return doc && toSessionRecord(doc);
     },
 
@@ -237,11 +256,11 @@ export function sessionLifecycle(
       const set = checkPatch(patch);
       const doc = await driver("update an open session", () =>
         Object.keys(set).length === 0
-          ? sessions.findOne(filter, COLLATION)
+          ? sessions.findOne(filter, request)
           : sessions.findOneAndUpdate(
               filter,
               { $set: set },
-              { ...COLLATION, returnDocument: "after" },
+              { ...request, returnDocument: "after" },
             ),
       );
       return doc && toSessionRecord(doc);
@@ -291,6 +310,7 @@ export function sessionLifecycle(
             projection: { _id: 0, tenantId: 1, id: 1, expiresAt: 1, absoluteExpiresAt: 1 },
             sort: { expiresAt: 1 },
             limit,
+            maxTimeMS: budgets.bulkMs,
           })
           .toArray(),
       );
@@ -314,7 +334,7 @@ export function sessionLifecycle(
               ...COLLATION,
             },
           })),
-          { ordered: false },
+          { ordered: false, ...bulkOptions(budgets) },
         ),
       );
       const expired = await driver("read expired sessions", () =>
@@ -322,6 +342,7 @@ export function sessionLifecycle(
           .find(endedByIs(by), {
             ...COLLATION,
             projection: { _id: 0, tenantId: 1, id: 1, "user.id": 1, endReason: 1, endedAt: 1 },
+            maxTimeMS: budgets.bulkMs,
           })
           .toArray(),
       );
@@ -356,7 +377,10 @@ export function sessionLifecycle(
  * deleted one by one by their shard key (each still meeting the condition), until a batch
  * comes back short. A try a stepdown cuts short runs again; what it deleted is not counted.
  */
-async function deleteWhere({ sessions }: StoreCollections, condition: Document): Promise<number> {
+async function deleteWhere(
+  { sessions, budgets }: StoreCollections,
+  condition: Document,
+): Promise<number> {
   let deleted = 0;
   for (;;) {
     const rows = await driver("find sessions to purge", () =>
@@ -365,6 +389,7 @@ async function deleteWhere({ sessions }: StoreCollections, condition: Document):
           ...COLLATION,
           projection: { _id: 0, tenantId: 1, id: 1 },
           limit: ID_BATCH,
+          maxTimeMS: budgets.bulkMs,
         })
         .toArray(),
     );
@@ -377,7 +402,7 @@ async function deleteWhere({ sessions }: StoreCollections, condition: Document):
             ...COLLATION,
           },
         })),
-        { ordered: false },
+        { ordered: false, ...bulkOptions(budgets) },
       ),
     );
     deleted += result.deletedCount;

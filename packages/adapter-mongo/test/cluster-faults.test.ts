@@ -13,7 +13,7 @@ import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
 import type { Document } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { createMongoStore, type MongoSessionStore } from "../src/index.js";
+import { createMongoStore, type MongoSessionStore, StorageTimeoutError } from "../src/index.js";
 import { SESSIONS_SHARD_KEY } from "./fixture.js";
 import { type ClusterFaults, createMingoDb } from "./mingo-db.js";
 
@@ -132,5 +132,49 @@ describe("wildcards: bounded by core's query limits, under mongod's pattern cap"
       limit: 10,
     });
     expect(page).toEqual([]);
+  });
+});
+
+describe("timeouts: budgets per operation kind", () => {
+  const timedStore = async (timeouts: Record<string, number>) => {
+    const faults: ClusterFaults = {};
+    const store = createMongoStore({ db: createMingoDb({ faults }), timeouts });
+    await store.ensureIndexes();
+    await store.insertSession(session(1));
+    return { store, faults };
+  };
+
+  it("should fail a login whose majority never acknowledges within the write budget", async () => {
+    const { store, faults } = await timedStore({ writeMs: 20 });
+    faults.unacknowledged = true;
+    await expect(store.insertSession(session(2))).rejects.toThrow(StorageTimeoutError);
+    await expect(
+      store.updateOpenSession("t", "s001", NOW, { lastActivityAt: NOW }),
+    ).rejects.toThrow("within its time budget");
+  });
+
+  it("should stop an admin read on the server past the read budget, and a lookup past the write budget", async () => {
+    const { store, faults } = await timedStore({ readMs: 20, writeMs: 30 });
+    faults.stalledReads = true;
+    await expect(store.countSessions("t", null, NOW)).rejects.toThrow(StorageTimeoutError);
+    await expect(
+      store.listSessions("t", { filter: null, sort: [], now: NOW, limit: 10 }),
+    ).rejects.toThrow(StorageTimeoutError);
+    await expect(store.findSession("t", "s001")).rejects.toThrow(StorageTimeoutError);
+  });
+
+  it("should refuse budgets that are unknown, not whole or out of range", () => {
+    const db = createMingoDb();
+    for (const timeouts of [
+      { writesMs: 5 },
+      { readMs: 0 },
+      { bulkMs: 1.5 },
+      { writeMs: 2 ** 31 },
+      5,
+    ]) {
+      expect(() =>
+        createMongoStore({ db, timeouts: timeouts as unknown as Record<string, number> }),
+      ).toThrow(ValidationError);
+    }
   });
 });

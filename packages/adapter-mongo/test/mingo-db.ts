@@ -63,8 +63,8 @@ interface FindOptions {
 
 /** A find or aggregation cursor: evaluated when first read, like the driver's lazy cursors. */
 class MingoCursor {
-  readonly #run: () => Document[];
-  constructor(run: () => Document[]) {
+  readonly #run: () => Promise<Document[]>;
+  constructor(run: () => Promise<Document[]>) {
     this.#run = run;
   }
   async toArray(): Promise<Document[]> {
@@ -73,7 +73,7 @@ class MingoCursor {
   }
   async *[Symbol.asyncIterator](): AsyncGenerator<Document> {
     await nextTurn();
-    for (const doc of this.#run()) yield doc;
+    for (const doc of await this.#run()) yield doc;
   }
 }
 
@@ -110,7 +110,21 @@ export interface ClusterFaults {
    * match, then fail as a primary going away does (`steppedDown`: code 91, retryable label).
    */
   stepDowns?: number;
+  /**
+   * Writes apply on the primary but no majority acknowledges them (secondaries lagging or
+   * down): a write waits for its write concern's `wtimeoutMS` (its own or its collection's),
+   * then fails with WriteConcernTimeout (64); with none it never settles.
+   */
+  unacknowledged?: boolean;
+  /**
+   * Reads take longer than any budget (a cold cache, a lock): a read with `maxTimeMS` fails
+   * with MaxTimeMSExpired (50) once that much time passed; one without never settles.
+   */
+  stalledReads?: boolean;
 }
+
+const never = () => new Promise<never>(() => {});
+const after = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * What of a write's matches the fault rules let it apply, and whether it then fails: a
@@ -155,17 +169,44 @@ class MingoCollection {
   readonly #observe: CallObserver;
   readonly #shardKey: ShardKey | null;
   readonly #faults: ClusterFaults;
+  readonly #wtimeoutMS: number | undefined;
 
   constructor(
     name: string,
     observe: CallObserver,
     shardKey: ShardKey | null,
     faults: ClusterFaults,
+    options: { writeConcern?: { wtimeoutMS?: number } },
   ) {
     this.collectionName = name;
     this.#observe = observe;
     this.#shardKey = shardKey;
     this.#faults = faults;
+    this.#wtimeoutMS = options.writeConcern?.wtimeoutMS;
+  }
+
+  /** A write's wait for its write concern, under the `unacknowledged` fault. */
+  async #acknowledged(options: unknown): Promise<void> {
+    if (!this.#faults.unacknowledged) return;
+    const own = (options as { writeConcern?: { wtimeoutMS?: number } } | undefined)?.writeConcern;
+    const wtimeoutMS = own?.wtimeoutMS ?? this.#wtimeoutMS;
+    if (wtimeoutMS === undefined) return never();
+    await after(wtimeoutMS);
+    throw new FakeServerError("waiting for replication timed out", 64, {
+      codeName: "WriteConcernTimeout",
+      errInfo: { wtimeout: true },
+    });
+  }
+
+  /** A read's answer, under the `stalledReads` fault. */
+  async #answered(options: unknown): Promise<void> {
+    if (!this.#faults.stalledReads) return;
+    const maxTimeMS = (options as { maxTimeMS?: number } | undefined)?.maxTimeMS;
+    if (maxTimeMS === undefined) return never();
+    await after(maxTimeMS);
+    throw new FakeServerError("operation exceeded time limit", 50, {
+      codeName: "MaxTimeMSExpired",
+    });
   }
 
   /** Records the call and checks what every filter must satisfy. */
@@ -187,20 +228,23 @@ class MingoCollection {
     const copy = stored(doc, "insert");
     this.#checkUnique(copy, -1);
     this.#docs.push(copy);
+    await this.#acknowledged(options[0]);
     return { acknowledged: true, insertedId: doc._id };
   }
 
   async findOne(filter: Document, options: FindOptions = {}) {
     this.#received("findOne", [filter, options]);
     await nextTurn();
+    await this.#answered(options);
     return this.#select(filter, { ...options, limit: 1 })[0] ?? null;
   }
 
   find(filter: Document, options: FindOptions = {}) {
     // Like the driver's cursors, a refusal surfaces when the cursor is first read.
     this.#observe(this.collectionName, "find", [filter, options]);
-    return new MingoCursor(() => {
+    return new MingoCursor(async () => {
       refuseBadRegex(filter);
+      await this.#answered(options);
       return this.#select(filter, options);
     });
   }
@@ -208,19 +252,26 @@ class MingoCollection {
   async countDocuments(filter: Document, options: { skip?: number; limit?: number } = {}) {
     this.#received("countDocuments", [filter, options]);
     await nextTurn();
+    await this.#answered(options);
     return this.#select(filter, { skip: options.skip, limit: options.limit }).length;
   }
 
   aggregate(pipeline: Document[], ...options: unknown[]) {
     this.#observe(this.collectionName, "aggregate", [pipeline, ...options]);
-    return new MingoCursor(() => runPipeline(pipeline, this.#docs.map(clone)));
+    return new MingoCursor(async () => {
+      refuseBadRegex(pipeline);
+      await this.#answered(options[0]);
+      return runPipeline(pipeline, this.#docs.map(clone));
+    });
   }
 
   async updateOne(filter: Document, update: Document, options: { upsert?: boolean } = {}) {
     this.#received("updateOne", [filter, update, options]);
     this.#singleWrite("updateOne", filter, options.upsert === true);
     await nextTurn();
-    return this.#updateOne(filter, update, options.upsert === true);
+    const result = this.#updateOne(filter, update, options.upsert === true);
+    await this.#acknowledged(options);
+    return result;
   }
 
   async replaceOne(filter: Document, replacement: Document, options: { upsert?: boolean } = {}) {
@@ -267,9 +318,10 @@ class MingoCollection {
       return options.returnDocument === "after" ? clone(inserted) : null;
     }
     const before = this.#docs[index]!;
-    const after = this.#updated(before, update, index);
-    this.#docs[index] = after;
-    return clone(options.returnDocument === "after" ? after : before);
+    const updated = this.#updated(before, update, index);
+    this.#docs[index] = updated;
+    await this.#acknowledged(options);
+    return clone(options.returnDocument === "after" ? updated : before);
   }
 
   async deleteOne(filter: Document, ...options: unknown[]) {
@@ -325,6 +377,7 @@ class MingoCollection {
       matchedCount += this.#updateOne(model.filter, model.update, false).matchedCount;
     }
     if (stepDown) throw steppedDown();
+    await this.#acknowledged(options[0]);
     return { ok: 1, matchedCount, modifiedCount: matchedCount, deletedCount };
   }
 
@@ -473,7 +526,7 @@ class MingoDb {
     this.#faults = options.faults ?? {};
   }
 
-  collection(name: string, ..._options: unknown[]): MingoCollection {
+  collection(name: string, options: { writeConcern?: { wtimeoutMS?: number } } = {}) {
     let collection = this.#collections.get(name);
     if (!collection) {
       const key = Object.hasOwn(this.#shardKeys, name) ? this.#shardKeys[name] : undefined;
@@ -482,6 +535,7 @@ class MingoDb {
         this.#observe,
         key ? new ShardKey(name, key) : null,
         this.#faults,
+        options,
       );
       this.#collections.set(name, collection);
     }
