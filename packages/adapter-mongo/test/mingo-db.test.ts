@@ -4,7 +4,7 @@
  */
 import type { Document } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { createMingoDb, seedMingoCollection } from "./mingo-db.js";
+import { CURSOR_BATCH, createMingoDb, seedMingoCollection } from "./mingo-db.js";
 import { MAX_BSON_SIZE, MAX_REGEX_BYTES, MAX_TTL_SECONDS } from "./server-rules.js";
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
@@ -131,5 +131,27 @@ describe("in-process collection: what mongod refuses", () => {
       await coll.createIndexes([{ name: "k", key: { tenantId: 1, id: 1 }, unique: true }]);
       await coll.createIndexes([{ ...unique, unique: false }]);
     });
+  });
+
+  it("should evaluate a cursor batch by batch, so writes between batches show as on a server", async () => {
+    const db = createMingoDb();
+    const coll = db.collection("c");
+    seedMingoCollection(
+      db,
+      "c",
+      Array.from({ length: 3 * CURSOR_BATCH }, (_, i) => ({ key: i })),
+    );
+    const seen: number[] = [];
+    for await (const doc of coll.find({}, { sort: { key: 1 }, projection: { _id: 0 } })) {
+      seen.push(doc.key as number);
+      if (seen.length === 1) {
+        // A key moved past the cursor's position is handed out again; a new one is seen.
+        await coll.updateOne({ key: 0 }, { $set: { key: 10_000 } });
+        await coll.insertOne({ key: 20_000 });
+      }
+    }
+    expect(seen.length).toBe(3 * CURSOR_BATCH + 2);
+    expect(seen.slice(-2)).toEqual([10_000, 20_000]);
+    expect(seen[0]).toBe(0);
   });
 });

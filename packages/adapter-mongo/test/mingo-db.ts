@@ -61,21 +61,67 @@ interface FindOptions {
   limit?: number;
 }
 
-/** A find or aggregation cursor: evaluated when first read, like the driver's lazy cursors. */
+/** Documents per batch: the driver's default first batch (later ones are larger on a server). */
+export const CURSOR_BATCH = 101;
+
+/**
+ * A find or aggregation cursor: nothing runs until it is first read, then it hands out batches
+ * the collection evaluates one at a time, with an event-loop turn between them, so writes land
+ * between batches as they do between a server's getMores.
+ */
 class MingoCursor {
-  readonly #run: () => Promise<Document[]>;
-  constructor(run: () => Promise<Document[]>) {
-    this.#run = run;
+  readonly #batches: () => AsyncGenerator<Document[]>;
+  constructor(batches: () => AsyncGenerator<Document[]>) {
+    this.#batches = batches;
   }
   async toArray(): Promise<Document[]> {
-    await nextTurn();
-    return this.#run();
+    const docs: Document[] = [];
+    for await (const doc of this) docs.push(doc);
+    return docs;
   }
   async *[Symbol.asyncIterator](): AsyncGenerator<Document> {
-    await nextTurn();
-    for (const doc of await this.#run()) yield doc;
+    for await (const batch of this.#batches()) yield* batch;
   }
 }
+
+/** BSON's order of types for the values the store sorts on (null, numbers, strings, ids, dates). */
+const typeRank = (value: unknown): number =>
+  value === null || value === undefined
+    ? 0
+    : typeof value === "number"
+      ? 1
+      : typeof value === "string"
+        ? 2
+        : value instanceof ObjectId
+          ? 7
+          : typeof value === "boolean"
+            ? 8
+            : value instanceof Date
+              ? 9
+              : 3;
+
+function compareValues(a: unknown, b: unknown): number {
+  const rank = typeRank(a) - typeRank(b);
+  if (rank !== 0) return Math.sign(rank);
+  const [x, y] =
+    a instanceof ObjectId
+      ? [a.toHexString(), (b as ObjectId).toHexString()]
+      : a instanceof Date
+        ? [a.getTime(), (b as Date).getTime()]
+        : [a as number | string, b as number | string];
+  return x === y || x === undefined || x === null ? 0 : x < y ? -1 : 1;
+}
+
+/** Compares two documents by a sort, then by `_id`: the order an index walk hands them out in. */
+const byKey =
+  (sort: Record<string, 1 | -1>) =>
+  (a: Document, b: Document): number => {
+    for (const [path, direction] of Object.entries(sort)) {
+      const order = compareValues(valueAt(a, path), valueAt(b, path));
+      if (order !== 0) return order * direction;
+    }
+    return compareValues(a._id, b._id);
+  };
 
 interface StoredIndex {
   spec: IndexDescription;
@@ -242,11 +288,7 @@ class MingoCollection {
   find(filter: Document, options: FindOptions = {}) {
     // Like the driver's cursors, a refusal surfaces when the cursor is first read.
     this.#observe(this.collectionName, "find", [filter, options]);
-    return new MingoCursor(async () => {
-      refuseBadRegex(filter);
-      await this.#answered(options);
-      return this.#select(filter, options);
-    });
+    return new MingoCursor(() => this.#findBatches(filter, options));
   }
 
   async countDocuments(filter: Document, options: { skip?: number; limit?: number } = {}) {
@@ -258,10 +300,18 @@ class MingoCollection {
 
   aggregate(pipeline: Document[], ...options: unknown[]) {
     this.#observe(this.collectionName, "aggregate", [pipeline, ...options]);
-    return new MingoCursor(async () => {
+    const docs = this.#docs;
+    const answered = () => this.#answered(options[0]);
+    // A pipeline that sorts or groups has read its whole input before its first batch.
+    return new MingoCursor(async function* () {
+      await nextTurn();
       refuseBadRegex(pipeline);
-      await this.#answered(options[0]);
-      return runPipeline(pipeline, this.#docs.map(clone));
+      await answered();
+      const rows = runPipeline(pipeline, docs.map(clone));
+      for (let at = 0; at < rows.length; at += CURSOR_BATCH) {
+        if (at > 0) await nextTurn();
+        yield rows.slice(at, at + CURSOR_BATCH);
+      }
     });
   }
 
@@ -441,6 +491,42 @@ class MingoCollection {
   /** Stores documents as they are, bypassing the driver surface: for tests that need volume. */
   seed(docs: readonly Document[]): void {
     for (const doc of docs) this.#docs.push(stored({ _id: new ObjectId(), ...doc }, "insert"));
+  }
+
+  /**
+   * A find's batches, each evaluated against the documents as they are when it is read: past
+   * the sort position of the last document handed out, as an index walk resumes. A document
+   * whose sort key moves past that position while the cursor is open is handed out again, one
+   * that moves behind it is missed, and one written since is seen: what a non-snapshot cursor
+   * on a server does.
+   */
+  async *#findBatches(filter: Document, options: FindOptions): AsyncGenerator<Document[]> {
+    await nextTurn();
+    refuseBadRegex(filter);
+    await this.#answered(options);
+    const query = new Query(filter);
+    const order = byKey(options.sort ?? {});
+    let last: Document | null = null;
+    let skip = options.skip ?? 0;
+    let left = options.limit || Number.POSITIVE_INFINITY;
+    while (left > 0) {
+      const after = last;
+      const rest = this.#docs
+        .filter((doc) => query.test(doc) && (after === null || order(doc, after) > 0))
+        .sort(order);
+      const end = skip + Math.min(CURSOR_BATCH, left);
+      const batch = rest.slice(skip, end);
+      skip = 0;
+      if (batch.length === 0) return;
+      last = batch[batch.length - 1]!;
+      left -= batch.length;
+      const rows = batch.map(clone);
+      yield options.projection
+        ? new Query({}).find<Document>(rows, options.projection).all()
+        : rows;
+      if (rest.length <= end) return;
+      await nextTurn();
+    }
   }
 
   #indexOf(filter: Document): number {
