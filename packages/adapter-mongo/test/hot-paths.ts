@@ -251,9 +251,10 @@ export const HOT_PATHS: HotPath[] = [
         index: "open_user_logins",
         bounds: ["tenantId", "user.id"],
       },
-      // u83 holds two open sessions in tenant-3 (s000083, s000383): a cap of 1 ends both.
-      byId("sessions", "findOneAndUpdate"),
-      byId("sessions", "findOneAndUpdate"),
+      // u83 holds two open sessions in tenant-3 (s000083, s000383): a cap of 1 ends both, in
+      // one bulk, read back by their marker.
+      byId("sessions", "bulkWrite"),
+      { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },
     ],
     run: (store) =>
       store.insertSession(
