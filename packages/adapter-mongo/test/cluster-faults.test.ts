@@ -15,6 +15,7 @@ import type { Document } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { createMongoStore, type MongoSessionStore, StorageTimeoutError } from "../src/index.js";
 import { SESSIONS_SHARD_KEY } from "./fixture.js";
+import { HOT_PATHS, seedSessions } from "./hot-paths.js";
 import { type ClusterFaults, createMingoDb } from "./mingo-db.js";
 
 const NOW = Date.UTC(2026, 0, 15, 12);
@@ -176,5 +177,25 @@ describe("timeouts: budgets per operation kind", () => {
         createMongoStore({ db, timeouts: timeouts as unknown as Record<string, number> }),
       ).toThrow(ValidationError);
     }
+  });
+});
+
+describe("a task batch's advance", () => {
+  it("should ask for no more than whether the task advanced (its inline payload stays on the server)", async () => {
+    const advances: Document[] = [];
+    const store = createMongoStore({
+      db: createMingoDb({
+        observe: (collection, method, args) => {
+          if (collection === "session_ledger_tasks" && method === "findOneAndUpdate")
+            advances.push(args[2] as Document);
+        },
+      }),
+    });
+    await store.ensureIndexes();
+    await seedSessions(store, 40);
+    const taskRunner = HOT_PATHS.find((path) => path.name.startsWith("task runner"))!;
+    await taskRunner.run(store);
+    // The lease takeover, then the batch's advance.
+    expect(advances.at(-1)?.projection).toEqual({ _id: 1 });
   });
 });

@@ -154,4 +154,15 @@ describe("in-process collection: what mongod refuses", () => {
     expect(seen.slice(-2)).toEqual([10_000, 20_000]);
     expect(seen[0]).toBe(0);
   });
+
+  it("should return only the projected fields from findOneAndUpdate", async () => {
+    const coll = createMingoDb().collection("c");
+    await coll.insertOne({ name: "a", payload: "x".repeat(1000), n: 1 });
+    const after = await coll.findOneAndUpdate(
+      { name: "a" },
+      { $inc: { n: 1 } },
+      { returnDocument: "after", projection: { _id: 0, n: 1 } },
+    );
+    expect(after).toEqual({ n: 2 });
+  });
 });

@@ -51,6 +51,10 @@ function stored(doc: Document, what: "insert" | "update"): Document {
   return BSON.deserialize(BSON.serialize(doc, { ignoreUndefined: false }));
 }
 
+/** A copy of `doc` with `projection` applied, as the server returns it. */
+const projected = (doc: Document, projection: Document | undefined): Document =>
+  projection ? new Query({}).find<Document>([clone(doc)], projection).all()[0]! : clone(doc);
+
 const valueAt = (doc: Document, path: string): unknown =>
   path.split(".").reduce<unknown>((at, part) => (at as Document | null | undefined)?.[part], doc);
 
@@ -365,13 +369,13 @@ class MingoCollection {
     if (index < 0) {
       if (!options.upsert) return null;
       const inserted = this.#upsert(filter, update);
-      return options.returnDocument === "after" ? clone(inserted) : null;
+      return options.returnDocument === "after" ? projected(inserted, options.projection) : null;
     }
     const before = this.#docs[index]!;
     const updated = this.#updated(before, update, index);
     this.#docs[index] = updated;
     await this.#acknowledged(options);
-    return clone(options.returnDocument === "after" ? updated : before);
+    return projected(options.returnDocument === "after" ? updated : before, options.projection);
   }
 
   async deleteOne(filter: Document, ...options: unknown[]) {
