@@ -123,18 +123,17 @@ export function toFilterDocument(condition: Condition): Document {
 
 /**
  * Open at `now`: not ended and the deadline not reached. A session is stored `ACTIVE` exactly
- * while `endedAt` is null (`checkRecord`, and every end writes both), so `status: "ACTIVE"` says
- * nothing more, but it lets the partial indexes on open sessions serve the query.
+ * while `endedAt` is null (`checkRecord`, and every end writes both), so `status: "ACTIVE"`
+ * alone says "not ended": no `endedAt: null` beside it, which an index on open sessions by
+ * deadline would have to fetch every document to check (it covers counts as it is).
  */
 export const openAt = (now: number): Document => ({
   status: SessionStatus.Active,
-  endedAt: null,
   expiresAt: { $gt: now },
 });
 /** Lapsed at `now`: never ended, but the deadline has passed; reads as EXPIRED. */
 export const lapsedAt = (now: number): Document => ({
   status: SessionStatus.Active,
-  endedAt: null,
   expiresAt: { $lte: now },
 });
 const ENDED: Document = { endedAt: { $ne: null } };

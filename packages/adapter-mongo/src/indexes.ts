@@ -30,6 +30,12 @@ export const identifierIs = (sessionIdentifier: string) => ({
 /** The end-marker condition that `ended_by` serves. */
 export const endedByIs = (by: string) => ({ endedBy: { $eq: by, ...IS_STRING } });
 
+/** Only ended sessions hold a number in `endedAt`; an open one holds null. */
+const IS_NUMBER = { $type: "number" } as const;
+
+/** The end-time condition that `ended_at` serves. */
+export const endedBeforeIs = (time: number) => ({ endedAt: { $lt: time, ...IS_NUMBER } });
+
 const simple = (indexes: IndexDescription[]): readonly IndexDescription[] =>
   indexes.map((index) => ({ ...index, collation: SIMPLE_COLLATION }));
 
@@ -60,6 +66,13 @@ export const SESSION_INDEXES = simple([
     key: { tenantId: 1, lastActivityAt: 1, id: 1 },
     partialFilterExpression: { status: "ACTIVE" },
   },
+  // LogScale's total and every count of open sessions: covered (status by the partial filter,
+  // the deadline from the key), so counting reads no session document.
+  {
+    name: "open_tenant_deadline",
+    key: { tenantId: 1, expiresAt: 1 },
+    partialFilterExpression: { status: "ACTIVE" },
+  },
   // LogScale's listing with onlyActiveSessions false: every session by last activity.
   { name: "tenant_activity", key: { tenantId: 1, lastActivityAt: 1, id: 1 } },
   // The sweep: only stored-open sessions, by deadline, across tenants.
@@ -67,6 +80,12 @@ export const SESSION_INDEXES = simple([
     name: "open_by_deadline",
     key: { expiresAt: 1 },
     partialFilterExpression: { status: "ACTIVE" },
+  },
+  // The purge of ended sessions, across tenants or in one (the tenant read from the index).
+  {
+    name: "ended_at",
+    key: { endedAt: 1, tenantId: 1 },
+    partialFilterExpression: { endedAt: IS_NUMBER },
   },
   // Which sessions one end operation ended, so bulk ends report exactly their own.
   {

@@ -4,7 +4,7 @@ import type { Db } from "mongodb";
 import { type EnsureIndexesOptions, ensureIndexes } from "./indexes.js";
 import { sessionLifecycle } from "./session-lifecycle.js";
 import { sessionListing } from "./session-listing.js";
-import { driver, openCollections } from "./store-context.js";
+import { DEFAULT_BUDGETS, driver, openCollections, type TimeBudgets } from "./store-context.js";
 import { tasksAndPolicies } from "./tasks-and-policies.js";
 import { sessionTimeBuckets } from "./time-buckets.js";
 
@@ -26,6 +26,41 @@ export interface MongoStoreOptions {
    * be refused). @default false
    */
   sharded?: boolean;
+  /**
+   * Server-side time budgets per kind of operation, in ms (see `TimeBudgets`): `writeMs` (a
+   * login's or request's own reads and writes, and every write's wait for a majority; 5000),
+   * `readMs` (admin listings, counts, groups; 30000), `bulkMs` (each batch of bulk work and an
+   * export's cursor; 120000). Past its budget an operation fails with `StorageTimeoutError`.
+   */
+  timeouts?: Partial<TimeBudgets>;
+}
+
+/** The budgets with a host's overrides, each a whole number of ms from 1 to 2^31 - 1. */
+function resolveBudgets(timeouts: unknown): TimeBudgets {
+  if (timeouts === undefined) return { ...DEFAULT_BUDGETS };
+  if (timeouts === null || typeof timeouts !== "object" || Array.isArray(timeouts)) {
+    throw new ValidationError("createMongoStore: timeouts must be an object", {
+      target: "timeouts",
+    });
+  }
+  const budgets = { ...DEFAULT_BUDGETS };
+  for (const [name, value] of Object.entries(timeouts)) {
+    if (!Object.hasOwn(DEFAULT_BUDGETS, name)) {
+      throw new ValidationError(
+        `createMongoStore: unknown timeouts.${name} (known: ${Object.keys(DEFAULT_BUDGETS).join(", ")})`,
+        { target: `timeouts.${name}` },
+      );
+    }
+    if (value === undefined) continue;
+    if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > 2 ** 31 - 1) {
+      throw new ValidationError(
+        `createMongoStore: timeouts.${name} must be a whole number of ms from 1 to 2147483647`,
+        { target: `timeouts.${name}` },
+      );
+    }
+    budgets[name as keyof TimeBudgets] = value as number;
+  }
+  return budgets;
 }
 
 /** A `SessionStore` on MongoDB, plus the index set it owns. */
@@ -82,7 +117,7 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     taskPayloads: `${prefix}task_payloads`,
     loginSequences: `${prefix}login_sequences`,
   };
-  const collections = openCollections(db, collectionNames);
+  const collections = openCollections(db, collectionNames, resolveBudgets(options.timeouts));
 
   return closeOnce(
     {

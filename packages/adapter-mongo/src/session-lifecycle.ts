@@ -23,6 +23,7 @@ import type {
   UserSessionCap,
 } from "@session-ledger/core/store";
 import { lapseReason } from "@session-ledger/core/store";
+import type { Document } from "mongodb";
 import {
   checkEndChange,
   checkPatch,
@@ -33,7 +34,6 @@ import {
 } from "./boundary.js";
 import {
   allOf,
-  anyOf,
   type Condition,
   compileFilter,
   lapsedAt,
@@ -42,8 +42,15 @@ import {
 } from "./compile-filter.js";
 import { type SessionDocument, toSessionDocument, toSessionRecord } from "./documents.js";
 import { isDuplicateKey, storageError } from "./driver-errors.js";
-import { endedByIs, identifierIs } from "./indexes.js";
-import { COLLATION, driver, endFields, type StoreCollections } from "./store-context.js";
+import { endedBeforeIs, endedByIs, identifierIs } from "./indexes.js";
+import {
+  bulkOptions,
+  COLLATION,
+  driver,
+  endFields,
+  retrying,
+  type StoreCollections,
+} from "./store-context.js";
 import { applyCap, checkCap, takeLoginSeq } from "./user-cap.js";
 
 /** Ids per bulk write and per `$in` read-back when ending a list of sessions. */
@@ -55,14 +62,15 @@ type EndedDocument = Pick<SessionDocument, "id" | "endedBy"> & { user: { id: str
 /**
  * Ends a list of sessions by id, each with one conditional `updateOne` that tags it with `by`,
  * and reads back which of them carry `by`: those this call (or an earlier try with the same
- * `by`) ended.
+ * `by`) ended. `still` is a condition each must still meet to be ended (the target's filter).
  */
 export async function endByIds(
-  { sessions }: StoreCollections,
+  { sessions, budgets }: StoreCollections,
   tenantId: string,
   ids: readonly string[],
   change: EndChange,
   by: string,
+  still: Document = {},
 ): Promise<EndOutcome> {
   const unique = [...new Set(ids)];
   const found = new Map<string, EndedDocument>();
@@ -71,19 +79,27 @@ export async function endByIds(
   };
   for (let start = 0; start < unique.length; start += ID_BATCH) {
     const batch = unique.slice(start, start + ID_BATCH);
-    // Unordered single-document conditional updates: retryable, and each one is atomic, so a
-    // session racing another end is ended (and marked) by exactly one caller.
-    await driver("end sessions", () =>
+    // Unordered single-document conditional updates, each atomic and each naming the shard
+    // key: a session racing another end is ended (and marked) by exactly one caller, and a try
+    // cut short is simply run again under the same marker.
+    await retrying("end sessions", () =>
       sessions.bulkWrite(
         batch.map((id) => ({
-          updateOne: { filter: { tenantId, id, ...openAt(change.now) }, update, ...COLLATION },
+          updateOne: {
+            filter: { ...still, tenantId, id, ...openAt(change.now) },
+            update,
+            ...COLLATION,
+          },
         })),
-        { ordered: false },
+        { ordered: false, ...bulkOptions(budgets) },
       ),
     );
     const rows = await driver("read ended sessions", () =>
       sessions
-        .find({ tenantId, id: { $in: batch } }, { ...COLLATION, ...ENDED_PROJECTION })
+        .find(
+          { tenantId, id: { $in: batch } },
+          { ...COLLATION, ...ENDED_PROJECTION, maxTimeMS: budgets.bulkMs },
+        )
         .toArray(),
     );
     for (const row of rows as EndedDocument[]) found.set(row.id, row);
@@ -99,6 +115,43 @@ export async function endByIds(
     } else outcome.alreadyEnded.push(id);
   }
   return outcome;
+}
+
+/**
+ * Ends every open session `condition` selects, in bounded batches through the id path: find up
+ * to `ID_BATCH` open ids, end them by id under one marker (each still meeting the condition),
+ * repeat until none is left. No multi-document write, so none can skip the documents of a
+ * migrating chunk, be cut short unretryably by a stepdown, or hold every secondary behind one
+ * million-document write.
+ */
+async function endWhere(
+  collections: StoreCollections,
+  tenantId: string,
+  condition: Document,
+  change: EndChange,
+  by: string,
+): Promise<EndedSession[]> {
+  const ended: EndedSession[] = [];
+  const tried = new Set<string>();
+  for (;;) {
+    const rows = await driver("find sessions to end", () =>
+      collections.sessions
+        .find(condition, {
+          ...COLLATION,
+          projection: { _id: 0, id: 1 },
+          limit: ID_BATCH,
+          maxTimeMS: collections.budgets.bulkMs,
+        })
+        .toArray(),
+    );
+    // A session found again after its try neither ended nor left the condition would loop.
+    const ids = rows.map((row) => row.id as string).filter((id) => !tried.has(id));
+    if (ids.length === 0) return ended;
+    for (const id of ids) tried.add(id);
+    const outcome = await endByIds(collections, tenantId, ids, change, by, condition);
+    ended.push(...outcome.ended);
+    if (rows.length < ID_BATCH) return ended;
+  }
 }
 
 function targetCondition(target: EndTarget, now: number): Condition {
@@ -126,7 +179,9 @@ export function sessionLifecycle(
   collections: StoreCollections,
   options: { sharded: boolean },
 ): StoreLifecycle {
-  const { sessions } = collections;
+  const { sessions, budgets } = collections;
+  /** The options of a request's own reads and writes. */
+  const request = { ...COLLATION, maxTimeMS: budgets.writeMs };
 
   /**
    * On a sharded collection no index keeps the identifier unique, so an insert looks for
@@ -141,13 +196,13 @@ export function sessionLifecycle(
       sessions
         .find(
           { tenantId, ...identifierIs(sessionIdentifier) },
-          { ...COLLATION, projection: { _id: 0, id: 1 }, limit: 2 },
+          { ...request, projection: { _id: 0, id: 1 }, limit: 2 },
         )
         .toArray(),
     );
     if (holders.every((holder) => holder.id === record.id)) return;
     await driver("withdraw a session with a duplicate identifier", () =>
-      sessions.deleteOne({ tenantId, id: record.id, "user.id": record.user.id }, COLLATION),
+      sessions.deleteOne({ tenantId, id: record.id, "user.id": record.user.id }, request),
     );
     throw conflict(record, true);
   }
@@ -158,7 +213,9 @@ export function sessionLifecycle(
       const checkedCap = cap === undefined ? undefined : checkCap(cap);
       const loginSeq = checkedCap ? await takeLoginSeq(collections, record) : null;
       try {
-        await sessions.insertOne(toSessionDocument(record, loginSeq));
+        await sessions.insertOne(toSessionDocument(record, loginSeq), {
+          maxTimeMS: budgets.writeMs,
+        });
       } catch (error) {
         if (!isDuplicateKey(error)) throw storageError("insert a session", error);
         const keyPattern = JSON.stringify((error as { keyPattern?: unknown }).keyPattern ?? "");
@@ -175,7 +232,7 @@ export function sessionLifecycle(
 
     async findSession(tenantId, id) {
       const filter = { tenantId: requireId("tenantId", tenantId), id: requireId("id", id) };
-      const doc = await driver("find a session", () => sessions.findOne(filter, COLLATION));
+      const doc = await driver("find a session", () => sessions.findOne(filter, request));
       return doc && toSessionRecord(doc);
     },
 
@@ -184,7 +241,7 @@ export function sessionLifecycle(
         tenantId: requireId("tenantId", tenantId),
         ...identifierIs(requireId("sessionIdentifier", sessionIdentifier)),
       };
-      const doc = await driver("find a session", () => sessions.findOne(filter, COLLATION));
+      const doc = await driver("find a session", () => sessions.findOne(filter, request));
       return doc && toSessionRecord(doc);
     },
 
@@ -199,11 +256,11 @@ export function sessionLifecycle(
       const set = checkPatch(patch);
       const doc = await driver("update an open session", () =>
         Object.keys(set).length === 0
-          ? sessions.findOne(filter, COLLATION)
+          ? sessions.findOne(filter, request)
           : sessions.findOneAndUpdate(
               filter,
               { $set: set },
-              { ...COLLATION, returnDocument: "after" },
+              { ...request, returnDocument: "after" },
             ),
       );
       return doc && toSessionRecord(doc);
@@ -231,27 +288,12 @@ export function sessionLifecycle(
       ]);
       const outcome: EndOutcome = { ended: [], alreadyEnded: [], notFound: [] };
       if (condition === false) return outcome;
-      // One multi-document write; the marker tells which sessions this call (and no racing
-      // one) ended. Not retried automatically, but running it again is harmless.
-      await driver("end sessions", () =>
-        sessions.updateMany(
-          toFilterDocument(condition),
-          {
-            $set: endFields(checked.status, checked.endReason, checked.endedAt, by),
-          },
-          COLLATION,
-        ),
-      );
-      const rows = await driver("read ended sessions", () =>
-        sessions
-          .find({ tenantId, ...endedByIs(by) }, { ...COLLATION, ...ENDED_PROJECTION })
-          .toArray(),
-      );
-      outcome.ended = (rows as EndedDocument[]).map(
-        (row): EndedSession => ({
-          id: row.id,
-          userId: row.user.id,
-        }),
+      outcome.ended = await endWhere(
+        collections,
+        tenantId,
+        toFilterDocument(condition),
+        checked,
+        by,
       );
       return outcome;
     },
@@ -268,6 +310,7 @@ export function sessionLifecycle(
             projection: { _id: 0, tenantId: 1, id: 1, expiresAt: 1, absoluteExpiresAt: 1 },
             sort: { expiresAt: 1 },
             limit,
+            maxTimeMS: budgets.bulkMs,
           })
           .toArray(),
       );
@@ -291,7 +334,7 @@ export function sessionLifecycle(
               ...COLLATION,
             },
           })),
-          { ordered: false },
+          { ordered: false, ...bulkOptions(budgets) },
         ),
       );
       const expired = await driver("read expired sessions", () =>
@@ -299,6 +342,7 @@ export function sessionLifecycle(
           .find(endedByIs(by), {
             ...COLLATION,
             projection: { _id: 0, tenantId: 1, id: 1, "user.id": 1, endReason: 1, endedAt: 1 },
+            maxTimeMS: budgets.bulkMs,
           })
           .toArray(),
       );
@@ -313,17 +357,55 @@ export function sessionLifecycle(
 
     async purgeEnded(endedBefore, tenantId) {
       requireTime("endedBefore", endedBefore);
-      const condition = allOf([
-        tenantId === undefined ? true : { tenantId: requireId("tenantId", tenantId) },
-        anyOf([
-          { endedAt: { $lt: endedBefore } },
-          { endedAt: null, expiresAt: { $lt: endedBefore } },
-        ]),
-      ]);
-      const result = await driver("purge ended sessions", () =>
-        sessions.deleteMany(toFilterDocument(condition), COLLATION),
-      );
-      return result.deletedCount;
+      const tenant = tenantId === undefined ? {} : { tenantId: requireId("tenantId", tenantId) };
+      // Two deletes, each served by one index: the ended sessions by `ended_at`, and those
+      // that lapsed unended (a deadline passed, no sweep ran yet) by `open_by_deadline`.
+      let purged = 0;
+      for (const condition of [
+        { ...tenant, ...endedBeforeIs(endedBefore) },
+        { ...tenant, status: SessionStatus.Active, expiresAt: { $lt: endedBefore } },
+      ]) {
+        purged += await deleteWhere(collections, condition);
+      }
+      return purged;
     },
   };
+}
+
+/**
+ * Deletes the sessions `condition` selects in bounded batches: up to `ID_BATCH` found, then
+ * deleted one by one by their shard key (each still meeting the condition), until a batch
+ * comes back short. A try a stepdown cuts short runs again; what it deleted is not counted.
+ */
+async function deleteWhere(
+  { sessions, budgets }: StoreCollections,
+  condition: Document,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const rows = await driver("find sessions to purge", () =>
+      sessions
+        .find(condition, {
+          ...COLLATION,
+          projection: { _id: 0, tenantId: 1, id: 1 },
+          limit: ID_BATCH,
+          maxTimeMS: budgets.bulkMs,
+        })
+        .toArray(),
+    );
+    if (rows.length === 0) return deleted;
+    const result = await retrying("purge ended sessions", () =>
+      sessions.bulkWrite(
+        rows.map((row) => ({
+          deleteOne: {
+            filter: { ...condition, tenantId: row.tenantId, id: row.id },
+            ...COLLATION,
+          },
+        })),
+        { ordered: false, ...bulkOptions(budgets) },
+      ),
+    );
+    deleted += result.deletedCount;
+    if (rows.length < ID_BATCH) return deleted;
+  }
 }

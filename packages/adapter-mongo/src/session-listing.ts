@@ -58,11 +58,17 @@ function toGroup(row: GroupRow, isUser: boolean): SessionGroup {
 /** The read side but the time buckets, which `time-buckets.ts` adds. */
 export function sessionListing({
   sessions,
+  budgets,
 }: StoreCollections): Omit<StoreQueries, "groupSessionsByTime"> {
+  /** An admin read stops on the server past its budget; an export's cursor has the bulk one. */
+  const read = { ...COLLATION, maxTimeMS: budgets.readMs };
+  const exported = { ...COLLATION, maxTimeMS: budgets.bulkMs };
+
   /** A cursor over the tenant's matching sessions in the reference order. */
   function sortedCursor(
     tenantId: string,
     query: StreamQuery & { offset?: number; limit?: number; after?: KeysetPosition },
+    options: typeof read,
   ) {
     requireId("tenantId", tenantId);
     const now = requireTime("now", query.now);
@@ -74,7 +80,7 @@ export function sessionListing({
     const plan = compileSort(sort);
     if (!plan.needsEffective) {
       return sessions.find<Omit<SessionDocument, "secretHash">>(match, {
-        ...COLLATION,
+        ...options,
         projection: WITHOUT_SECRET,
         sort: plan.sort,
         ...(offset > 0 ? { skip: offset } : {}),
@@ -87,19 +93,19 @@ export function sessionListing({
     if (offset > 0) pipeline.push({ $skip: offset });
     if (limit !== undefined) pipeline.push({ $limit: limit });
     pipeline.push({ $project: WITHOUT_SECRET });
-    return sessions.aggregate<Omit<SessionDocument, "secretHash">>(pipeline, COLLATION);
+    return sessions.aggregate<Omit<SessionDocument, "secretHash">>(pipeline, options);
   }
 
   return {
     async listSessions(tenantId, query: ListQuery) {
-      const cursor = sortedCursor(tenantId, { ...query, limit: query.limit });
+      const cursor = sortedCursor(tenantId, { ...query, limit: query.limit }, read);
       const docs = await driver("list sessions", () => cursor.toArray());
       return docs.map(toSession);
     },
 
     async countSessions(tenantId, filter, now) {
       const match = matchDocument(requireId("tenantId", tenantId), filter, requireTime("now", now));
-      return driver("count sessions", () => sessions.countDocuments(match, COLLATION));
+      return driver("count sessions", () => sessions.countDocuments(match, read));
     },
 
     async groupSessions(tenantId, query: GroupQuery): Promise<GroupResult> {
@@ -110,11 +116,11 @@ export function sessionListing({
       const stages = groupStages(query.field, now, offset, limit);
       const [page, total] = await Promise.all([
         driver("group sessions", () =>
-          sessions.aggregate<GroupRow>([{ $match: match }, ...stages.page], COLLATION).toArray(),
+          sessions.aggregate<GroupRow>([{ $match: match }, ...stages.page], read).toArray(),
         ),
         driver("count groups", () =>
           sessions
-            .aggregate<{ groups: number }>([{ $match: match }, ...stages.total], COLLATION)
+            .aggregate<{ groups: number }>([{ $match: match }, ...stages.total], read)
             .toArray(),
         ),
       ]);
@@ -126,7 +132,7 @@ export function sessionListing({
     },
 
     async *streamSessions(tenantId, query: StreamQuery) {
-      const cursor = sortedCursor(tenantId, query);
+      const cursor = sortedCursor(tenantId, query, exported);
       try {
         // The driver fetches in batches and closes the cursor if the consumer stops early.
         for await (const doc of cursor) yield toSession(doc);

@@ -177,7 +177,8 @@ export function tasksAndPolicies(collections: StoreCollections): StorePolicies &
         tasks.findOneAndUpdate(
           held,
           { $set: set, $push: { parts: { $each: partIds } } },
-          COLLATION,
+          // Only whether it advanced: not the task back, with its inline payload and part ids.
+          { ...COLLATION, projection: { _id: 1 } },
         ),
       );
       if (advanced) return outcome;

@@ -29,6 +29,7 @@ function bucketStart(starts: readonly number[], low = 0, high = starts.length): 
 
 export function sessionTimeBuckets({
   sessions,
+  budgets,
 }: StoreCollections): Pick<StoreQueries, "groupSessionsByTime"> {
   return {
     async groupSessionsByTime(tenantId, query: TimeGroupQuery): Promise<TimeBucket[]> {
@@ -41,7 +42,12 @@ export function sessionTimeBuckets({
         { $sort: { _id: 1 } },
       ];
       const rows = await driver("group sessions by time", () =>
-        sessions.aggregate<{ _id: number; count: number }>(pipeline, COLLATION).toArray(),
+        sessions
+          .aggregate<{ _id: number; count: number }>(pipeline, {
+            ...COLLATION,
+            maxTimeMS: budgets.readMs,
+          })
+          .toArray(),
       );
       return rows.map((row) => ({ start: row._id, count: row.count }));
     },

@@ -11,7 +11,8 @@ import {
 import { requireCount, requireTime } from "./boundary.js";
 import { openAt } from "./compile-filter.js";
 import { toSessionRecord } from "./documents.js";
-import { COLLATION, driver, endFields, type StoreCollections } from "./store-context.js";
+import { endedByIs } from "./indexes.js";
+import { COLLATION, driver, endFields, retrying, type StoreCollections } from "./store-context.js";
 
 export function checkCap(cap: UserSessionCap): UserSessionCap {
   if (cap.policy !== "evict-oldest" && cap.policy !== "reject") {
@@ -92,18 +93,26 @@ export async function applyCap(
       })
       .toArray(),
   );
+  if (excess.length === 0) return { inserted: true, evicted: [] };
+  // One unordered bulk of conditional ends under one marker (one majority round trip, not one
+  // per eviction), then the evicted sessions read back by the marker.
   const by = randomUUID();
-  const evicted: SessionRecord[] = [];
-  for (const { id } of excess) {
-    const ended = await driver("evict a session", () =>
-      sessions.findOneAndUpdate(
-        { tenantId: record.tenantId, id, "user.id": record.user.id, ...openAt(cap.now) },
-        { $set: endFields(SessionStatus.Revoked, EndReason.Replaced, cap.now, by) },
-        { ...COLLATION, returnDocument: "after" },
-      ),
-    );
-    if (ended) evicted.push(toSessionRecord(ended));
-  }
+  await retrying("evict sessions", () =>
+    sessions.bulkWrite(
+      excess.map(({ id }) => ({
+        updateOne: {
+          filter: { tenantId: record.tenantId, id, "user.id": record.user.id, ...openAt(cap.now) },
+          update: { $set: endFields(SessionStatus.Revoked, EndReason.Replaced, cap.now, by) },
+          ...COLLATION,
+        },
+      })),
+      { ordered: false },
+    ),
+  );
+  const ended = await driver("read evicted sessions", () =>
+    sessions.find({ tenantId: record.tenantId, ...endedByIs(by) }, COLLATION).toArray(),
+  );
+  const evicted = ended.map(toSessionRecord);
   evicted.sort((a, b) => a.createdAt - b.createdAt || compareCodePoints(a.id, b.id));
   return { inserted: true, evicted };
 }

@@ -24,6 +24,8 @@ export interface PlannedCall {
   index: string;
   /** The index keys that must bound the scan (all of them, in order), when it matters. */
   bounds?: string[];
+  /** The index alone answers it (a count reads no document: `totalDocsExamined` 0). */
+  covered?: boolean;
 }
 
 export interface HotPath {
@@ -107,7 +109,7 @@ const tenantCreated = (bounds = ["tenantId", "createdAt"]): PlannedCall => ({
 function byActivityWithTotal(
   name: string,
   filter: Filter | null,
-  indexes: { list: string; count: string },
+  indexes: { list: string; count: string; countBounds: string[] },
 ): HotPath {
   return {
     name,
@@ -117,12 +119,35 @@ function byActivityWithTotal(
         collection: "sessions",
         method: "countDocuments",
         index: indexes.count,
-        bounds: ["tenantId"],
+        bounds: indexes.countBounds,
+        covered: true,
       },
     ],
     run: async (store) => {
       await page(store, filter, BY_ACTIVITY);
       await store.countSessions(TENANT, checkFilter(filter), NOW);
+    },
+  };
+}
+
+/**
+ * A purge: each of its two deletes finds a batch through its index, then deletes it by id. In
+ * tenant-0 every lapsed session was ended too (`seededSession`), so its second finds none.
+ */
+function purgePath(name: string, tenantId?: string): HotPath {
+  const lapsed: PlannedCall[] = [
+    { collection: "sessions", method: "find", index: "open_by_deadline", bounds: ["expiresAt"] },
+  ];
+  if (tenantId === undefined) lapsed.push(byId("sessions", "bulkWrite"));
+  return {
+    name,
+    calls: [
+      { collection: "sessions", method: "find", index: "ended_at", bounds: ["endedAt"] },
+      byId("sessions", "bulkWrite"),
+      ...lapsed,
+    ],
+    run: async (store) => {
+      if ((await store.purgeEnded(NOW, tenantId)) === 0) throw new Error("the purge found nothing");
     },
   };
 }
@@ -205,12 +230,16 @@ export const HOT_PATHS: HotPath[] = [
   byActivityWithTotal(
     "LogScale default listing: open sessions by last activity, ascending, with the total",
     openOnly,
-    { list: "open_tenant_activity", count: "open_tenant_activity" },
+    {
+      list: "open_tenant_activity",
+      count: "open_tenant_deadline",
+      countBounds: ["tenantId", "expiresAt"],
+    },
   ),
   byActivityWithTotal(
     "LogScale with onlyActiveSessions false: every session by last activity, with the total",
     null,
-    { list: "tenant_activity", count: "tenant_id" },
+    { list: "tenant_activity", count: "tenant_id", countBounds: ["tenantId"] },
   ),
   {
     name: "login with a cap: the login's number, the user's open sessions newest first, evictions",
@@ -222,9 +251,10 @@ export const HOT_PATHS: HotPath[] = [
         index: "open_user_logins",
         bounds: ["tenantId", "user.id"],
       },
-      // u83 holds two open sessions in tenant-3 (s000083, s000383): a cap of 1 ends both.
-      byId("sessions", "findOneAndUpdate"),
-      byId("sessions", "findOneAndUpdate"),
+      // u83 holds two open sessions in tenant-3 (s000083, s000383): a cap of 1 ends both, in
+      // one bulk, read back by their marker.
+      byId("sessions", "bulkWrite"),
+      { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },
     ],
     run: (store) =>
       store.insertSession(
@@ -297,18 +327,25 @@ export const HOT_PATHS: HotPath[] = [
     run: (store) => store.expireDue(NOW, 50),
   },
   {
-    name: "bulk end by user: one conditional update, then the read-back by marker",
+    name: "bulk end by user: a batch of open ids, then their conditional ends and read-back",
     calls: [
       {
         collection: "sessions",
-        method: "updateMany",
+        method: "find",
         index: "tenant_user_created",
         bounds: ["tenantId", "user.id", "createdAt"],
       },
-      { collection: "sessions", method: "find", index: "ended_by", bounds: ["endedBy"] },
+      byId("sessions", "bulkWrite"),
+      byId("sessions", "find"),
     ],
     run: (store) => store.endSessions(TENANT, { userId: "u63" }, end),
   },
+  // Last: they delete what the paths above read.
+  purgePath(
+    "purge in one tenant: ended sessions by end time, then lapsed ones by deadline",
+    "tenant-0",
+  ),
+  purgePath("purge across tenants: ended sessions by end time, then lapsed ones by deadline"),
 ];
 
 export { after, BY_ACTIVITY, creationRange, end, NEWEST_FIRST, ofUser, openOnly, page };

@@ -4,8 +4,8 @@
  */
 import type { Document } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { createMingoDb, seedMingoCollection } from "./mingo-db.js";
-import { MAX_BSON_SIZE, MAX_TTL_SECONDS } from "./server-rules.js";
+import { CURSOR_BATCH, createMingoDb, seedMingoCollection } from "./mingo-db.js";
+import { MAX_BSON_SIZE, MAX_REGEX_BYTES, MAX_TTL_SECONDS } from "./server-rules.js";
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
   const error = await promise.then(
@@ -34,6 +34,20 @@ describe("in-process collection: what mongod refuses", () => {
     ).toBe(2);
     // Spelled as an escape, NUL is fine.
     expect(await coll.countDocuments({ name: { $regex: "^a\\x00b" } })).toBe(1);
+  });
+
+  it("should refuse a pattern over PCRE2's 32,764-byte source cap with 51091", async () => {
+    const coll = createMingoDb().collection("c");
+    await coll.insertOne({ name: "a" });
+    const pattern = (bytes: number) => `^${"a".repeat(bytes - 1)}`;
+    expect(await coll.countDocuments({ name: { $regex: pattern(MAX_REGEX_BYTES) } })).toBe(0);
+    expect(
+      (await refusal(coll.find({ name: { $regex: pattern(MAX_REGEX_BYTES + 1) } }).toArray())).code,
+    ).toBe(51091);
+    expect(
+      (await refusal(coll.aggregate([{ $match: { name: new RegExp(pattern(40_000)) } }]).toArray()))
+        .code,
+    ).toBe(51091);
   });
 
   it("should refuse a document over 16 MiB on insert and as the result of an update", async () => {
@@ -117,5 +131,38 @@ describe("in-process collection: what mongod refuses", () => {
       await coll.createIndexes([{ name: "k", key: { tenantId: 1, id: 1 }, unique: true }]);
       await coll.createIndexes([{ ...unique, unique: false }]);
     });
+  });
+
+  it("should evaluate a cursor batch by batch, so writes between batches show as on a server", async () => {
+    const db = createMingoDb();
+    const coll = db.collection("c");
+    seedMingoCollection(
+      db,
+      "c",
+      Array.from({ length: 3 * CURSOR_BATCH }, (_, i) => ({ key: i })),
+    );
+    const seen: number[] = [];
+    for await (const doc of coll.find({}, { sort: { key: 1 }, projection: { _id: 0 } })) {
+      seen.push(doc.key as number);
+      if (seen.length === 1) {
+        // A key moved past the cursor's position is handed out again; a new one is seen.
+        await coll.updateOne({ key: 0 }, { $set: { key: 10_000 } });
+        await coll.insertOne({ key: 20_000 });
+      }
+    }
+    expect(seen.length).toBe(3 * CURSOR_BATCH + 2);
+    expect(seen.slice(-2)).toEqual([10_000, 20_000]);
+    expect(seen[0]).toBe(0);
+  });
+
+  it("should return only the projected fields from findOneAndUpdate", async () => {
+    const coll = createMingoDb().collection("c");
+    await coll.insertOne({ name: "a", payload: "x".repeat(1000), n: 1 });
+    const after = await coll.findOneAndUpdate(
+      { name: "a" },
+      { $inc: { n: 1 } },
+      { returnDocument: "after", projection: { _id: 0, n: 1 } },
+    );
+    expect(after).toEqual({ n: 2 });
   });
 });

@@ -2,7 +2,7 @@
  * An in-process stand-in for the slice of the driver's `Db`/`Collection`/cursor API the store
  * uses, so CI runs the store's real filter, update, sort and aggregation documents without a
  * server: mingo evaluates every document. It is deliberately no bigger than the store's use,
- * and it refuses what mongod refuses (`server-rules.ts`): NUL in `$regex`, documents and
+ * and it refuses what mongod refuses (`server-rules.ts`): NUL in `$regex` and patterns over PCRE2's size cap, documents and
  * `$group`/`$facet` outputs over 16 MiB, TTL values out of range and, for a collection declared
  * sharded, single-document writes that do not name the whole shard key.
  *
@@ -22,8 +22,9 @@ import {
   checkDocumentSize,
   checkTtl,
   FakeServerError,
-  refuseNulInRegex,
+  refuseBadRegex,
   ShardKey,
+  steppedDown,
 } from "./server-rules.js";
 
 export { FakeServerError } from "./server-rules.js";
@@ -50,6 +51,10 @@ function stored(doc: Document, what: "insert" | "update"): Document {
   return BSON.deserialize(BSON.serialize(doc, { ignoreUndefined: false }));
 }
 
+/** A copy of `doc` with `projection` applied, as the server returns it. */
+const projected = (doc: Document, projection: Document | undefined): Document =>
+  projection ? new Query({}).find<Document>([clone(doc)], projection).all()[0]! : clone(doc);
+
 const valueAt = (doc: Document, path: string): unknown =>
   path.split(".").reduce<unknown>((at, part) => (at as Document | null | undefined)?.[part], doc);
 
@@ -60,21 +65,67 @@ interface FindOptions {
   limit?: number;
 }
 
-/** A find or aggregation cursor: evaluated when first read, like the driver's lazy cursors. */
+/** Documents per batch: the driver's default first batch (later ones are larger on a server). */
+export const CURSOR_BATCH = 101;
+
+/**
+ * A find or aggregation cursor: nothing runs until it is first read, then it hands out batches
+ * the collection evaluates one at a time, with an event-loop turn between them, so writes land
+ * between batches as they do between a server's getMores.
+ */
 class MingoCursor {
-  readonly #run: () => Document[];
-  constructor(run: () => Document[]) {
-    this.#run = run;
+  readonly #batches: () => AsyncGenerator<Document[]>;
+  constructor(batches: () => AsyncGenerator<Document[]>) {
+    this.#batches = batches;
   }
   async toArray(): Promise<Document[]> {
-    await nextTurn();
-    return this.#run();
+    const docs: Document[] = [];
+    for await (const doc of this) docs.push(doc);
+    return docs;
   }
   async *[Symbol.asyncIterator](): AsyncGenerator<Document> {
-    await nextTurn();
-    for (const doc of this.#run()) yield doc;
+    for await (const batch of this.#batches()) yield* batch;
   }
 }
+
+/** BSON's order of types for the values the store sorts on (null, numbers, strings, ids, dates). */
+const typeRank = (value: unknown): number =>
+  value === null || value === undefined
+    ? 0
+    : typeof value === "number"
+      ? 1
+      : typeof value === "string"
+        ? 2
+        : value instanceof ObjectId
+          ? 7
+          : typeof value === "boolean"
+            ? 8
+            : value instanceof Date
+              ? 9
+              : 3;
+
+function compareValues(a: unknown, b: unknown): number {
+  const rank = typeRank(a) - typeRank(b);
+  if (rank !== 0) return Math.sign(rank);
+  const [x, y] =
+    a instanceof ObjectId
+      ? [a.toHexString(), (b as ObjectId).toHexString()]
+      : a instanceof Date
+        ? [a.getTime(), (b as Date).getTime()]
+        : [a as number | string, b as number | string];
+  return x === y || x === undefined || x === null ? 0 : x < y ? -1 : 1;
+}
+
+/** Compares two documents by a sort, then by `_id`: the order an index walk hands them out in. */
+const byKey =
+  (sort: Record<string, 1 | -1>) =>
+  (a: Document, b: Document): number => {
+    for (const [path, direction] of Object.entries(sort)) {
+      const order = compareValues(valueAt(a, path), valueAt(b, path));
+      if (order !== 0) return order * direction;
+    }
+    return compareValues(a._id, b._id);
+  };
 
 interface StoredIndex {
   spec: IndexDescription;
@@ -92,11 +143,63 @@ export interface MingoDbOptions {
    * upserts must then pin the whole key, and unique indexes must start with it.
    */
   shardKeys?: Record<string, Record<string, 1 | "hashed">>;
+  /** What a replica set or a sharded cluster does to writes that a single mongod never does. */
+  faults?: ClusterFaults;
+}
+
+/** Faults of a cluster, each off unless asked for; the object is shared and may be changed later. */
+export interface ClusterFaults {
+  /**
+   * Documents of a chunk being migrated: the first multi-document write (updateMany,
+   * deleteMany) skips them, as a multi-write racing a chunk migration can (SERVER-20361,
+   * TOOLS-3431); later writes see them.
+   */
+  migratingChunk?: (doc: Document) => boolean;
+  /**
+   * How many of the next writes (updateMany, deleteMany, bulkWrite) apply half of what they
+   * match, then fail as a primary going away does (`steppedDown`: code 91, retryable label).
+   */
+  stepDowns?: number;
+  /**
+   * Writes apply on the primary but no majority acknowledges them (secondaries lagging or
+   * down): a write waits for its write concern's `wtimeoutMS` (its own or its collection's),
+   * then fails with WriteConcernTimeout (64); with none it never settles.
+   */
+  unacknowledged?: boolean;
+  /**
+   * Reads take longer than any budget (a cold cache, a lock): a read with `maxTimeMS` fails
+   * with MaxTimeMSExpired (50) once that much time passed; one without never settles.
+   */
+  stalledReads?: boolean;
+}
+
+const never = () => new Promise<never>(() => {});
+const after = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * What of a write's matches the fault rules let it apply, and whether it then fails: a
+ * multi-write (`isMulti`) skips a migrating chunk's documents once, and a write cut short by a
+ * stepdown applies the first half.
+ */
+function faultedWrite<T extends Document>(
+  faults: ClusterFaults,
+  matched: T[],
+  isMulti: boolean,
+): { apply: T[]; stepDown: boolean } {
+  let apply = matched;
+  const moving = isMulti ? faults.migratingChunk : undefined;
+  if (moving) {
+    faults.migratingChunk = undefined;
+    apply = apply.filter((doc) => !moving(doc));
+  }
+  if ((faults.stepDowns ?? 0) === 0) return { apply, stepDown: false };
+  faults.stepDowns = (faults.stepDowns ?? 0) - 1;
+  return { apply: apply.slice(0, Math.ceil(apply.length / 2)), stepDown: true };
 }
 
 /** Runs a pipeline stage by stage, refusing what a stage may not build (see `checkDocumentSize`). */
 function runPipeline(pipeline: Document[], input: Document[]): Document[] {
-  refuseNulInRegex(pipeline);
+  refuseBadRegex(pipeline);
   let docs = input;
   for (const stage of pipeline) {
     docs = new Aggregator([stage]).run(docs) as Document[];
@@ -115,17 +218,51 @@ class MingoCollection {
   readonly #indexes = new Map<string, StoredIndex>();
   readonly #observe: CallObserver;
   readonly #shardKey: ShardKey | null;
+  readonly #faults: ClusterFaults;
+  readonly #wtimeoutMS: number | undefined;
 
-  constructor(name: string, observe: CallObserver, shardKey: ShardKey | null) {
+  constructor(
+    name: string,
+    observe: CallObserver,
+    shardKey: ShardKey | null,
+    faults: ClusterFaults,
+    options: { writeConcern?: { wtimeoutMS?: number } },
+  ) {
     this.collectionName = name;
     this.#observe = observe;
     this.#shardKey = shardKey;
+    this.#faults = faults;
+    this.#wtimeoutMS = options.writeConcern?.wtimeoutMS;
+  }
+
+  /** A write's wait for its write concern, under the `unacknowledged` fault. */
+  async #acknowledged(options: unknown): Promise<void> {
+    if (!this.#faults.unacknowledged) return;
+    const own = (options as { writeConcern?: { wtimeoutMS?: number } } | undefined)?.writeConcern;
+    const wtimeoutMS = own?.wtimeoutMS ?? this.#wtimeoutMS;
+    if (wtimeoutMS === undefined) return never();
+    await after(wtimeoutMS);
+    throw new FakeServerError("waiting for replication timed out", 64, {
+      codeName: "WriteConcernTimeout",
+      errInfo: { wtimeout: true },
+    });
+  }
+
+  /** A read's answer, under the `stalledReads` fault. */
+  async #answered(options: unknown): Promise<void> {
+    if (!this.#faults.stalledReads) return;
+    const maxTimeMS = (options as { maxTimeMS?: number } | undefined)?.maxTimeMS;
+    if (maxTimeMS === undefined) return never();
+    await after(maxTimeMS);
+    throw new FakeServerError("operation exceeded time limit", 50, {
+      codeName: "MaxTimeMSExpired",
+    });
   }
 
   /** Records the call and checks what every filter must satisfy. */
   #received(method: string, args: unknown[]): void {
     this.#observe(this.collectionName, method, args);
-    refuseNulInRegex(args);
+    refuseBadRegex(args);
   }
 
   #singleWrite(method: string, filter: Document, upsert = false): void {
@@ -141,40 +278,54 @@ class MingoCollection {
     const copy = stored(doc, "insert");
     this.#checkUnique(copy, -1);
     this.#docs.push(copy);
+    await this.#acknowledged(options[0]);
     return { acknowledged: true, insertedId: doc._id };
   }
 
   async findOne(filter: Document, options: FindOptions = {}) {
     this.#received("findOne", [filter, options]);
     await nextTurn();
+    await this.#answered(options);
     return this.#select(filter, { ...options, limit: 1 })[0] ?? null;
   }
 
   find(filter: Document, options: FindOptions = {}) {
     // Like the driver's cursors, a refusal surfaces when the cursor is first read.
     this.#observe(this.collectionName, "find", [filter, options]);
-    return new MingoCursor(() => {
-      refuseNulInRegex(filter);
-      return this.#select(filter, options);
-    });
+    return new MingoCursor(() => this.#findBatches(filter, options));
   }
 
   async countDocuments(filter: Document, options: { skip?: number; limit?: number } = {}) {
     this.#received("countDocuments", [filter, options]);
     await nextTurn();
+    await this.#answered(options);
     return this.#select(filter, { skip: options.skip, limit: options.limit }).length;
   }
 
   aggregate(pipeline: Document[], ...options: unknown[]) {
     this.#observe(this.collectionName, "aggregate", [pipeline, ...options]);
-    return new MingoCursor(() => runPipeline(pipeline, this.#docs.map(clone)));
+    const docs = this.#docs;
+    const answered = () => this.#answered(options[0]);
+    // A pipeline that sorts or groups has read its whole input before its first batch.
+    return new MingoCursor(async function* () {
+      await nextTurn();
+      refuseBadRegex(pipeline);
+      await answered();
+      const rows = runPipeline(pipeline, docs.map(clone));
+      for (let at = 0; at < rows.length; at += CURSOR_BATCH) {
+        if (at > 0) await nextTurn();
+        yield rows.slice(at, at + CURSOR_BATCH);
+      }
+    });
   }
 
   async updateOne(filter: Document, update: Document, options: { upsert?: boolean } = {}) {
     this.#received("updateOne", [filter, update, options]);
     this.#singleWrite("updateOne", filter, options.upsert === true);
     await nextTurn();
-    return this.#updateOne(filter, update, options.upsert === true);
+    const result = this.#updateOne(filter, update, options.upsert === true);
+    await this.#acknowledged(options);
+    return result;
   }
 
   async replaceOne(filter: Document, replacement: Document, options: { upsert?: boolean } = {}) {
@@ -193,14 +344,17 @@ class MingoCollection {
     this.#received("updateMany", [filter, update, ...options]);
     await nextTurn();
     const query = new Query(filter);
-    let matchedCount = 0;
-    const next = this.#docs.map((doc, index) => {
-      if (!query.test(doc)) return doc;
-      matchedCount++;
-      return this.#updated(doc, update, index);
-    });
-    this.#docs = next;
-    return { acknowledged: true, matchedCount, modifiedCount: matchedCount };
+    const { apply, stepDown } = faultedWrite(
+      this.#faults,
+      this.#docs.filter((doc) => query.test(doc)),
+      true,
+    );
+    const applying = new Set(apply);
+    this.#docs = this.#docs.map((doc, index) =>
+      applying.has(doc) ? this.#updated(doc, update, index) : doc,
+    );
+    if (stepDown) throw steppedDown();
+    return { acknowledged: true, matchedCount: apply.length, modifiedCount: apply.length };
   }
 
   async findOneAndUpdate(
@@ -215,12 +369,13 @@ class MingoCollection {
     if (index < 0) {
       if (!options.upsert) return null;
       const inserted = this.#upsert(filter, update);
-      return options.returnDocument === "after" ? clone(inserted) : null;
+      return options.returnDocument === "after" ? projected(inserted, options.projection) : null;
     }
     const before = this.#docs[index]!;
-    const after = this.#updated(before, update, index);
-    this.#docs[index] = after;
-    return clone(options.returnDocument === "after" ? after : before);
+    const updated = this.#updated(before, update, index);
+    this.#docs[index] = updated;
+    await this.#acknowledged(options);
+    return projected(options.returnDocument === "after" ? updated : before, options.projection);
   }
 
   async deleteOne(filter: Document, ...options: unknown[]) {
@@ -236,28 +391,48 @@ class MingoCollection {
     this.#received("deleteMany", [filter, ...options]);
     await nextTurn();
     const query = new Query(filter);
-    const before = this.#docs.length;
-    this.#docs = this.#docs.filter((doc) => !query.test(doc));
-    return { acknowledged: true, deletedCount: before - this.#docs.length };
+    const { apply, stepDown } = faultedWrite(
+      this.#faults,
+      this.#docs.filter((doc) => query.test(doc)),
+      true,
+    );
+    const deleting = new Set(apply);
+    this.#docs = this.#docs.filter((doc) => !deleting.has(doc));
+    if (stepDown) throw steppedDown();
+    return { acknowledged: true, deletedCount: apply.length };
   }
 
-  /** Only `updateOne` models: the only kind the store sends. */
+  /** `updateOne` and `deleteOne` models: the kinds the store sends. */
   async bulkWrite(operations: Document[], ...options: unknown[]) {
     this.#received("bulkWrite", [operations, ...options]);
     for (const operation of operations) {
-      const model = operation.updateOne as Document | undefined;
-      if (!model || Object.keys(operation).length !== 1) {
-        throw new FakeServerError("the in-process db supports only updateOne in bulkWrite", 2);
+      const [kind, model] = Object.entries(operation)[0] ?? [];
+      if ((kind !== "updateOne" && kind !== "deleteOne") || Object.keys(operation).length !== 1) {
+        throw new FakeServerError(
+          "the in-process db supports only updateOne and deleteOne in bulkWrite",
+          2,
+        );
       }
-      this.#singleWrite("updateOne", model.filter, model.upsert === true);
+      const { filter, upsert } = model as Document;
+      this.#singleWrite(kind, filter, upsert === true);
     }
     await nextTurn();
+    const { apply, stepDown } = faultedWrite(this.#faults, operations, false);
     let matchedCount = 0;
-    for (const operation of operations) {
+    let deletedCount = 0;
+    for (const operation of apply) {
+      if (operation.deleteOne) {
+        const index = this.#indexOf(operation.deleteOne.filter);
+        if (index >= 0) this.#docs.splice(index, 1);
+        deletedCount += index >= 0 ? 1 : 0;
+        continue;
+      }
       const model = operation.updateOne as Document;
       matchedCount += this.#updateOne(model.filter, model.update, false).matchedCount;
     }
-    return { ok: 1, matchedCount, modifiedCount: matchedCount };
+    if (stepDown) throw steppedDown();
+    await this.#acknowledged(options[0]);
+    return { ok: 1, matchedCount, modifiedCount: matchedCount, deletedCount };
   }
 
   async createIndexes(specs: IndexDescription[], ...options: unknown[]) {
@@ -320,6 +495,42 @@ class MingoCollection {
   /** Stores documents as they are, bypassing the driver surface: for tests that need volume. */
   seed(docs: readonly Document[]): void {
     for (const doc of docs) this.#docs.push(stored({ _id: new ObjectId(), ...doc }, "insert"));
+  }
+
+  /**
+   * A find's batches, each evaluated against the documents as they are when it is read: past
+   * the sort position of the last document handed out, as an index walk resumes. A document
+   * whose sort key moves past that position while the cursor is open is handed out again, one
+   * that moves behind it is missed, and one written since is seen: what a non-snapshot cursor
+   * on a server does.
+   */
+  async *#findBatches(filter: Document, options: FindOptions): AsyncGenerator<Document[]> {
+    await nextTurn();
+    refuseBadRegex(filter);
+    await this.#answered(options);
+    const query = new Query(filter);
+    const order = byKey(options.sort ?? {});
+    let last: Document | null = null;
+    let skip = options.skip ?? 0;
+    let left = options.limit || Number.POSITIVE_INFINITY;
+    while (left > 0) {
+      const after: Document | null = last;
+      const rest: Document[] = this.#docs
+        .filter((doc) => query.test(doc) && (after === null || order(doc, after) > 0))
+        .sort(order);
+      const end = skip + Math.min(CURSOR_BATCH, left);
+      const batch: Document[] = rest.slice(skip, end);
+      skip = 0;
+      if (batch.length === 0) return;
+      last = batch[batch.length - 1]!;
+      left -= batch.length;
+      const rows = batch.map(clone);
+      yield options.projection
+        ? new Query({}).find<Document>(rows, options.projection).all()
+        : rows;
+      if (rest.length <= end) return;
+      await nextTurn();
+    }
   }
 
   #indexOf(filter: Document): number {
@@ -397,17 +608,25 @@ class MingoDb {
   readonly #collections = new Map<string, MingoCollection>();
   readonly #observe: CallObserver;
   readonly #shardKeys: Record<string, Record<string, 1 | "hashed">>;
+  readonly #faults: ClusterFaults;
 
   constructor(options: MingoDbOptions) {
     this.#observe = options.observe ?? (() => {});
     this.#shardKeys = options.shardKeys ?? {};
+    this.#faults = options.faults ?? {};
   }
 
-  collection(name: string, ..._options: unknown[]): MingoCollection {
+  collection(name: string, options: { writeConcern?: { wtimeoutMS?: number } } = {}) {
     let collection = this.#collections.get(name);
     if (!collection) {
       const key = Object.hasOwn(this.#shardKeys, name) ? this.#shardKeys[name] : undefined;
-      collection = new MingoCollection(name, this.#observe, key ? new ShardKey(name, key) : null);
+      collection = new MingoCollection(
+        name,
+        this.#observe,
+        key ? new ShardKey(name, key) : null,
+        this.#faults,
+        options,
+      );
       this.#collections.set(name, collection);
     }
     return collection;

@@ -9,7 +9,7 @@ import { createMongoStore, type MongoSessionStore } from "../src/index.js";
 import { SESSION_INDEXES, TASK_INDEXES, TASK_OUTCOME_INDEXES } from "../src/indexes.js";
 import { type CollectionKey, HOT_PATHS, seedSessions } from "./hot-paths.js";
 import { createMingoDb } from "./mingo-db.js";
-import { type Access, accessesOf, type DeclaredIndex, fitIndex } from "./plan-shape.js";
+import { type Access, accessesOf, coveredBy, type DeclaredIndex, fitIndex } from "./plan-shape.js";
 
 const ID_INDEX: DeclaredIndex = { name: "_id_", key: { _id: 1 } };
 const DECLARED: Partial<Record<CollectionKey, readonly DeclaredIndex[]>> = {
@@ -56,6 +56,10 @@ describe("plan shapes: each hot path reads through one declared index", () => {
         expect(fit.ok ? "fits" : fit.reason, `${planned.index} for ${context}`).toBe("fits");
         if (fit.ok && planned.bounds)
           expect(fit.bounds, `bounds of ${context}`).toEqual(planned.bounds);
+        if (planned.covered) {
+          const cover = coveredBy(call, index!);
+          expect(cover.ok ? "covered" : cover.reason, `cover of ${context}`).toBe("covered");
+        }
       }
     });
   }

@@ -59,7 +59,9 @@ export function accessesOf(collection: string, method: string, args: unknown[]):
         {
           collection,
           method,
-          filters: (first as unknown as Document[]).map((op) => op.updateOne.filter as Document),
+          filters: (first as unknown as Document[]).map(
+            (op) => (op.updateOne ?? op.deleteOne).filter as Document,
+          ),
         },
       ];
     case "aggregate":
@@ -244,4 +246,29 @@ function fitBranches(filter: Document, sort: Access["sort"], index: DeclaredInde
     bounds ??= fit.bounds;
   }
   return { ok: true, bounds: bounds ?? [] };
+}
+
+/**
+ * Whether the index alone answers the statement (`totalDocsExamined` 0): every field its filter
+ * names is a key of the index, or a condition the partial filter holds verbatim, and nothing
+ * (`$or`, `$expr`, `$nor`) needs the document.
+ */
+export function coveredBy(access: Access, index: DeclaredIndex): Fit {
+  const keys = new Set(index.key instanceof Map ? index.key.keys() : Object.keys(index.key));
+  const partial = index.partialFilterExpression
+    ? conditionsOf(index.partialFilterExpression)
+    : null;
+  for (const filter of access.filters) {
+    for (const conjunct of conjuncts(filter)) {
+      const [path, value] = Object.entries(conjunct)[0]!;
+      if (path.startsWith("$")) return { ok: false, reason: `${path} needs the documents` };
+      if (keys.has(path)) continue;
+      const held = partial?.byPath.get(path) ?? [];
+      const wanted = JSON.stringify(isPlain(value) ? value : { $eq: value });
+      if (!held.some((ops) => JSON.stringify(ops) === wanted)) {
+        return { ok: false, reason: `${path} is neither a key nor the partial filter: a FETCH` };
+      }
+    }
+  }
+  return { ok: true, bounds: [] };
 }

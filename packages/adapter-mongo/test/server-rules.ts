@@ -9,12 +9,27 @@ import { BSON, type Document, ObjectId } from "mongodb";
 export class FakeServerError extends Error {
   override name = "MongoServerError";
   readonly code: number;
+  readonly errorLabels: string[] = [];
   constructor(message: string, code: number, details: Document = {}) {
     super(message);
     this.code = code;
     Object.assign(this, details);
   }
+  /** As `MongoError.hasErrorLabel`. */
+  hasErrorLabel(label: string): boolean {
+    return this.errorLabels.includes(label);
+  }
 }
+
+/**
+ * A primary going away mid-write (ShutdownInProgress, 91, as a stepdown for a restart sends):
+ * what the write applied stays applied, and the error carries the `RetryableWriteError` label.
+ */
+export const steppedDown = () =>
+  new FakeServerError("operation was interrupted because the primary stepped down", 91, {
+    codeName: "ShutdownInProgress",
+    errorLabels: ["RetryableWriteError"],
+  });
 
 /** `BSONObjMaxUserSize`: no stored document, and no document a pipeline stage builds, is larger. */
 export const MAX_BSON_SIZE = 16 * 1024 * 1024;
@@ -31,19 +46,35 @@ const isPlain = (value: unknown): value is Document =>
   !(value instanceof RegExp);
 
 /**
- * `RegexMatchExpression::init` refuses a pattern with an embedded null byte (BadValue), in a
- * filter, an aggregation `$match` or a partial filter alike. A pattern must spell NUL as `\x00`.
+ * PCRE2 as mongod builds it (`LINK_SIZE 2`, `MAX_PATTERN_LENGTH`) refuses a pattern source
+ * over 32,764 bytes: "Regular expression is invalid: pattern string is too large" (51091).
  */
-export function refuseNulInRegex(value: unknown): void {
+export const MAX_REGEX_BYTES = 32_764;
+
+/**
+ * What mongod refuses of a pattern, in a filter, an aggregation `$match` or a partial filter
+ * alike: an embedded null byte (`RegexMatchExpression::init`, BadValue; a pattern must spell
+ * NUL as `\x00`), and a source over `MAX_REGEX_BYTES`.
+ */
+export function refuseBadRegex(value: unknown): void {
   if (Array.isArray(value)) {
-    for (const item of value) refuseNulInRegex(item);
+    for (const item of value) refuseBadRegex(item);
     return;
   }
-  if (value instanceof RegExp && value.source.includes("\0")) throw nulInRegex();
+  if (value instanceof RegExp) checkPattern(value.source);
   if (!isPlain(value)) return;
   for (const [key, inner] of Object.entries(value)) {
-    if (key === "$regex" && typeof inner === "string" && inner.includes("\0")) throw nulInRegex();
-    refuseNulInRegex(inner);
+    if (key === "$regex" && typeof inner === "string") checkPattern(inner);
+    refuseBadRegex(inner);
+  }
+}
+
+function checkPattern(source: string): void {
+  if (source.includes("\0")) throw nulInRegex();
+  if (Buffer.byteLength(source, "utf8") > MAX_REGEX_BYTES) {
+    throw new FakeServerError("Regular expression is invalid: pattern string is too large", 51091, {
+      codeName: "Location51091",
+    });
   }
 }
 

@@ -58,7 +58,10 @@ export async function startConsoleServer({
   for (const record of generateSessions({ count: sessions, seed: 3, now }))
     await store.insertSession(record);
   database.exec("COMMIT");
-  const ledger = createSessionLedger({ store, cursorSecret: "console-test-cursor-secret-0123456789" });
+  const ledger = createSessionLedger({
+    store,
+    cursorSecret: "console-test-cursor-secret-0123456789",
+  });
   const taskRunner = createTaskRunner({ ledger, store });
   taskRunner.start();
 

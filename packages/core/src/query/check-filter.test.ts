@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ValidationError } from "../errors.js";
 import type { Filter } from "./ast.js";
 import { checkFilter } from "./check-filter.js";
+import { allOf } from "./combine.js";
 import { parseQuery } from "./parser.js";
 
 const bad: [string, unknown][] = [
@@ -90,6 +91,22 @@ describe("checkFilter", () => {
       expect(() => checkFilter(filter as Filter)).toThrow(ValidationError);
     });
   }
+
+  it("should hold a built filter's wildcards, over all its patterns, against maxWildcards", () => {
+    const pattern = (n: number) => ({ kind: "pattern", parts: Array(n + 1).fill("a") }) as const;
+    const within: Filter = { kind: "compare", field: "client_ip", op: "EQ", value: pattern(100) };
+    expect(checkFilter(within)).toBe(within);
+    const over: Filter = {
+      kind: "or",
+      items: [within, { kind: "in", field: "client_type", values: [pattern(1)] }],
+    };
+    expect(() => checkFilter(over, undefined, "filter")).toThrow(
+      "filter: more than 100 wildcards '*' (the bound maxWildcards)",
+    );
+    // A filter the parser checked keeps its count: combined, the bound still holds.
+    const parsed = parseQuery(`client_ip='${"a*".repeat(60)}'`)!;
+    expect(() => checkFilter(allOf([parsed, parsed]))).toThrow("(the bound maxWildcards)");
+  });
 
   it("should accept what the parser produces", () => {
     for (const text of [

@@ -25,14 +25,30 @@ export function checkShape(shape: FilterShape, limits: QueryLimits): void {
   if (shape.depth > limits.maxDepth) {
     throw tooBig(shape.source, `nested deeper than the limit of ${limits.maxDepth}`);
   }
+  if (shape.wildcards > limits.maxWildcards) throw tooBig(shape.source, tooManyWildcards(limits));
 }
+
+/** The message for a filter over `maxWildcards`, naming the bound. */
+export const tooManyWildcards = (limits: QueryLimits) =>
+  `more than ${limits.maxWildcards} wildcards '*' (the bound maxWildcards)`;
+
+/** The wildcards of a filter value: one between each two parts of a pattern. */
+const wildcardsOf = (value: FilterValue): number =>
+  value.kind === "pattern" ? value.parts.length - 1 : 0;
 
 /** Depth and size of a well-formed filter (the parser's output). */
 export function measureFilter(filter: Filter, source: string): FilterShape {
   let nodes = 0;
+  let wildcards = 0;
   const depthOf = (node: Filter): number => {
     nodes++;
     switch (node.kind) {
+      case "compare":
+        wildcards += wildcardsOf(node.value);
+        return 0;
+      case "in":
+        for (const value of node.values) wildcards += wildcardsOf(value);
+        return 0;
       case "and":
       case "or":
         return 1 + Math.max(...node.items.map(depthOf));
@@ -45,7 +61,7 @@ export function measureFilter(filter: Filter, source: string): FilterShape {
     }
   };
   const depth = depthOf(filter);
-  return { depth, nodes, source };
+  return { depth, nodes, wildcards, source };
 }
 
 /**
@@ -68,6 +84,7 @@ export function checkFilter(
     new ValidationError(`${target}: ${message}`, { target, code: "INVALID_QUERY" });
   let nodes = 0;
   let deepest = 0;
+  let wildcards = 0;
 
   const field = (name: unknown, inUser: boolean): FieldDef => {
     const def = typeof name === "string" ? lookupField(name) : undefined;
@@ -105,6 +122,8 @@ export function checkFilter(
         ) {
           throw invalid(`${where}: a pattern has two or more text parts`);
         }
+        wildcards += wildcardsOf(v);
+        if (wildcards > limits.maxWildcards) throw invalid(tooManyWildcards(limits));
         return;
       case "text":
         if (typeof v.value !== "string" || def.type === "time" || def.type === "reference") {
@@ -179,5 +198,5 @@ export function checkFilter(
   };
 
   visit(filter, 0, false);
-  return markChecked(filter, { depth: deepest, nodes, source: target });
+  return markChecked(filter, { depth: deepest, nodes, wildcards, source: target });
 }

@@ -13,6 +13,8 @@ export type CheckedFilter = Filter & { readonly [checked]: true };
 export interface FilterShape {
   depth: number;
   nodes: number;
+  /** The `*` wildcards of all its patterns. */
+  wildcards: number;
   /** The parameter the filter came from (`query`, `filter`), for errors about its size. */
   source: string;
 }

@@ -16,6 +16,7 @@ export function allOf(conditions: readonly Filter[]): Filter | null {
     markChecked(combined, {
       depth: 1 + Math.max(...shapes.map((shape) => shape.depth)),
       nodes: 1 + shapes.reduce((sum, shape) => sum + shape.nodes, 0),
+      wildcards: shapes.reduce((sum, shape) => sum + shape.wildcards, 0),
       source: shapes.find((shape) => shape.source !== "filter")?.source ?? "filter",
     });
   }

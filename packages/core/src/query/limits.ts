@@ -19,6 +19,14 @@ export interface QueryLimits {
    * partial buckets at both ends and a longer DST day. @default 1000
    */
   maxTimeBuckets: number;
+  /**
+   * The most `*` wildcards in one filter, over all its patterns. Each wildcard costs every store
+   * a scan step and every dialect's pattern some bytes: MongoDB compiles a pattern with PCRE2,
+   * which refuses a source over 32,764 bytes (error 51091), about 1,237 wildcards of the Mongo
+   * store's pattern, while the default keeps the largest pattern a 4 KiB query can make under
+   * 19 KB. @default 100
+   */
+  maxWildcards: number;
 }
 
 export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
@@ -27,6 +35,7 @@ export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
   maxNodes: 2000,
   maxPageSize: 100_000,
   maxTimeBuckets: 1000,
+  maxWildcards: 100,
 });
 
 /** The defaults with a caller's overrides, each a positive integer. */

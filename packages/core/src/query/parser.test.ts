@@ -424,6 +424,21 @@ describe("parseQuery: limits", () => {
     expect(parseQuery(`client_type='${"x".repeat(4000)}'`)).not.toBeNull();
   });
 
+  test("wildcards up to maxWildcards parse; one more is an error at the pattern that goes over", () => {
+    const pattern = (n: number) => `'${"a*".repeat(n)}a'`;
+    expect(parseQuery(`client_ip=${pattern(100)}`)).not.toBeNull();
+    expectInvalid(
+      `client_ip=${pattern(60)}||client_type=${pattern(41)}`,
+      "more than 100 wildcards '*' (the bound maxWildcards)",
+      10 + pattern(60).length + 2 + "client_type=".length,
+    );
+    // `**` is one wildcard.
+    expect(parseQuery(`client_ip='${"a**".repeat(100)}a'`)).not.toBeNull();
+    expect(
+      errorOf(`client_ip=${pattern(3)}`, { limits: resolveLimits({ maxWildcards: 2 }) }).message,
+    ).toBe("query: more than 2 wildcards '*' (the bound maxWildcards) at 10");
+  });
+
   test("nesting up to the limit parses; one more is an error", () => {
     const nested = (depth: number) => `${"(".repeat(depth)}id=1${")".repeat(depth)}`;
     expect(parseQuery(nested(32))).toEqual(eq("id", text("1")));

@@ -11,7 +11,7 @@
  */
 import { QuerySyntaxError } from "../errors.js";
 import type { CompareOp, Filter } from "./ast.js";
-import { checkShape, measureFilter } from "./check-filter.js";
+import { checkShape, measureFilter, tooManyWildcards } from "./check-filter.js";
 import { type CheckedFilter, markChecked } from "./checked.js";
 import type { FieldDef } from "./fields.js";
 import { type Punct, type Token, tokenize } from "./lexer.js";
@@ -29,7 +29,8 @@ import {
 export interface ParseQueryOptions {
   /**
    * The bounds the query must keep: `maxLength` (its text), `maxDepth` (every `(`, `{` and `!`
-   * a phrase sits inside) and `maxNodes` (its phrases and their combinations).
+   * a phrase sits inside), `maxNodes` (its phrases and their combinations) and `maxWildcards`
+   * (the `*` of all its patterns).
    * @default DEFAULT_QUERY_LIMITS
    */
   limits?: QueryLimits;
@@ -52,6 +53,12 @@ export function parseQuery(text: string, options: ParseQueryOptions = {}): Check
   const [start, end] = unquote(text);
   const tokens = tokenize(text, start, end);
   if (tokens.length === 1) return null;
+  let wildcards = 0;
+  for (const token of tokens) {
+    if (token.kind !== "string") continue;
+    wildcards += token.parts.length - 1;
+    if (wildcards > limits.maxWildcards) throw queryError(tooManyWildcards(limits), token.start);
+  }
   const filter = new Parser(text, tokens, limits.maxDepth).query();
   // Every phrase was checked against the catalog as it was read; what is left is the size.
   const shape = measureFilter(filter, "query");
