@@ -4,6 +4,7 @@ import {
   DEFAULT_TABLE_PREFIX,
   type LedgerTables,
   requireConnection,
+  requireCount,
   requireSchemaName,
   requireTablePrefix,
   type SqlStoreOptions,
@@ -40,7 +41,23 @@ export interface PostgresStoreOptions<DB = unknown> extends SqlStoreOptions<DB> 
    * @default "public"
    */
   schema?: string;
+  /**
+   * How long a call waits for a connection from the pool (a full pool, or a server that does
+   * not answer the connect) before it fails with `StorageError`.
+   * @default 10_000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * How long a call waits for the answer to each statement (a page, a count, one fetch of an
+   * export, a batch) before it fails with `StorageError` and its connection is closed rather
+   * than reused. Bounds a call when the server or the network stops answering.
+   * @default 30_000
+   */
+  statementTimeoutMs?: number;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 /** A `SessionStore` on PostgreSQL, plus the schema migrations it owns. */
 export interface PostgresSessionStore extends SessionStore {
@@ -77,18 +94,30 @@ function connect<DB>(
     options as PostgresStoreOptions<DB> & Record<string, unknown>,
     { option: "pool", method: "connect", is: "a pg Pool" },
   );
+  const timeouts = {
+    connectTimeoutMs: requireCount(
+      "connectTimeoutMs",
+      options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      1,
+    ),
+    statementTimeoutMs: requireCount(
+      "statementTimeoutMs",
+      options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      1,
+    ),
+  };
   const names = {
     schema: requireSchemaName(options.schema ?? "public"),
     prefix: requireTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX),
   };
   if (given.kysely === undefined) {
-    return { db: compileOnly(), runner: createPoolRunner(given.connection), names };
+    return { db: compileOnly(), runner: createPoolRunner(given.connection, timeouts), names };
   }
   const probe = given.kysely.selectFrom("sessions").select("id").where("id", "=", "x").compile();
   if (!probe.sql.includes("$1")) {
     throw new ValidationError("kysely must use the PostgreSQL dialect", { target: "kysely" });
   }
-  return { db: given.kysely, runner: createKyselyRunner(given.kysely), names };
+  return { db: given.kysely, runner: createKyselyRunner(given.kysely, timeouts), names };
 }
 
 /** Internal knobs the tests measure; not part of the public options. */

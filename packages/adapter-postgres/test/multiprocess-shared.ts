@@ -11,6 +11,14 @@ export const IDLE_MS = 1500;
 /** Longer than the run: a task changes runner only when one hands it back. */
 export const LEASE_MS = 60_000;
 
+/** The tenant's policy: the cap races, touches are written every time, idle sessions lapse. */
+export const POLICY = {
+  maxSessionsPerUser: CAP,
+  onSessionLimit: "evict-oldest",
+  touchResolutionMs: 0,
+  idleTimeoutMs: IDLE_MS,
+} as const;
+
 export interface WorkerReport {
   worker: number;
   /** Ids whose create returned. */
@@ -32,7 +40,21 @@ export interface WorkerReport {
   /** Task batches this worker's runner recorded, as `task@from`. */
   batches: string[];
   operations: number;
+  /** Errors other than a `StorageError`: always a failure. */
   errors: string[];
+  /** Calls that failed with `StorageError` (the faults test provokes them). */
+  storageErrors: number;
+  /** Sweeps that failed: what they ended may have been committed without being reported. */
+  failedSweeps: number;
+  /** Sessions a touch of failed for: the stored activity may be newer than the last reported. */
+  uncertainTouches: string[];
+  /** The longest any library call took, failed or not. */
+  maxCallMs: number;
+  /** Calls after the parent said the faults were over, and how many of them failed. */
+  callsAfterFaults: number;
+  failuresAfterFaults: number;
+  /** Of the calls after the faults, how many in a row succeeded at the end. */
+  finalSuccessStreak: number;
 }
 
 export const emptyReport = (worker: number): WorkerReport => ({
@@ -48,4 +70,20 @@ export const emptyReport = (worker: number): WorkerReport => ({
   batches: [],
   operations: 0,
   errors: [],
+  storageErrors: 0,
+  failedSweeps: 0,
+  uncertainTouches: [],
+  maxCallMs: 0,
+  callsAfterFaults: 0,
+  failuresAfterFaults: 0,
+  finalSuccessStreak: 0,
 });
+
+/** The faults test's bounds: short, so a call that hangs shows within the test's time. */
+export const FAULT_TIMEOUTS = { connectTimeoutMs: 2000, statementTimeoutMs: 5000 } as const;
+/** A lease that lapses within the faults test, so a runner cut off mid-task is replaced. */
+export const FAULT_LEASE_MS = 2000;
+/** Successful calls in a row, after the faults, that show a worker's pool has recovered. */
+export const RECOVERED_AFTER = 40;
+/** Messages between the faults test and its workers. */
+export type FaultMessage = { faults: "over" } | { running: number };

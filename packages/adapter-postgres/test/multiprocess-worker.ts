@@ -3,12 +3,18 @@
  * database, it creates, validates (touches), terminates, logs out, sweeps and runs termination
  * tasks until its deadline, then reports what the store acknowledged. Bundled from source by
  * the test and run with plain `node`.
+ *
+ * In `faults` mode (faults.test.ts) the server restarts and connections are cut under it: every
+ * call must then succeed or fail with `StorageError` within the store's timeouts, and the worker
+ * runs until the parent says the faults are over and its pool has served `RECOVERED_AFTER`
+ * calls in a row.
  */
 import {
   createSessionLedger,
   createTaskRunner,
   type Filter,
   type SessionStore,
+  StorageError,
 } from "@session-ledger/core";
 import pg from "pg";
 import { createPostgresStore } from "../src/index.js";
@@ -16,7 +22,11 @@ import {
   CAP,
   COLD_USERS,
   emptyReport,
+  FAULT_LEASE_MS,
+  FAULT_TIMEOUTS,
+  type FaultMessage,
   LEASE_MS,
+  RECOVERED_AFTER,
   TENANT,
   USERS,
   type WorkerReport,
@@ -26,9 +36,30 @@ const [url, schema, workerArg, durationArg, mode] = process.argv.slice(2);
 const worker = Number(workerArg);
 const deadline = Date.now() + Number(durationArg);
 
-const pool = new pg.Pool({ connectionString: url, max: 4 });
+const faults = mode === "faults";
+const leaseMs = faults ? FAULT_LEASE_MS : LEASE_MS;
+const pool = new pg.Pool({
+  connectionString: url,
+  max: 4,
+  application_name: faults ? `faults-worker-${worker}` : "multiprocess-worker",
+});
 const report: WorkerReport = emptyReport(worker);
-const store = createPostgresStore({ pool, schema });
+const store = createPostgresStore({ pool, schema, ...(faults ? FAULT_TIMEOUTS : {}) });
+// An idle pooled connection the server cut is reported here; the pool drops it by itself.
+pool.on("error", () => {});
+
+let faultsOver = false;
+process.on("message", (message: FaultMessage) => {
+  if ("faults" in message) faultsOver = true;
+});
+const running = () =>
+  faults ? !(faultsOver && report.finalSuccessStreak >= RECOVERED_AFTER) : Date.now() < deadline;
+
+/** A failure the faults may cause (counted), or any other (an error of the run). */
+function failed(error: unknown) {
+  if (faults && error instanceof StorageError) report.storageErrors++;
+  else report.errors.push(String((error as Error)?.stack ?? error));
+}
 
 /** Records the task state changes that succeeded: claims, hand-backs and batches. */
 function recording(inner: SessionStore, owner: () => string): SessionStore {
@@ -67,11 +98,10 @@ const ledger = createSessionLedger({
 const runner = createTaskRunner({
   ledger,
   store: recorded,
-  leaseMs: LEASE_MS,
+  leaseMs,
   pollMs: 100,
   batchSize: 4,
-  onError: (error) =>
-    report.errors.push(`task runner: ${String((error as Error)?.stack ?? error)}`),
+  onError: failed,
 });
 runnerOwner = runner.owner;
 
@@ -94,11 +124,15 @@ async function main() {
   await store.migrate();
   if (mode === "migrate-only") return;
   runner.start();
+  process.send?.({ running: worker } satisfies FaultMessage);
   const tokens = new Map<string, string>();
   let sequence = 0;
-  while (Date.now() < deadline) {
+  while (running()) {
     report.operations++;
     const roll = Math.random();
+    const started = Date.now();
+    const after = faultsOver;
+    let touching: string | undefined;
     try {
       if (roll < 0.4 || tokens.size === 0) {
         const user =
@@ -120,6 +154,7 @@ async function main() {
         if (open > CAP) report.capViolations.push(`${user} held ${open} open sessions`);
       } else if (roll < 0.7) {
         const id = pick([...tokens.keys()])!;
+        touching = id;
         const session = await ledger.validate(TENANT, tokens.get(id)!);
         if (session) report.touched[id] = session.lastActivityAt;
         else tokens.delete(id);
@@ -133,7 +168,12 @@ async function main() {
       } else if (roll < 0.78) {
         await ledger.terminateUserSessions(TENANT, `u${Math.floor(Math.random() * USERS)}`);
       } else if (roll < 0.9) {
-        await ledger.expireDue();
+        try {
+          await ledger.expireDue();
+        } catch (error) {
+          report.failedSweeps++;
+          throw error;
+        }
       } else if (roll < 0.92) {
         // A termination task over open sessions of any process, own ones and a missing id.
         const page = await ledger.list(TENANT, { filter: active, limit: 4 });
@@ -147,12 +187,23 @@ async function main() {
       } else {
         await ledger.list(TENANT, { filter: active, limit: 20 });
       }
+      if (after) {
+        report.callsAfterFaults++;
+        report.finalSuccessStreak++;
+      }
     } catch (error) {
-      report.errors.push(String((error as Error)?.stack ?? error));
+      failed(error);
+      if (touching) report.uncertainTouches.push(touching);
+      if (after) {
+        report.callsAfterFaults++;
+        report.failuresAfterFaults++;
+        report.finalSuccessStreak = 0;
+      }
     }
+    report.maxCallMs = Math.max(report.maxCallMs, Date.now() - started);
   }
   // Hands a task in progress back to the queue for another runner.
-  await runner.stop();
+  await runner.stop().catch(failed);
 }
 
 main()

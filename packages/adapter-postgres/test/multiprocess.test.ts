@@ -12,7 +12,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPostgresStore, type PostgresSessionStore } from "../src/index.js";
 import { bundleWorker } from "./bundle-worker.js";
 import { freshSchema, newPool, postgresServer } from "./fixture.js";
-import { CAP, IDLE_MS, LEASE_MS, TENANT, type WorkerReport } from "./multiprocess-shared.js";
+import {
+  CAP,
+  IDLE_MS,
+  LEASE_MS,
+  POLICY,
+  TENANT,
+  type WorkerReport,
+} from "./multiprocess-shared.js";
+import { openPerUser, sessionRows, storedTask } from "./stored-state.js";
 
 const DURATION_MS = Number(process.env.POSTGRES_MULTIPROCESS_MS ?? 10_000);
 const WORKERS = 4;
@@ -28,8 +36,8 @@ function runWorker(
     let report: WorkerReport | undefined;
     const args = [postgresServer().url, schema, String(worker), String(DURATION_MS), mode];
     const child = fork(script, args, { stdio: "inherit" });
-    child.on("message", (message) => {
-      report = message as WorkerReport;
+    child.on("message", (message: WorkerReport | object) => {
+      if ("worker" in message) report = message;
     });
     child.on("error", reject);
     child.on("exit", (code) => {
@@ -71,7 +79,6 @@ describe("four processes migrating one fresh schema at once", () => {
 
 describe(`four processes sharing one database for ${DURATION_MS} ms`, () => {
   const schema = freshSchema("multiprocess");
-  const table = (name: string) => `"${schema}".session_ledger_${name}`;
   let store: PostgresSessionStore;
   let reports: WorkerReport[];
   /** What this process's final sweep and task drain did after the workers stopped. */
@@ -82,13 +89,7 @@ describe(`four processes sharing one database for ${DURATION_MS} ms`, () => {
     await store.migrate();
     // Written through the store: an idle timeout this short is under the ledger's one-minute
     // minimum for hosts, and lets sessions lapse while the workers run.
-    await store.putPolicy(TENANT, {
-      ...DEFAULT_POLICY,
-      maxSessionsPerUser: CAP,
-      onSessionLimit: "evict-oldest",
-      touchResolutionMs: 0,
-      idleTimeoutMs: IDLE_MS,
-    });
+    await store.putPolicy(TENANT, { ...DEFAULT_POLICY, ...POLICY });
     reports = await Promise.all(
       Array.from({ length: WORKERS }, (_, worker) => runWorker(script, schema, worker)),
     );
@@ -119,20 +120,7 @@ describe(`four processes sharing one database for ${DURATION_MS} ms`, () => {
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   });
 
-  const rows = async () =>
-    (
-      await admin.query<{
-        id: string;
-        user_id: string;
-        status: string;
-        ended_at: string | null;
-        ended_by: string | null;
-        expires_at: string;
-        last_activity_at: string;
-      }>(
-        `SELECT id, user_id, status, ended_at, ended_by, expires_at, last_activity_at FROM ${table("sessions")}`,
-      )
-    ).rows;
+  const rows = () => sessionRows(admin, schema);
 
   it("every worker did real work without a single error", () => {
     const summary = reports.map(
@@ -179,13 +167,7 @@ describe(`four processes sharing one database for ${DURATION_MS} ms`, () => {
   it("never lets a user hold more open sessions than the cap", async () => {
     for (const report of reports)
       expect(report.capViolations, `worker ${report.worker}`).toEqual([]);
-    const open = new Map<string, number>();
-    const now = Date.now();
-    for (const row of await rows()) {
-      if (row.ended_at === null && Number(row.expires_at) > now) {
-        open.set(row.user_id, (open.get(row.user_id) ?? 0) + 1);
-      }
-    }
+    const open = openPerUser(await rows());
     for (const [user, count] of open) expect(count, user).toBeLessThanOrEqual(CAP);
   });
 
@@ -219,21 +201,12 @@ describe(`four processes sharing one database for ${DURATION_MS} ms`, () => {
     expect(batches.length - new Set(batches).size).toBe(0);
     // Every task finished, and its outcome names each of its ids once, in order.
     for (const id of submitted) {
-      const { rows: tasks } = await admin.query<{ status: string; payload: string }>(
-        `SELECT status, payload FROM ${table("tasks")} AS t JOIN ${table("task_payloads")} AS p
-          ON p.tenant_id = t.tenant_id AND p.task_id = t.id WHERE t.tenant_id = $1 AND t.id = $2`,
-        [TENANT, id],
-      );
-      expect(tasks[0]?.status, id).toBe("SUCCESS");
-      const ids = (JSON.parse(tasks[0]!.payload) as { ids: string[] }).ids;
+      const task = await storedTask(admin, schema, id);
+      expect(task.status, id).toBe("SUCCESS");
       const outcome = await store.getTaskOutcome(TENANT, id);
       const reported = [...outcome.ended, ...outcome.alreadyEnded, ...outcome.notFound];
-      expect([...reported].sort(), id).toEqual([...ids].sort());
-      const { rows: endedBy } = await admin.query<{ id: string }>(
-        `SELECT id FROM ${table("sessions")} WHERE tenant_id = $1 AND ended_by = $2`,
-        [TENANT, id],
-      );
-      expect(new Set(endedBy.map((row) => row.id)), id).toEqual(new Set(outcome.ended));
+      expect([...reported].sort(), id).toEqual([...task.ids].sort());
+      expect(task.endedBy, id).toEqual(new Set(outcome.ended));
     }
   });
 });

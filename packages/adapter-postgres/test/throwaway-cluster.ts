@@ -20,6 +20,11 @@ export interface ThrowawayCluster {
   dir: string;
   /** `postgres --version` of the binaries that ran it. */
   version: string;
+  /**
+   * `pg_ctl restart -m immediate`: every backend is killed at once, without a checkpoint (as in
+   * a crash), and the server recovers from its WAL. Resolves when it accepts connections again.
+   */
+  restartImmediately(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -108,23 +113,25 @@ export async function startThrowawayCluster(
     const settings = Object.entries(options.settings ?? {})
       .map(([name, value]) => ` -c ${name}=${quoteSetting(value)}`)
       .join("");
+    /** `pg_ctl` on the cluster, waiting (up to 60 s) until the server is up. */
+    const pgCtl = (...args: string[]) =>
+      run(
+        ...postgresCommand(bin, "pg_ctl", [
+          "-D",
+          data,
+          "-l",
+          join(dir, "server.log"),
+          "-w",
+          "-t",
+          "60",
+          ...args,
+        ]),
+      );
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort();
-      const [pgCtl, ctlArgs] = postgresCommand(bin, "pg_ctl", [
-        "-D",
-        data,
-        "-l",
-        join(dir, "server.log"),
-        "-w",
-        "-t",
-        "60",
-        "-o",
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${settings}`,
-        "start",
-      ]);
       try {
-        await run(pgCtl, ctlArgs);
+        await pgCtl("-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${settings}`, "start");
       } catch (error) {
         lastError = error;
         continue;
@@ -134,6 +141,10 @@ export async function startThrowawayCluster(
         port,
         dir,
         version: version.trim(),
+        async restartImmediately() {
+          // Without -o, pg_ctl restarts with the options the server was started with.
+          await pgCtl("-m", "immediate", "restart");
+        },
         async stop() {
           await run(...postgresCommand(bin, "pg_ctl", ["-D", data, "stop", "-m", "fast"])).catch(
             () => undefined,

@@ -25,7 +25,13 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.filename, { fileMustExist: true });
 db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
 db.pragma("wal_autocheckpoint = 0");
-const checkpoint = () => db.pragma("wal_checkpoint(PASSIVE)");
+const checkpoint = () => {
+  // A checkpoint that fails (a full disk, an I/O error) changed nothing: the log stays, and the
+  // next one copies it once it can. The thread stays up, so checkpoints resume by themselves.
+  try {
+    db.pragma("wal_checkpoint(PASSIVE)");
+  } catch {}
+};
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on("message", () => {
   clearInterval(timer);
@@ -47,21 +53,25 @@ export function startCheckpointer(options: CheckpointerOptions): () => Promise<v
     },
   });
   let stopping = false;
+  let exited = false;
   worker.unref();
   worker.on("error", (error) => {
     if (!stopping) options.onStopped(error);
   });
   worker.on("exit", (code) => {
+    exited = true;
     if (!stopping) options.onStopped(new Error(`the checkpoint thread exited with code ${code}`));
   });
   return async () => {
     if (stopping) return;
     stopping = true;
-    const exited = new Promise((resolve) => worker.once("exit", resolve));
+    // A thread that already ended sends no second 'exit': waiting for one would never end.
+    if (exited) return;
+    const exit = new Promise((resolve) => worker.once("exit", resolve));
     // Unref'd while it runs; the wait for its last checkpoint must keep the process alive, or
     // a script that awaits close() last ends before the promise settles (exit code 13).
     worker.ref();
     worker.postMessage("stop");
-    await exited;
+    await exit;
   };
 }

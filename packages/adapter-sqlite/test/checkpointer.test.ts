@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { createSessionLedger } from "@session-ledger/core";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
+import { startCheckpointer } from "../src/checkpointer.js";
 import { createSqliteStore } from "../src/index.js";
 import { bundleScript } from "./bundle-script.js";
 import { temporaryDirectory } from "./fixture.js";
@@ -65,5 +66,27 @@ describe("close()", () => {
       const code = await new Promise((resolve) => child.once("exit", resolve));
       expect({ run, code, output: output.trim() }).toEqual({ run, code: 0, output: "closed" });
     }
+  });
+});
+
+describe("the checkpoint thread", () => {
+  it("stops at once when it had already ended on its own", async () => {
+    let reports = 0;
+    let stoppedOnItsOwn!: () => void;
+    const ended = new Promise<void>((resolve) => {
+      stoppedOnItsOwn = resolve;
+    });
+    // No such file: the thread fails to open it and ends before any checkpoint, reporting its
+    // error and then its exit (as when a checkpoint used to throw on a full disk).
+    const stop = startCheckpointer({
+      filename: join(temp.dir, "no-such.db"),
+      busyTimeoutMs: 100,
+      intervalMs: 250,
+      onStopped: () => {
+        if (++reports === 2) stoppedOnItsOwn();
+      },
+    });
+    await ended;
+    await expect(stop()).resolves.toBeUndefined();
   });
 });
