@@ -1,7 +1,9 @@
 /**
  * A bulk termination survives its server: one process's runner stops answering mid-task (as
  * a killed process would: no further writes, no lease renewal), and a fresh server on the
- * same SQLite file resumes the task from its last progress once the lease runs out.
+ * same SQLite file resumes the task from its last progress once the lease runs out. Both
+ * servers read one manual clock, so the lease runs out when the test moves the clock, not when
+ * a loaded machine happens to be slow.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,13 +17,25 @@ const dir = mkdtempSync(join(tmpdir(), "session-ledger-restart-"));
 const file = join(dir, "ledger.db");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+const LEASE_MS = 300;
+let now = Date.parse("2026-03-01T12:00:00Z");
+const clock = () => now;
+
+/** Polls until `done()` holds: the state the test means, however long the machine takes. */
+async function until(what: string, done: () => boolean) {
+  for (let polls = 0; !done(); polls++) {
+    if (polls > 6000) throw new Error(`still waiting for ${what} after 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 async function server(store: SessionStore, owner: string) {
-  const ledger = createSessionLedger({ store });
+  const ledger = createSessionLedger({ store, clock });
   const runner = createTaskRunner({
     ledger,
     store,
     owner,
-    leaseMs: 300,
+    leaseMs: LEASE_MS,
     batchSize: 100,
     onError: () => {},
   });
@@ -50,7 +64,7 @@ describe("a termination task across a server restart", () => {
     }
     const task = await a.runner.submitTermination("1001", ids);
     void a.runner.runPending();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await until("the fourth batch, which never completes", () => batches > 3);
 
     const stuck = await a.runner.getTask("1001", task.id);
     expect(stuck?.status).toBe("RUNNING");
@@ -63,7 +77,7 @@ describe("a termination task across a server restart", () => {
     await b.runner.runPending();
     expect((await second.getTask("1001", task.id))?.status).toBe("RUNNING"); // lease still held
 
-    await new Promise((resolve) => setTimeout(resolve, 350));
+    now += LEASE_MS + 1;
     await b.runner.runPending();
     const done = await b.runner.getTask("1001", task.id);
     expect(done).toMatchObject({ status: "SUCCESS", leaseOwner: null });
