@@ -2,6 +2,9 @@ import type { PostgresPool, PostgresPoolClient } from "kysely";
 import type pg from "pg";
 import { expect } from "vitest";
 
+/** What `pg`'s `query(config)` takes. */
+type QueryConfig = pg.QueryConfig & { values?: readonly unknown[] };
+
 export interface ExecutedStatement {
   sql: string;
   parameters: readonly unknown[];
@@ -22,9 +25,17 @@ export function recordingPool(pool: pg.Pool): {
       async connect() {
         const client = await pool.connect();
         const recording: PostgresPoolClient = {
-          query: ((sql: string, parameters: readonly unknown[]) => {
-            executed.push({ sql, parameters });
-            return client.query(sql, parameters as unknown[]);
+          // The store sends `query({ text, values, query_timeout })`; kysely's own calls (the
+          // migrations) send `query(sql, parameters)`.
+          query: ((statement: string | QueryConfig, parameters?: readonly unknown[]) => {
+            const config = typeof statement === "string" ? null : statement;
+            executed.push({
+              sql: config ? config.text : (statement as string),
+              parameters: config ? (config.values ?? []) : (parameters ?? []),
+            });
+            return config
+              ? client.query(config)
+              : client.query(statement as string, parameters as unknown[]);
           }) as unknown as PostgresPoolClient["query"],
           release: () => client.release(),
         };
