@@ -26,6 +26,11 @@ const alias = [
     find: /^@session-ledger\/express$/,
     replacement: source("packages/express-middleware/src/index.ts"),
   },
+  {
+    find: /^@session-ledger\/http\/(express|fastify|hono|koa|next)$/,
+    replacement: source("packages/http/src/adapters/$1.ts"),
+  },
+  { find: /^@session-ledger\/http$/, replacement: source("packages/http/src/index.ts") },
   { find: /^@session-ledger\/fixtures$/, replacement: source("fixtures/src/sessions.mjs") },
   {
     find: /^@session-ledger\/console\/express$/,
@@ -63,7 +68,7 @@ export default defineConfig({
         globalSetup: "./test/global-setup.ts",
       }),
       project("mongo", "packages/adapter-mongo"),
-      project("express", "packages/express-middleware"),
+      project("http", "packages/http"),
       // The console page in Chromium (Debian's, driven by playwright-core); builds the page first.
       project("console", "packages/console", { globalSetup: "./test/global-setup.mjs" }),
       // The demo serves the console page, so it is built first here too.

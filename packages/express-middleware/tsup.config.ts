@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: "node20",
+  // The adapter is a dependency, not bundled: one copy of the routes per host.
+  external: [/^@session-ledger\//],
 });
