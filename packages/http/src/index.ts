@@ -25,3 +25,16 @@ export type { LogScaleRouterOptions } from "./logscale/router.js";
 export type { OctaneRouterOptions } from "./octane/router.js";
 export type { SaymonRouterOptions } from "./saymon/router.js";
 export * from "./shared.js";
+export {
+  type ClientFacts,
+  type CookieAttributes,
+  clearedCookie,
+  clientFactsOf,
+  cookieAttributes,
+  DEFAULT_COOKIE_NAME,
+  type PresentedToken,
+  presentedToken,
+  readCookie,
+  type SessionCookieOptions,
+  sessionCookie,
+} from "./tracking/web.js";

@@ -353,7 +353,7 @@ describe("issueSession and sessionTracking in different tenants", () => {
     sessionTracking({ ledger: mismatched, tenant: "acme" });
     sessionTracking({ ledger: mismatched, tenant: "beta" });
     const req = { headers: {}, ip: "127.0.0.1" } as never;
-    const res = { cookie() {}, setHeader() {} } as never;
+    const res = { append() {}, setHeader() {} } as never;
     await expect(
       issueSession(req, res, { ledger: mismatched, user: { id: "u1", login: "alice" } }),
     ).rejects.toThrow(

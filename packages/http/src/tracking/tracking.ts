@@ -11,8 +11,18 @@ import type {
   SessionLedger,
 } from "@session-ledger/core";
 import { checkOptions, kindOf } from "@session-ledger/core/store";
-import type { CookieOptions, Request, RequestHandler, Response } from "express";
-import { cdnLocationOf, clientInfoOf, presentedToken } from "./client.js";
+import type { Request, RequestHandler, Response } from "express";
+import {
+  clearedCookie,
+  clientFactsOf,
+  cookieAttributes,
+  DEFAULT_COOKIE_NAME,
+  presentedToken,
+  type SessionCookieOptions,
+  sessionCookie,
+} from "./web.js";
+
+export { DEFAULT_COOKIE_NAME, type SessionCookieOptions };
 
 /** The session a request belongs to, as `sessionTracking` found it. */
 export interface TrackedSession {
@@ -29,9 +39,6 @@ declare global {
     }
   }
 }
-
-/** The cookie name used when none is given. */
-export const DEFAULT_COOKIE_NAME = "sl_session";
 
 /** Why `sessionTracking` refused a request that required a session. */
 export type UnauthenticatedReason = "missing" | "invalid";
@@ -199,7 +206,7 @@ export function sessionTracking(options: SessionTrackingOptions): RequestHandler
       if (session === null) {
         if (presented.source === "cookie") {
           noStore(res);
-          res.clearCookie(cookieName, { path: "/" });
+          res.append("Set-Cookie", clearedCookie(cookieName));
         }
         return options.required ? refuse(req, res, "invalid") : next();
       }
@@ -208,17 +215,6 @@ export function sessionTracking(options: SessionTrackingOptions): RequestHandler
     };
     track().catch(next);
   };
-}
-
-/** How the session cookie is set. */
-export interface SessionCookieOptions {
-  /** Send only over HTTPS. Browsers accept Secure cookies from http://localhost too. @default true */
-  secure?: boolean;
-  /** @default "lax" */
-  sameSite?: "lax" | "strict" | "none";
-  /** @default "/" */
-  path?: string;
-  domain?: string;
 }
 
 /** Options of {@link issueSession}. */
@@ -242,18 +238,6 @@ export interface IssueSessionOptions
    * them otherwise. @default false
    */
   trustCdnLocationHeaders?: boolean;
-}
-
-function cookieOptions(options: SessionCookieOptions): CookieOptions {
-  const secure = options.secure ?? true;
-  const sameSite = options.sameSite ?? "lax";
-  if (sameSite === "none" && !secure) {
-    // Browsers drop SameSite=None cookies that are not Secure.
-    throw new TypeError("a SameSite=None session cookie must be Secure");
-  }
-  const result: CookieOptions = { httpOnly: true, secure, sameSite, path: options.path ?? "/" };
-  if (options.domain !== undefined) result.domain = options.domain;
-  return result;
 }
 
 /**
@@ -285,11 +269,17 @@ export async function issueSession(
   ]);
   requireLedger(factory, options.ledger);
   const cookieName = cookieNameOf(factory, options.cookieName);
-  const cookie = options.cookie === false ? null : cookieOptions(options.cookie ?? {});
+  const cookie = options.cookie === false ? null : cookieAttributes(options.cookie ?? {});
   const tenantId = options.tenantId ?? DEFAULT_TENANT;
   await requireTrackedTenant(req, options.ledger, tenantId);
-  const userAgent = req.headers["user-agent"] ?? null;
-  const cdn = options.trustCdnLocationHeaders ? cdnLocationOf(req) : { city: null, country: null };
+  // Not an address (a forged X-Forwarded-For behind a `trust proxy` that trusts too much):
+  // no client IP, rather than a failed login.
+  const ip = req.ip !== undefined && isIP(req.ip) !== 0 ? req.ip : null;
+  const client = clientFactsOf(req, {
+    ip,
+    trustCdnLocationHeaders: options.trustCdnLocationHeaders,
+    location: options.location,
+  });
   const created = await options.ledger.create({
     tenantId,
     user: options.user,
@@ -299,21 +289,18 @@ export async function issueSession(
     licenseEdition: options.licenseEdition,
     serverIp: options.serverIp,
     attributes: options.attributes,
-    // Not an address (a forged X-Forwarded-For behind a `trust proxy` that trusts too much):
-    // no client IP, rather than a failed login.
-    clientIp: req.ip !== undefined && isIP(req.ip) !== 0 ? req.ip : null,
-    userAgent: userAgent?.slice(0, 1024) ?? null,
-    clientInfo: clientInfoOf(userAgent),
-    city: options.location?.city ?? cdn.city,
-    country: options.location?.country ?? cdn.country,
+    ...client,
   });
   noStore(res);
   if (cookie) {
     const { session, token } = created;
-    res.cookie(cookieName, token, {
-      ...cookie,
-      maxAge: session.absoluteExpiresAt - session.createdAt,
-    });
+    res.append(
+      "Set-Cookie",
+      sessionCookie(cookieName, token, cookie, {
+        now: session.createdAt,
+        expiresAt: session.absoluteExpiresAt,
+      }),
+    );
   }
   return created;
 }
@@ -350,8 +337,6 @@ export async function endSession(
   requireLedger(factory, options.ledger);
   const cookieName = cookieNameOf(factory, options.cookieName);
   const tenant = tenantOption(factory, options.tenant);
-  const clear: CookieOptions = { path: options.cookie?.path ?? "/" };
-  if (options.cookie?.domain !== undefined) clear.domain = options.cookie.domain;
   let session = req.sessionLedger?.session ?? null;
   // A request tracking has seen already holds its answer: no session, or the one it found.
   if (session === null && (req as MarkedRequest)[TRACKED_BY]?.ledger !== options.ledger) {
@@ -361,7 +346,7 @@ export async function endSession(
     }
   }
   noStore(res);
-  res.clearCookie(cookieName, clear);
+  res.append("Set-Cookie", clearedCookie(cookieName, options.cookie));
   req.sessionLedger = undefined;
   if (session === null) return false;
   return options.ledger.logout(session.tenantId, session.id);
