@@ -211,6 +211,11 @@ export interface SessionLedger {
 
   /** The ledger's clock. */
   now(): number;
+  /**
+   * The bounds every filter and page is held to (`limits` with the defaults). The admin
+   * routes start from these and may only narrow them, so a request meets one set of bounds.
+   */
+  readonly limits: Readonly<QueryLimits>;
 }
 
 /**
@@ -225,6 +230,7 @@ export function createSessionLedger(options: SessionLedgerOptions): SessionLedge
     ...ending(context),
     ...listing(context, options.cursorSecret),
     now: context.clock,
+    limits: Object.freeze({ ...context.limits }),
   };
 }
 

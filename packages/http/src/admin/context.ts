@@ -140,7 +140,7 @@ export function createAdminContext<Name extends DialectName>(
   wording: Wording = {},
 ): AdminContext<DialectLimits[Name]> {
   const { ledger, authenticate } = options;
-  const limits = resolveAdminLimits(DIALECT_LIMITS[dialect], options.limits);
+  const limits = resolveAdminLimits(DIALECT_LIMITS[dialect], options.limits, ledger.limits);
   const tenant = options.tenant ?? defaultTenant;
   const onError = options.onError ?? logToConsole;
   const challenge = wording.challenge ?? 'Bearer realm="session-ledger"';

@@ -82,17 +82,38 @@ export type DialectName = keyof typeof DIALECT_LIMITS;
 export type DialectLimits = { [Name in DialectName]: (typeof DIALECT_LIMITS)[Name] };
 
 /**
- * A dialect's defaults with a host's overrides (unset ones ignored). Every bound is checked to
- * be a positive integer by core's `resolveLimits`, and the default page size to fit the largest.
- * @throws ValidationError (target `limits.<name>`) when one is not
+ * The bounds of one dialect's requests: the ledger's query limits, narrowed by the dialect's
+ * defaults (a page of Octane's holds at most 2,000 sessions even when the ledger allows more),
+ * then by the host's overrides. An override may narrow the ledger's bounds, never widen them:
+ * a request is held to one set of bounds, not to two configured apart.
+ * @param ledgerLimits the ledger's `limits`; the defaults for a ledger that has none
+ * @throws ValidationError naming the override that is not a positive integer, that widens the
+ *   ledger's bound, or a default page larger than the largest page
  */
 export function resolveAdminLimits<Limits extends AdminLimits>(
   defaults: Limits,
   overrides: Partial<Limits> = {},
+  ledgerLimits: Readonly<QueryLimits> = DEFAULT_QUERY_LIMITS,
 ): Limits {
   const merged: Limits = { ...defaults };
+  for (const name of Object.keys(DEFAULT_QUERY_LIMITS) as (keyof QueryLimits)[]) {
+    const bound = ledgerLimits[name];
+    if (typeof bound === "number")
+      Object.assign(merged, { [name]: Math.min(bound, defaults[name]) });
+  }
   for (const [name, value] of Object.entries(overrides)) {
-    if (value !== undefined) Object.assign(merged, { [name]: value });
+    if (value === undefined) continue;
+    const bound = ledgerLimits[name as keyof QueryLimits];
+    if (typeof bound === "number" && typeof value === "number" && value > bound) {
+      throw new ValidationError(
+        `limits.${name} (${value}) may only narrow the ledger's limits.${name} (${bound}): raise it in createSessionLedger({ limits }) first`,
+        { target: `limits.${name}` },
+      );
+    }
+    Object.assign(merged, { [name]: value });
+  }
+  if (overrides.defaultPageSize === undefined) {
+    merged.defaultPageSize = Math.min(merged.defaultPageSize, merged.maxPageSize);
   }
   const limits = resolveLimits(merged) as Limits;
   if (limits.defaultPageSize > limits.maxPageSize) {

@@ -32,6 +32,21 @@ describe.each(ROUTERS)("%s - options checked at construction", (factory, create,
     expect(create({ ledger, authenticate, ...own })).toBeTypeOf("function");
   });
 
+  it("should only narrow the ledger's limits, never widen them", () => {
+    const narrow = createSessionLedger({ store, limits: { maxPageSize: 50, maxNodes: 40 } });
+    expect(() =>
+      create({ ledger: narrow, authenticate, ...own, limits: { maxPageSize: 51 } }),
+    ).toThrow(
+      "limits.maxPageSize (51) may only narrow the ledger's limits.maxPageSize (50): raise it in createSessionLedger({ limits }) first",
+    );
+    expect(() =>
+      create({ ledger: narrow, authenticate, ...own, limits: { maxNodes: 41 } }),
+    ).toThrow("limits.maxNodes (41) may only narrow");
+    expect(
+      create({ ledger: narrow, authenticate, ...own, limits: { maxPageSize: 20 } }),
+    ).toBeTypeOf("function");
+  });
+
   it("should refuse a positional argument", () => {
     expect(() => create(ledger as never)).toThrow(
       new RegExp(`^${factory}: unknown options .*; it takes ledger, authenticate`),
