@@ -42,6 +42,9 @@ export interface MountOptions {
 /** The dialects of {@link createAdminHandler}, in the order they are tried. */
 export const DIALECTS = ["octane", "cognite", "logscale", "formal", "saymon"] as const;
 
+/** What one dialect may set apart from the others: its bounds, and how it finds its tenant. */
+export type DialectOwn = Pick<AdminRouterOptions, "limits" | "tenant">;
+
 /** Options of {@link createAdminHandler}: what the dialects share, and each one's own. */
 export interface AdminHandlerOptions
   extends AdminRouterOptions,
