@@ -27,6 +27,27 @@ describe("createConsoleHandler", () => {
     }
   });
 
+  it("claims exactly the paths it answers, so an adapter can pass the others on unbuilt", async () => {
+    const handle = createConsoleHandler({ basePath: "/admin", auth: "cookie" });
+    const paths = [
+      "/admin",
+      "/admin/",
+      "/admin/index.html",
+      `/admin/assets/${script}`,
+      "/admin/assets/missing.js",
+      "/admin/other",
+      "/administrator/",
+      "/",
+      "/api/shared_spaces/1001/sessions",
+    ];
+    for (const path of paths) {
+      const answered = (await handle(get(path))) !== null;
+      expect(handle.claims(path), path).toBe(answered);
+    }
+    expect(handle.claims("/admin/")).toBe(true);
+    expect(handle.claims("/admin/other")).toBe(false);
+  });
+
   it("tells the page how to reach the API and authenticate, relative to its own URL", async () => {
     const meta = async (options: Parameters<typeof createConsoleHandler>[0], path: string) => {
       const html = (await (await createConsoleHandler(options)(get(path)))?.text()) ?? "";

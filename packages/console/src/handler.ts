@@ -47,7 +47,14 @@ export interface ConsolePageConfig {
 }
 
 /** A handler of the same shape as the admin handler's: null for requests outside its routes. */
-export type ConsoleHandler = (request: Request) => Promise<Response | null>;
+export interface ConsoleHandler {
+  (request: Request): Promise<Response | null>;
+  /**
+   * Whether a path (no query) is the page's, so a framework adapter (`toExpress`, `toFastify`…
+   * of `@session-ledger/http`) passes other requests on without building a Web `Request`.
+   */
+  claims(path: string): boolean;
+}
 
 const SEGMENT = /^[A-Za-z0-9._~!$&'()*+,;=:@%-]+$/;
 
@@ -172,7 +179,14 @@ function consoleHandler(
     return new Response(request.method === "HEAD" ? null : asset.body, { status: 200, headers });
   };
 
-  return async (request) => {
+  const claims = (path: string) =>
+    (base !== "" && path === base) ||
+    path === `${base}/` ||
+    path === `${base}/index.html` ||
+    (path.startsWith(`${base}/assets/`) &&
+      files.assets.has(path.slice(base.length + "/assets/".length)));
+
+  const handler = async (request: Request) => {
     const url = new URL(request.url);
     const path = url.pathname;
     let answer: () => Response;
@@ -202,4 +216,5 @@ function consoleHandler(
     }
     return answer();
   };
+  return Object.assign(handler, { claims });
 }
