@@ -55,7 +55,7 @@ const FORMAL = "/core.v1.SessionsService";
 const EXPORT_CSV = `${SPACE}/sessions/csv_exports?${OPEN_SESSIONS}&fields=id,user,user_agent`;
 
 /** A bad request per dialect, as its clients would send it. */
-const BAD: Record<DialectName, (app: string) => request.Test> = {
+const BAD: Record<DialectName, (app: Parameters<typeof request>[0]) => request.Test> = {
   Octane: (app) => DIALECTS.Octane.call(app, "get", `${SPACE}/sessions?limit=x`),
   Cognite: (app) =>
     DIALECTS.Cognite.call(app, "get", "/api/v1/orgs/space-1001/principals/220001/sessions?limit=0"),
