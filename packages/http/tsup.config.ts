@@ -4,6 +4,8 @@ export default defineConfig({
   entry: {
     index: "src/index.ts",
     express: "src/adapters/express.ts",
+    fastify: "src/adapters/fastify.ts",
+    koa: "src/adapters/koa.ts",
   },
   format: ["esm", "cjs"],
   // tsc --build owns the composite project; the bundled declarations are a plain emit.

@@ -9,8 +9,7 @@
 import { isIP } from "node:net";
 import type { Request as ExpressRequest, RequestHandler } from "express";
 import type { AdminRouterOptions as WebAdminRouterOptions } from "../admin/options.js";
-import type { Principal } from "../admin/principal.js";
-import { type AdminRequest, pathOf } from "../admin/request.js";
+import { pathOf } from "../admin/request.js";
 import {
   cogniteDialect,
   type CogniteRouterOptions as WebCogniteOptions,
@@ -29,6 +28,12 @@ import {
 import { sendWebResponse, toWebRequest } from "../node.js";
 import { octaneDialect, type OctaneRouterOptions as WebOctaneOptions } from "../octane/router.js";
 import { saymonDialect, type SaymonRouterOptions as WebSaymonOptions } from "../saymon/router.js";
+import {
+  type HostAuthenticate,
+  type HostOptions,
+  type HostTenantResolver,
+  viaHost,
+} from "./host.js";
 
 export * from "../shared.js";
 export {
@@ -49,22 +54,13 @@ export {
  * Turns an Express request into a principal, or null when it carries no acceptable
  * credentials (401). May be async; a throw is a server error, not a 401.
  */
-export type Authenticate = (req: ExpressRequest) => Principal | null | Promise<Principal | null>;
+export type Authenticate = HostAuthenticate<ExpressRequest>;
 
 /** The tenant an Express request acts in; see `defaultTenant`. */
-export type TenantResolver = (
-  req: ExpressRequest,
-  principal: Principal,
-  fromPath: string | null,
-) => string | Promise<string>;
+export type TenantResolver = HostTenantResolver<ExpressRequest>;
 
 /** A handler's options with the host's callbacks taking Express's `req`. */
-export type ExpressOptions<Options> = Omit<Options, "authenticate" | "tenant"> & {
-  /** Turns a request into a principal, or null (401). See `apiKeyAuthenticator`. */
-  authenticate: Authenticate;
-  /** The tenant a request acts in. @default `defaultTenant` */
-  tenant?: TenantResolver;
-};
+export type ExpressOptions<Options> = HostOptions<Options, ExpressRequest>;
 
 export type OctaneRouterOptions = ExpressOptions<WebOctaneOptions>;
 export type CogniteRouterOptions = ExpressOptions<WebCogniteOptions>;
@@ -77,24 +73,8 @@ export type AdminRouterOptions = ExpressOptions<WebAdminRouterOptions>;
 export type AdminHandlerOptions = ExpressOptions<WebAdminHandlerOptions>;
 
 /** The host's callbacks handed the Express request underneath the Web one. */
-function viaExpress<Options extends WebAdminRouterOptions>(
-  options: ExpressOptions<Options>,
-): Options {
-  // Anything but an object is left for the dialect's own check to word.
-  if (typeof options !== "object" || options === null) return options as unknown as Options;
-  const { authenticate, tenant } = options;
-  const expressOf = (req: AdminRequest) => req.raw as ExpressRequest;
-  return {
-    ...options,
-    ...(typeof authenticate === "function" && {
-      authenticate: (req: AdminRequest) => authenticate(expressOf(req)),
-    }),
-    ...(typeof tenant === "function" && {
-      tenant: (req: AdminRequest, principal: Principal, fromPath: string | null) =>
-        tenant(expressOf(req), principal, fromPath),
-    }),
-  } as unknown as Options;
-}
+const viaExpress = <Options extends WebAdminRouterOptions>(options: ExpressOptions<Options>) =>
+  viaHost<Options, ExpressRequest>(options);
 
 /**
  * Any admin handler (or the console's) as Express middleware: requests it does not claim go

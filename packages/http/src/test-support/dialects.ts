@@ -16,6 +16,9 @@ import request from "supertest";
 import { expect } from "vitest";
 import { ADMIN_KEY } from "./admin-app.js";
 
+/** What supertest sends requests to: an app, a server, or a listening server's URL. */
+type App = Parameters<typeof request>[0];
+
 export type DialectName = "Octane" | "Cognite" | "LogScale" | "Formal" | "SAYMON";
 
 /** What an error body says, whatever its dialect's shape. */
@@ -30,9 +33,9 @@ export interface ErrorSaid {
 export interface DialectUnderTest {
   name: DialectName;
   /** A request with the admin key, sent as this dialect's clients send it. */
-  call(app: Express, method: "get" | "put" | "post" | "delete", path: string): request.Test;
+  call(app: App, method: "get" | "put" | "post" | "delete", path: string): request.Test;
   /** A request that must answer 200. */
-  good(app: Express): request.Test;
+  good(app: App): request.Test;
   /** Checks that the body is exactly this dialect's error body, and reads it. */
   error(res: Answer): ErrorSaid;
 }
@@ -227,7 +230,7 @@ export interface Refusal {
 /** Checks a refusal in the dialect's own body, then that the server still answers. */
 export async function expectRefusal(
   dialect: DialectUnderTest,
-  app: Express,
+  app: App,
   res: Answer,
   { status, names, says, allow }: Refusal,
 ): Promise<ErrorSaid> {

@@ -1,0 +1,96 @@
+/**
+ * `@session-ledger/http/fastify`: the admin handler as a Fastify plugin.
+ *
+ * The plugin adds one `onRequest` hook to the instance it is registered on (it is not
+ * encapsulated, like a `fastify-plugin` one). A request whose path the handler claims is
+ * answered there, before Fastify parses a body: the handler reads the stream itself, under its
+ * own 415/413/400 rules. Every other request goes on to Fastify's routing, its hooks and its
+ * parsers untouched, without a Web `Request` being built for it.
+ *
+ * A host's `authenticate` and `tenant` callbacks get Fastify's own `request` here (its
+ * `request.user`, `request.headers`); the handler underneath sees a Web `Request`.
+ */
+import { isIP } from "node:net";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { pathOf } from "../admin/request.js";
+import {
+  type AdminHandler,
+  createAdminHandler,
+  type AdminHandlerOptions as WebAdminHandlerOptions,
+} from "../handler.js";
+import { sendWebResponse, toWebRequest } from "../node.js";
+import {
+  type HostAuthenticate,
+  type HostOptions,
+  type HostTenantResolver,
+  viaHost,
+} from "./host.js";
+
+export * from "../shared.js";
+
+/** Turns a Fastify request into a principal, or null (401); see `apiKeyAuthenticator`. */
+export type Authenticate = HostAuthenticate<FastifyRequest>;
+/** The tenant a Fastify request acts in; see `defaultTenant`. */
+export type TenantResolver = HostTenantResolver<FastifyRequest>;
+/** Options of {@link createAdminPlugin}: `createAdminHandler`'s, with Fastify's `request`. */
+export type AdminPluginOptions = HostOptions<WebAdminHandlerOptions, FastifyRequest>;
+
+/** Answers a claimed request from its `onRequest` hook; see {@link toFastify}. */
+async function answer(
+  handler: AdminHandler,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const target = request.raw.url ?? "/";
+  if (!handler.claims(pathOf(target))) return;
+  const { request: web, context } = toWebRequest(request.raw, reply.raw, {
+    target,
+    ip: isIP(request.ip) !== 0 ? request.ip : null,
+    raw: request,
+  });
+  const response = await handler(web, context);
+  if (response === null) return;
+  // Fastify writes its reply headers only when it sends; the hijacked answer takes them over.
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) reply.raw.setHeader(name, value);
+  }
+  reply.hijack();
+  await sendWebResponse(reply.raw, response);
+}
+
+/**
+ * Any admin handler as a Fastify plugin: requests it does not claim go on to Fastify's own
+ * routing. The client IP is Fastify's `request.ip`, which honours the `trustProxy` option.
+ * Register it before the routes whose hooks should not see admin requests; headers and
+ * cookies set with `reply.header(…)` by earlier `onRequest` hooks are kept on its answers.
+ *
+ * ```ts
+ * await app.register(toFastify(createAdminHandler({ ledger, taskRunner, authenticate })));
+ * ```
+ */
+export function toFastify(handler: AdminHandler): FastifyPluginAsync {
+  if (typeof handler !== "function" || typeof handler.claims !== "function") {
+    throw new TypeError(
+      "toFastify: expected an admin handler (from createAdminHandler or createOctaneHandler…)",
+    );
+  }
+  const plugin: FastifyPluginAsync = async (app) => {
+    app.addHook("onRequest", (request, reply) => answer(handler, request, reply));
+  };
+  // The hook belongs to the instance the plugin is registered on, not to a child context.
+  return Object.assign(plugin, {
+    [Symbol.for("skip-override")]: true,
+    [Symbol.for("fastify.display-name")]: "session-ledger-admin",
+  });
+}
+
+/**
+ * Every dialect (or those `dialects` names) as one Fastify plugin; see `createAdminHandler`.
+ * `authenticate` and `tenant` get Fastify's `request`.
+ *
+ * ```ts
+ * await app.register(createAdminPlugin({ ledger, taskRunner, authenticate: apiKeyAuthenticator({ keys }) }));
+ * ```
+ */
+export const createAdminPlugin = (options: AdminPluginOptions): FastifyPluginAsync =>
+  toFastify(createAdminHandler(viaHost<WebAdminHandlerOptions, FastifyRequest>(options)));
