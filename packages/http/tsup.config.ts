@@ -5,7 +5,9 @@ export default defineConfig({
     index: "src/index.ts",
     express: "src/adapters/express.ts",
     fastify: "src/adapters/fastify.ts",
+    hono: "src/adapters/hono.ts",
     koa: "src/adapters/koa.ts",
+    next: "src/adapters/next.ts",
   },
   format: ["esm", "cjs"],
   // tsc --build owns the composite project; the bundled declarations are a plain emit.

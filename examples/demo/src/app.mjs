@@ -28,6 +28,8 @@ import { createSqliteStore } from "@session-ledger/sqlite";
 import Database from "better-sqlite3";
 import express from "express";
 import { createActivity } from "./activity.mjs";
+import { FRAMEWORKS, listenerFor } from "./frameworks.mjs";
+import { demoHandlers } from "./web.mjs";
 
 const DAY = 86_400_000;
 /** Where the demo keeps the simulation's parameters, beside the store's tables. */
@@ -63,12 +65,16 @@ const ALL = [
  *   characters at least ("demo-readonly-key-local")
  * @property {() => number} [now] the clock of the ledger and the simulated users (Date.now)
  * @property {(line: string) => void} [log] progress lines (none)
+ * @property {(typeof FRAMEWORKS)[number]} [framework] the framework that serves the routes
+ *   ("express")
  */
 
 /**
  * The demo, ready to listen.
  * @typedef {object} Demo
- * @property {import("express").Express} app
+ * @property {import("node:http").RequestListener} app the routes on the chosen framework, as
+ *   a Node request listener (`http.createServer(demo.app)`)
+ * @property {(typeof FRAMEWORKS)[number]} framework
  * @property {import("@session-ledger/core").SessionLedger} ledger
  * @property {import("@session-ledger/sqlite").SqliteSessionStore} store
  * @property {import("@session-ledger/core").TaskRunner} taskRunner
@@ -123,7 +129,13 @@ export async function createDemo({
   readOnlyKey = DEFAULT_READONLY_KEY,
   now = Date.now,
   log = (_line) => {},
+  framework = "express",
 } = {}) {
+  if (!FRAMEWORKS.includes(framework)) {
+    throw new TypeError(
+      `unknown framework ${JSON.stringify(framework)}: use one of ${FRAMEWORKS.join(", ")}`,
+    );
+  }
   if (fresh) {
     for (const suffix of ["", "-wal", "-shm"]) rmSync(`${dbPath}${suffix}`, { force: true });
   }
@@ -225,72 +237,87 @@ export async function createDemo({
     },
   });
 
-  const app = express();
-  app.set("trust proxy", "loopback");
-  // Nothing tells a client which framework answers.
-  app.disable("x-powered-by");
-  // The admin routers read their own bodies, so a malformed one gets the dialect's own error
-  // body; only /login below needs express.json().
-  app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
-  // The admin console at /: it asks for one of the keys above and keeps it in the tab.
-  app.use(consoleMiddleware({ basePath: "/", auth: "api-key", defaultSpace: home }));
+  /** @type {import("node:http").RequestListener} */
+  let app;
+  let closeApp = async () => {};
+  if (framework !== "express") {
+    const handlers = demoHandlers({ ledger, taskRunner, authenticate, home, log });
+    ({ listener: app, close: closeApp } = await listenerFor(framework, handlers));
+  } else {
+    app = expressApp();
+  }
 
-  // Cognite's org ids need a letter first, so space 1001 is the org `space-1001`; any other
-  // valid org id is a tenant of its own.
-  /** @type {import("@session-ledger/express").TenantResolver} */
-  const org = (_req, _principal, fromPath) => {
-    const id = /** @type {string} */ (fromPath); // Cognite's routes always name the org
-    return id.startsWith("space-") ? id.slice("space-".length) : id;
-  };
-  app.use(createCogniteRouter({ ledger, authenticate, tenant: org }));
+  /** The demo on Express, with the library's Express routers and tracking. */
+  function expressApp() {
+    const app = express();
+    app.set("trust proxy", "loopback");
+    // Nothing tells a client which framework answers.
+    app.disable("x-powered-by");
+    // The admin routers read their own bodies, so a malformed one gets the dialect's own error
+    // body; only /login below needs express.json().
+    app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
+    // The admin console at /: it asks for one of the keys above and keeps it in the tab.
+    app.use(consoleMiddleware({ basePath: "/", auth: "api-key", defaultSpace: home }));
 
-  // LogScale, Formal and SAYMON do not name a tenant in the request: space 1001, unless the
-  // X-Tenant-Id header names another (read and checked by the library's default resolver).
-  /** @type {import("@session-ledger/express").TenantResolver} */
-  const space = (req, principal, fromPath) =>
-    req.get(TENANT_HEADER) === undefined ? home : defaultTenant(req, principal, fromPath);
-  app.use(createFormalRouter({ ledger, authenticate, tenant: space }));
-  app.use(createSaymonRouter({ ledger, authenticate, tenant: space }));
+    // Cognite's org ids need a letter first, so space 1001 is the org `space-1001`; any other
+    // valid org id is a tenant of its own.
+    /** @type {import("@session-ledger/express").TenantResolver} */
+    const org = (_req, _principal, fromPath) => {
+      const id = /** @type {string} */ (fromPath); // Cognite's routes always name the org
+      return id.startsWith("space-") ? id.slice("space-".length) : id;
+    };
+    app.use(createCogniteRouter({ ledger, authenticate, tenant: org }));
 
-  // LogScale also serves users signed in through /login (the session cookie or its token as
-  // a Bearer), for the "my sessions" parts: level: User, isCurrentSession, logoutOfSession.
-  const tenant = () => home;
-  app.use("/graphql", sessionTracking({ ledger, tenant }));
-  app.use(
-    createLogScaleRouter({
-      ledger,
-      tenant: space,
-      authenticate: async (req) =>
-        (await authenticate(req)) ?? signedInPrincipal(req.sessionLedger?.session),
-    }),
-  );
+    // LogScale, Formal and SAYMON do not name a tenant in the request: space 1001, unless the
+    // X-Tenant-Id header names another (read and checked by the library's default resolver).
+    /** @type {import("@session-ledger/express").TenantResolver} */
+    const space = (req, principal, fromPath) =>
+      req.get(TENANT_HEADER) === undefined ? home : defaultTenant(req, principal, fromPath);
+    app.use(createFormalRouter({ ledger, authenticate, tenant: space }));
+    app.use(createSaymonRouter({ ledger, authenticate, tenant: space }));
 
-  // Login tracking, for trying the middleware by hand: POST /login {"login":"…"}, GET /me,
-  // POST /logout. Bad input is a JSON 4xx saying what is wrong (see `demoErrors`), never
-  // Express's HTML page.
-  app.post("/login", express.json({ limit: "16kb", strict: false }), async (req, res) => {
-    const login = loginOf(req.body);
-    const { session } = await issueSession(req, res, {
-      ledger,
-      tenantId: tenant(),
-      user: { id: `local-${login}`, login },
+    // LogScale also serves users signed in through /login (the session cookie or its token as
+    // a Bearer), for the "my sessions" parts: level: User, isCurrentSession, logoutOfSession.
+    const tenant = () => home;
+    app.use("/graphql", sessionTracking({ ledger, tenant }));
+    app.use(
+      createLogScaleRouter({
+        ledger,
+        tenant: space,
+        authenticate: async (req) =>
+          (await authenticate(req)) ?? signedInPrincipal(req.sessionLedger?.session),
+      }),
+    );
+
+    // Login tracking, for trying the middleware by hand: POST /login {"login":"…"}, GET /me,
+    // POST /logout. Bad input is a JSON 4xx saying what is wrong (see `demoErrors`), never
+    // Express's HTML page.
+    app.post("/login", express.json({ limit: "16kb", strict: false }), async (req, res) => {
+      const login = loginOf(req.body);
+      const { session } = await issueSession(req, res, {
+        ledger,
+        tenantId: tenant(),
+        user: { id: `local-${login}`, login },
+      });
+      res.status(201).json({ id: session.id, expiresAt: session.expiresAt });
     });
-    res.status(201).json({ id: session.id, expiresAt: session.expiresAt });
-  });
-  app.get("/me", sessionTracking({ ledger, tenant, required: true }), (req, res) => {
-    res.json(req.sessionLedger?.session);
-  });
-  app.post("/logout", sessionTracking({ ledger, tenant }), async (req, res) => {
-    await endSession(req, res, { ledger });
-    res.status(204).end();
-  });
-  app.use((req, res) => {
-    res.status(404).json({ message: `no route ${req.method} ${req.path}` });
-  });
-  app.use(demoErrors(log));
+    app.get("/me", sessionTracking({ ledger, tenant, required: true }), (req, res) => {
+      res.json(req.sessionLedger?.session);
+    });
+    app.post("/logout", sessionTracking({ ledger, tenant }), async (req, res) => {
+      await endSession(req, res, { ledger });
+      res.status(204).end();
+    });
+    app.use((req, res) => {
+      res.status(404).json({ message: `no route ${req.method} ${req.path}` });
+    });
+    app.use(demoErrors(log));
+    return app;
+  }
 
   return {
     app,
+    framework,
     ledger,
     store,
     taskRunner,
@@ -298,6 +325,7 @@ export async function createDemo({
     describe: (base) => describe(base, apiKey, readOnlyKey, now()),
     async close() {
       closed = true;
+      await closeApp();
       clearInterval(sweep);
       clearTimeout(working);
       await activity?.stop();

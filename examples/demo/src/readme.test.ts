@@ -5,16 +5,31 @@
  * hold lists, none of them empty.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemo, type Demo } from "./app.mjs";
+import { FRAMEWORKS } from "./frameworks.mjs";
 
 const run = promisify(execFile);
+
+/** The installed version of a framework, for the test's title. */
+function versionOf(name: string): string {
+  let dir = dirname(createRequire(import.meta.url).resolve(name));
+  while (
+    !existsSync(join(dir, "package.json")) ||
+    readJson(join(dir, "package.json")).name !== name
+  ) {
+    dir = dirname(dir);
+  }
+  return readJson(join(dir, "package.json")).version;
+}
+const readJson = (file: string) => JSON.parse(readFileSync(file, "utf8"));
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const READMES = ["README.md", "examples/demo/README.md"];
 const DEMO_URL = "http://127.0.0.1:3000";
@@ -50,54 +65,66 @@ const commands = READMES.flatMap((file) =>
   demoCommands(readFileSync(join(ROOT, file), "utf8")).map((command) => [file, command] as const),
 );
 
-const dir = mkdtempSync(join(tmpdir(), "session-ledger-demo-readme-"));
-let demo: Demo;
-let server: Server;
-let base: string;
-beforeAll(async () => {
-  // The real clock: the commands compute their dates from the time they run at.
-  demo = await createDemo({ dbPath: join(dir, "demo.db"), sessions: 20_000, stepEveryMs: 0 });
-  server = demo.app.listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-});
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-  await demo.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+// `pnpm demo --framework X`: the same requests answered on every framework the demo runs on.
+describe.each(FRAMEWORKS.map((name) => [`${name} ${versionOf(name)}`, name] as const))(
+  "the demo on %s",
+  (_title, framework) => {
+    let dir: string;
+    let demo: Demo;
+    let server: Server;
+    let base: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), "session-ledger-demo-readme-"));
+      // The real clock: the commands compute their dates from the time they run at.
+      demo = await createDemo({
+        dbPath: join(dir, "demo.db"),
+        sessions: 20_000,
+        stepEveryMs: 0,
+        framework,
+      });
+      server = createServer(demo.app).listen(0, "127.0.0.1");
+      await new Promise((resolve) => server.once("listening", resolve));
+      base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await demo.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-describe("the READMEs' curl commands against the demo", () => {
-  it("should find the root README's request of every dialect", () => {
-    const paths = commands.map(([, command]) => command);
-    for (const path of [
-      "/api/shared_spaces/1001/sessions",
-      "/api/v1/orgs/space-1001/principals/220001/sessions",
-      "/graphql",
-      "/core.v1.SessionsService/ListSessionsV2",
-      "/node/api/users/session/log",
-    ]) {
-      expect(paths.some((command) => command.includes(path))).toBe(true);
-    }
-  });
+    describe("the READMEs' curl commands against the demo", () => {
+      it("should find the root README's request of every dialect", () => {
+        const paths = commands.map(([, command]) => command);
+        for (const path of [
+          "/api/shared_spaces/1001/sessions",
+          "/api/v1/orgs/space-1001/principals/220001/sessions",
+          "/graphql",
+          "/core.v1.SessionsService/ListSessionsV2",
+          "/node/api/users/session/log",
+        ]) {
+          expect(paths.some((command) => command.includes(path))).toBe(true);
+        }
+      });
 
-  it.each(commands)("%s: %s", async (_file, command) => {
-    await expectAnswer(command.replaceAll(DEMO_URL, base));
-  });
-});
+      it.each(commands)("%s: %s", async (_file, command) => {
+        await expectAnswer(command.replaceAll(DEMO_URL, base));
+      });
+    });
 
-describe("the banner's curl commands", () => {
-  it("should each get an answer, the ones naming no placeholder", async () => {
-    const printed = demo
-      .describe(base)
-      .split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line.startsWith("curl ") && !/<[a-z ]+>/.test(line));
-    expect(printed.length).toBeGreaterThanOrEqual(7);
-    // The export is written to a file by `-o`; here it comes to stdout like the rest.
-    for (const command of printed) await expectAnswer(command.replace(" -o sessions.csv", ""));
-  });
-});
+    describe("the banner's curl commands", () => {
+      it("should each get an answer, the ones naming no placeholder", async () => {
+        const printed = demo
+          .describe(base)
+          .split("\n")
+          .map((line) => line.trim())
+          .filter((line) => line.startsWith("curl ") && !/<[a-z ]+>/.test(line));
+        expect(printed.length).toBeGreaterThanOrEqual(7);
+        // The export is written to a file by `-o`; here it comes to stdout like the rest.
+        for (const command of printed) await expectAnswer(command.replace(" -o sessions.csv", ""));
+      });
+    });
+  },
+);
 
 /**
  * Runs a command as `sh` would from a reader's terminal, and requires a 2xx answer with a body;

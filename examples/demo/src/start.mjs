@@ -5,6 +5,7 @@
  * packages it runs on first when their dist/ is not current. `pnpm demo --help` lists the
  * options; the admin key is DEMO_API_KEY and the read-only one DEMO_READONLY_KEY.
  */
+import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { buildStalePackages } from "./build-stale.mjs";
 
@@ -14,6 +15,7 @@ const USAGE = `usage: pnpm demo [options]   (or pnpm demo -- [options])
   --sessions N   about how many sessions the simulated users start a year (default 100000)
   --seed N       the simulation's seed (default 1)
   --fresh        delete the database first and fill it again
+  --framework F  the framework that serves the routes: express (default), fastify, hono, koa
   -h, --help
 environment: DEMO_API_KEY (the admin key, default demo-admin-key-local), DEMO_READONLY_KEY
   (may read and export, default demo-readonly-key-local), DEMO_CURSOR_SECRET; keys have 16
@@ -39,6 +41,7 @@ function options() {
         sessions: { type: "string", default: "100000" },
         seed: { type: "string", default: "1" },
         fresh: { type: "boolean", default: false },
+        framework: { type: "string", default: "express" },
         help: { type: "boolean", short: "h", default: false },
       },
     }).values;
@@ -67,6 +70,10 @@ const integer = (name, text, min) => {
 };
 
 const port = integer("port", values.port, 0);
+const FRAMEWORKS = ["express", "fastify", "hono", "koa"];
+if (!FRAMEWORKS.includes(values.framework)) {
+  fail(`--framework must be one of ${FRAMEWORKS.join(", ")}, got '${values.framework}'`);
+}
 const sessions = integer("sessions", values.sessions, 0);
 const seed = integer("seed", values.seed, 0);
 /** @param {string} line */
@@ -90,6 +97,7 @@ try {
     apiKey: process.env.DEMO_API_KEY || DEFAULT_API_KEY,
     readOnlyKey: process.env.DEMO_READONLY_KEY || DEFAULT_READONLY_KEY,
     log,
+    framework: /** @type {"express" | "fastify" | "hono" | "koa"} */ (values.framework),
   });
 } catch (error) {
   // A refused key (DEMO_API_KEY too short…): the reason, without a stack.
@@ -97,8 +105,9 @@ try {
   process.exit(1);
 }
 
-const server = demo.app.listen(port, "127.0.0.1", () => {
+const server = createServer(demo.app).listen(port, "127.0.0.1", () => {
   const { port: bound } = /** @type {import("node:net").AddressInfo} */ (server.address());
+  console.log(`(served by ${demo.framework})`);
   console.log(demo.describe(`http://127.0.0.1:${bound}`));
 });
 server.on("error", (error) => {

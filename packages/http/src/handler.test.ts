@@ -78,9 +78,10 @@ describe("createAdminHandler called with a bare Request", () => {
     expect(await saymon!.json()).toHaveLength(1);
 
     const logscale = await handler(
-      post("/graphql", { query: "{ sessions(limit: 1) { sessions { id } } }" }),
+      post("/graphql", { query: "{ sessions(limit: 1) { totalResults results { id } } }" }),
     );
     expect(logscale?.status).toBe(200);
+    expect(await logscale!.json()).toMatchObject({ data: { sessions: { results: [{}] } } });
 
     expect(await handler(get("/me"))).toBeNull();
     expect(await handler(get("/api/shared_spaces"))).toBeNull();

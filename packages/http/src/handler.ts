@@ -52,16 +52,14 @@ export interface AdminHandlerOptions
     Pick<OctaneRouterOptions, "taskRunner"> {
   /** The dialects served. @default every one of {@link DIALECTS} */
   dialects?: readonly DialectName[];
-  /** Octane's own options (its `limits` replace the shared ones). */
-  octane?: Omit<OctaneRouterOptions, keyof AdminRouterOptions | "taskRunner"> &
-    Pick<AdminRouterOptions, "limits">;
-  /** LogScale's own options: `path`, `introspection`, `limits`. */
-  logscale?: Omit<LogScaleRouterOptions, keyof AdminRouterOptions> &
-    Pick<AdminRouterOptions, "limits">;
-  /** SAYMON's own options: `permission`, `limits`. */
-  saymon?: Omit<SaymonRouterOptions, keyof AdminRouterOptions> & Pick<AdminRouterOptions, "limits">;
-  cognite?: Pick<AdminRouterOptions, "limits">;
-  formal?: Pick<AdminRouterOptions, "limits">;
+  /** Octane's own options; its `limits` and `tenant` replace the shared ones. */
+  octane?: Omit<OctaneRouterOptions, keyof AdminRouterOptions | "taskRunner"> & DialectOwn;
+  /** LogScale's own options: `path`, `introspection`, `limits`, `tenant`. */
+  logscale?: Omit<LogScaleRouterOptions, keyof AdminRouterOptions> & DialectOwn;
+  /** SAYMON's own options: `permission`, `limits`, `tenant`. */
+  saymon?: Omit<SaymonRouterOptions, keyof AdminRouterOptions> & DialectOwn;
+  cognite?: DialectOwn;
+  formal?: DialectOwn;
 }
 
 const FACTORY = "createAdminHandler";

@@ -1,0 +1,90 @@
+/**
+ * `@session-ledger/http/hono`: the admin handler (or the console's) as Hono middleware. Hono
+ * hands over a Web `Request` already, so nothing is bridged: the handler answers it, and
+ * headers and cookies earlier middleware set (`c.header`, `setCookie`) are kept on its answer.
+ * Runs wherever Hono does on Node's streams (`@hono/node-server`, Bun, Deno).
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import type { HandlerContext } from "../admin/request.js";
+import {
+  type AdminHandler,
+  createAdminHandler,
+  type AdminHandlerOptions as WebAdminHandlerOptions,
+} from "../handler.js";
+import {
+  type HostAuthenticate,
+  type HostOptions,
+  type HostTenantResolver,
+  viaHost,
+} from "./host.js";
+
+export * from "../shared.js";
+
+/** Turns a Hono context into a principal, or null (401). */
+export type Authenticate = HostAuthenticate<Context>;
+/** The tenant a Hono request acts in. */
+export type TenantResolver = HostTenantResolver<Context>;
+
+/** How the middleware learns what Hono's `Request` does not carry. */
+export interface HonoMountOptions {
+  /**
+   * The client's IP address for a request, as the runtime knows it; Hono has no portable one.
+   * On Node: `(c) => getConnInfo(c).remote.address ?? null` (`@hono/node-server/conninfo`),
+   * behind a proxy the address it vouches for. The handler never reads `X-Forwarded-For`.
+   * @default () => null (sessions are listed without a client IP filter value)
+   */
+  ip?: (c: Context) => string | null | undefined;
+}
+
+/** Options of {@link createAdminMiddleware}. */
+export type AdminMiddlewareOptions = HostOptions<WebAdminHandlerOptions, Context> &
+  HonoMountOptions;
+
+/**
+ * Any admin handler as Hono middleware: requests it does not claim go on to `next()`. Paths are
+ * Hono's full paths (`c.req.path`): under `app.route("/admin", …)` give the handler
+ * `basePath: "/admin"`.
+ *
+ * ```ts
+ * app.use(toHono(createAdminHandler({ ledger, taskRunner, authenticate })));
+ * ```
+ */
+export function toHono(handler: AdminHandler, options: HonoMountOptions = {}): MiddlewareHandler {
+  if (typeof handler !== "function" || typeof handler.claims !== "function") {
+    throw new TypeError(
+      "toHono: expected an admin handler (from createAdminHandler or createOctaneHandler…)",
+    );
+  }
+  const { ip } = options;
+  if (ip !== undefined && typeof ip !== "function") {
+    throw new TypeError("toHono: 'ip' must be a function (c) => the client's IP address or null");
+  }
+  return async (c, next) => {
+    if (!handler.claims(c.req.path)) return next();
+    const context: HandlerContext = { raw: c, ip: ip?.(c) ?? null, signal: c.req.raw.signal };
+    const response = await handler(c.req.raw, context);
+    if (response === null) return next();
+    // Reading `c.res` makes Hono hold what earlier middleware set (`c.header`, `setCookie`);
+    // setting it merges those into the answer, their headers over ours and their cookies
+    // instead of ours, so the answer's own headers are put back on top, its cookies after.
+    if (c.res !== response) c.res = response;
+    const merged = c.res.headers;
+    for (const [name, value] of response.headers) {
+      if (name !== "set-cookie") merged.set(name, value);
+    }
+    for (const cookie of response.headers.getSetCookie()) merged.append("Set-Cookie", cookie);
+    return c.res;
+  };
+}
+
+/**
+ * Every dialect (or those `dialects` names) as Hono middleware, with `authenticate` and
+ * `tenant` taking Hono's context; see `createAdminHandler`.
+ */
+export function createAdminMiddleware(options: AdminMiddlewareOptions): MiddlewareHandler {
+  const { ip, ...rest } = options;
+  return toHono(
+    createAdminHandler(viaHost<WebAdminHandlerOptions, Context>(rest)),
+    ip === undefined ? {} : { ip },
+  );
+}
