@@ -41,14 +41,14 @@ const SENSITIVE_SUITES = {
   ],
   exports: [
     "packages/adapter-postgres/test/export.test.ts",
-    "packages/express-middleware/src/octane/exports.test.ts",
+    "packages/http/src/octane/exports.test.ts",
   ],
   caps: [
     "packages/adapter-postgres/test/cap-locking.measure.test.ts",
     "packages/adapter-mongo/test/user-cap.test.ts",
   ],
   fuzz: [
-    "packages/express-middleware/src/fuzz.test.ts",
+    "packages/http/src/fuzz.test.ts",
     "packages/core/src/query/property.test.ts",
     "packages/adapter-sqlite/test/differential.test.ts",
     "packages/adapter-postgres/test/differential.test.ts",

@@ -37,8 +37,8 @@ describe("docs/production.md", () => {
 
     const output = typeCheck({
       configDir: generated,
-      // The program reads the packages' sources; express's ambient types for ua-parser-js too.
-      files: [program, join(root, "packages/express-middleware/src/tracking/ua-parser-js.d.ts")],
+      // The program reads the packages' sources; the http package's ambient types for ua-parser-js too.
+      files: [program, join(root, "packages/http/src/tracking/ua-parser-js.d.ts")],
     });
     expect(output, "the guide's program should type-check").toBe("");
 
