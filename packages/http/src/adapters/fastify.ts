@@ -11,7 +11,7 @@
  * `request.user`, `request.headers`); the handler underneath sees a Web `Request`.
  */
 import { isIP } from "node:net";
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { pathOf } from "../admin/request.js";
 import {
   type AdminHandler,
@@ -56,6 +56,37 @@ async function answer(
   }
   reply.hijack();
   await sendWebResponse(reply.raw, response);
+}
+
+/**
+ * Fastify's `frameworkErrors` option for an app that mounts admin handlers. A path Fastify's
+ * router refuses itself (a broken percent-escape, bytes that are not UTF-8) never reaches a
+ * hook, so without this it gets Fastify's own 400 rather than the dialect's error body that
+ * names the path parameter. Requests no handler claims get Fastify's default answer.
+ *
+ * ```ts
+ * const admin = createAdminHandler({ ledger, taskRunner, authenticate });
+ * const app = Fastify({ frameworkErrors: adminFrameworkErrors(admin) });
+ * await app.register(toFastify(admin));
+ * ```
+ */
+export function adminFrameworkErrors(
+  ...handlers: AdminHandler[]
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    void (async () => {
+      for (const handler of handlers) {
+        await answer(handler, request, reply);
+        if (reply.sent) return;
+      }
+      reply.code(error.statusCode ?? 400).send({
+        error: "Bad Request",
+        code: error.code,
+        message: error.message,
+        statusCode: error.statusCode ?? 400,
+      });
+    })().catch((failure: unknown) => reply.send(failure));
+  };
 }
 
 /**

@@ -61,7 +61,12 @@ export function toHono(handler: AdminHandler, options: HonoMountOptions = {}): M
   }
   return async (c, next) => {
     if (!handler.claims(c.req.path)) return next();
-    const context: HandlerContext = { raw: c, ip: ip?.(c) ?? null, signal: c.req.raw.signal };
+    const context: HandlerContext = {
+      raw: c,
+      ip: ip?.(c) ?? null,
+      signal: c.req.raw.signal,
+      ...rawTargetOf(c),
+    };
     const response = await handler(c.req.raw, context);
     if (response === null) return next();
     // Reading `c.res` makes Hono hold what earlier middleware set (`c.header`, `setCookie`);
@@ -75,6 +80,16 @@ export function toHono(handler: AdminHandler, options: HonoMountOptions = {}): M
     for (const cookie of response.headers.getSetCookie()) merged.append("Set-Cookie", cookie);
     return c.res;
   };
+}
+
+/**
+ * The request target as the client sent it, where the runtime keeps it: `@hono/node-server`
+ * hands Node's request over as `c.env.incoming`. Elsewhere the Web request's URL is all there
+ * is, normalised by WHATWG URL parsing.
+ */
+function rawTargetOf(c: Context): { target?: string } {
+  const incoming = (c.env as { incoming?: { url?: unknown } } | undefined)?.incoming;
+  return typeof incoming?.url === "string" ? { target: incoming.url } : {};
 }
 
 /**

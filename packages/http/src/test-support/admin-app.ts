@@ -7,6 +7,8 @@
  * `X-Tenant-Id` names another; LogScale also serves users signed in through `POST /login`.
  * Not part of the package's public surface.
  */
+
+import type { RequestListener } from "node:http";
 import { createMemoryStore, type SessionStore } from "@session-ledger/core";
 import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
@@ -22,8 +24,17 @@ import {
 } from "../adapters/express.js";
 import { apiKeyAuthenticator } from "../admin/api-key.js";
 import { type Principal, signedInPrincipal } from "../admin/principal.js";
+import type { AdminRequest } from "../admin/request.js";
 import { defaultTenant } from "../admin/tenant.js";
+import { type AdminHandler, createAdminHandler, createLogScaleHandler } from "../handler.js";
 import { issueSession, sessionTracking } from "../tracking/tracking.js";
+import {
+  cookieAttributes,
+  DEFAULT_COOKIE_NAME,
+  presentedToken,
+  sessionCookie,
+} from "../tracking/web.js";
+import { frameworkApp, type NodeFramework } from "./frameworks.js";
 import { createTestLedger, type TestLedger } from "./ledger.js";
 
 /** The app's clock starts here; its generated sessions lie in the year before. */
@@ -57,7 +68,10 @@ const KEYS: Record<string, Principal> = {
 };
 
 export interface AdminApp extends TestLedger {
-  app: Express;
+  /** The Express app, or a Node request listener of the same routes on another framework. */
+  app: Express | RequestListener;
+  /** The framework serving the routes. */
+  framework: NodeFramework;
   /** Stores a session as given (fixed id and times), for the seeds' literal examples. */
   insert(record: Partial<SessionRecord> & Pick<SessionRecord, "id" | "tenantId">): Promise<void>;
   /** The ids of every task the store was given, whatever became of it. */
@@ -76,7 +90,10 @@ function notingTasks(store: SessionStore, ids: string[]): SessionStore {
 }
 
 /** Starts the app with `sessions` generated sessions. */
-export async function startAdminApp(sessions = 3000): Promise<AdminApp> {
+export async function startAdminApp(
+  sessions = 3000,
+  framework: NodeFramework = "express",
+): Promise<AdminApp> {
   const taskIds: string[] = [];
   const harness = createTestLedger({
     now: APP_NOW,
@@ -93,6 +110,24 @@ export async function startAdminApp(sessions = 3000): Promise<AdminApp> {
   const space: TenantResolver = (req, principal, fromPath) =>
     req.get("X-Tenant-Id") === undefined ? APP_SPACE : defaultTenant(req, principal, fromPath);
   const tracked = () => APP_SPACE;
+  const insert: AdminApp["insert"] = async (record) => {
+    await store.insertSession(sessionRecord({ createdAt: harness.now(), ...record }));
+  };
+
+  if (framework !== "express") {
+    const mounted = await frameworkApp(framework, webHandlers(harness));
+    return {
+      ...harness,
+      app: mounted.listener,
+      framework,
+      insert,
+      taskIds: () => [...taskIds],
+      async close() {
+        await mounted.close();
+        await harness.close();
+      },
+    };
+  }
 
   const app = express();
   app.use(createOctaneRouter({ ledger, taskRunner, authenticate }));
@@ -118,12 +153,65 @@ export async function startAdminApp(sessions = 3000): Promise<AdminApp> {
     res.status(201).json({ id: session.id });
   });
 
-  return {
-    ...harness,
-    app,
-    async insert(record) {
-      await store.insertSession(sessionRecord({ createdAt: harness.now(), ...record }));
-    },
-    taskIds: () => [...taskIds],
+  return { ...harness, app, framework, insert, taskIds: () => [...taskIds] };
+}
+
+/**
+ * The routes of the Express app above as Web handlers, for the other frameworks: the same
+ * dialects, tenants and keys, LogScale's signed-in users, and `POST /login`.
+ */
+function webHandlers({ ledger, taskRunner }: TestLedger): AdminHandler[] {
+  const authenticate = apiKeyAuthenticator({ keys: KEYS });
+  const org = (_req: unknown, _principal: Principal, fromPath: string | null) =>
+    fromPath!.startsWith("space-") ? fromPath!.slice("space-".length) : fromPath!;
+  const space = (req: AdminRequest, principal: Principal, fromPath: string | null) =>
+    req.headers.get("X-Tenant-Id") === null ? APP_SPACE : defaultTenant(req, principal, fromPath);
+  const signedIn = async (req: AdminRequest) => {
+    const presented = presentedToken(req, { cookieName: DEFAULT_COOKIE_NAME, bearer: true });
+    return presented === null ? null : ledger.validate(APP_SPACE, presented.token);
   };
+  const login = async (request: Request) => {
+    const body = (await request.json()) as { login?: unknown };
+    const loginName = String(body.login);
+    const { session, token } = await ledger.create({
+      tenantId: APP_SPACE,
+      user: { id: `local-${loginName}`, login: loginName },
+    });
+    return Response.json(
+      { id: session.id },
+      {
+        status: 201,
+        headers: {
+          "Set-Cookie": sessionCookie(DEFAULT_COOKIE_NAME, token, cookieAttributes(), {
+            now: session.createdAt,
+            expiresAt: session.absoluteExpiresAt,
+          }),
+        },
+      },
+    );
+  };
+  const loginRoute = Object.assign(
+    async (request: Request) =>
+      request.method === "POST" && new URL(request.url).pathname === "/login"
+        ? login(request)
+        : null,
+    { claims: (path: string) => path === "/login" },
+  );
+  return [
+    createAdminHandler({
+      ledger,
+      taskRunner,
+      authenticate,
+      dialects: ["octane", "cognite", "formal", "saymon"],
+      cognite: { tenant: org },
+      formal: { tenant: space },
+      saymon: { tenant: space },
+    }),
+    createLogScaleHandler({
+      ledger,
+      tenant: space,
+      authenticate: async (req) => authenticate(req) ?? signedInPrincipal(await signedIn(req)),
+    }),
+    loginRoute,
+  ];
 }

@@ -5,10 +5,12 @@
  */
 import { once } from "node:events";
 import {
+  createServer,
   request as httpRequest,
   type IncomingHttpHeaders,
   type IncomingMessage,
   type OutgoingHttpHeaders,
+  type RequestListener,
 } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Express } from "express";
@@ -68,8 +70,8 @@ export interface RawServer {
  * Serves `app` for {@link RawRequest}s: supertest encodes header values as UTF-8, so it cannot
  * send a header that is not UTF-8, or a raw byte in a path, as a hostile client can.
  */
-export async function serveRaw(app: Express): Promise<RawServer> {
-  const server = app.listen(0, "127.0.0.1");
+export async function serveRaw(app: Express | RequestListener): Promise<RawServer> {
+  const server = createServer(app).listen(0, "127.0.0.1");
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return {
@@ -93,7 +95,7 @@ export async function serveRaw(app: Express): Promise<RawServer> {
 }
 
 /** Sends one request byte for byte (see {@link serveRaw}). */
-export async function sendRaw(app: Express, raw: RawRequest): Promise<Answer> {
+export async function sendRaw(app: Express | RequestListener, raw: RawRequest): Promise<Answer> {
   const server = await serveRaw(app);
   try {
     return await server.send(raw);
