@@ -123,6 +123,18 @@ describe(`Next.js ${version} App Router route handlers`, () => {
     expect(refused.status).toBe(401);
   });
 
+  it("should answer another method with the dialect's own 405 and Allow", async () => {
+    const patch = await route.PATCH(
+      new Request(`${BASE}/api/shared_spaces/1001/sessions`, {
+        method: "PATCH",
+        headers: { "X-API-KEY": KEY },
+      }),
+    );
+    expect(patch.status).toBe(405);
+    expect(patch.headers.get("allow")).toBe("GET, HEAD, PUT");
+    expect(await patch.json()).toMatchObject({ error_code: "platform.method_not_allowed" });
+  });
+
   it("should refuse an ip option that is not a function", () => {
     expect(() =>
       nextAdmin({

@@ -4,7 +4,7 @@
  * routes under that route's path:
  *
  * ```ts
- * export const { GET, HEAD, POST, PUT } = nextAdmin({
+ * export const { GET, HEAD, POST, PUT, PATCH, DELETE } = nextAdmin({
  *   ledger, taskRunner, authenticate: apiKeyAuthenticator({ keys }), basePath: "/api/admin",
  * });
  * ```
@@ -27,12 +27,17 @@ export * from "../shared.js";
 /** A route handler of the App Router. */
 export type RouteHandler = (request: Request) => Promise<Response>;
 
-/** The route handlers a `route.ts` exports. */
+/**
+ * The route handlers a `route.ts` exports. PATCH and DELETE are there so that a dialect answers
+ * them with its own 405 and `Allow`, rather than Next.js with a bare one.
+ */
 export interface NextRouteHandlers {
   GET: RouteHandler;
   HEAD: RouteHandler;
   POST: RouteHandler;
   PUT: RouteHandler;
+  PATCH: RouteHandler;
+  DELETE: RouteHandler;
 }
 
 /** How the route handlers learn what the App Router's `Request` does not carry. */
@@ -70,7 +75,7 @@ export function toNext(handler: AdminHandler, options: NextMountOptions = {}): N
   }
   const route: RouteHandler = async (request) =>
     (await handler(request, { raw: request, ip: ip?.(request) ?? null })) ?? notFound(request);
-  return { GET: route, HEAD: route, POST: route, PUT: route };
+  return { GET: route, HEAD: route, POST: route, PUT: route, PATCH: route, DELETE: route };
 }
 
 /** Every dialect (or those `dialects` names) as App Router route handlers. */
