@@ -95,7 +95,7 @@ describe("checkFilter", () => {
   it("should hold a built filter's wildcards, over all its patterns, against maxWildcards", () => {
     const pattern = (n: number) => ({ kind: "pattern", parts: Array(n + 1).fill("a") }) as const;
     const within: Filter = { kind: "compare", field: "client_ip", op: "EQ", value: pattern(100) };
-    expect(checkFilter(within)).toBe(within);
+    expect(checkFilter(within)).toEqual(within);
     const over: Filter = {
       kind: "or",
       items: [within, { kind: "in", field: "client_type", values: [pattern(1)] }],
@@ -118,5 +118,41 @@ describe("checkFilter", () => {
       const filter = parseQuery(text);
       expect(checkFilter(filter)).toBe(filter);
     }
+  });
+
+  it("should check a copy: frozen, holding only the AST's own keys, apart from the host's object", () => {
+    const hand = {
+      kind: "compare",
+      field: "client_type",
+      op: "EQ",
+      value: { kind: "text", value: "UI", $where: "1" },
+      extra: true,
+    } as unknown as Filter;
+    const checked = checkFilter(hand);
+    expect(checked).not.toBe(hand);
+    expect(checked).toEqual({
+      kind: "compare",
+      field: "client_type",
+      op: "EQ",
+      value: { kind: "text", value: "UI" },
+    });
+    expect(Object.isFrozen(checked)).toBe(true);
+    expect(Object.isFrozen((checked as { value: object }).value)).toBe(true);
+    // Checked once: handing the checked filter back is not a second walk, and it is the same.
+    expect(checkFilter(checked)).toBe(checked);
+  });
+
+  it("should freeze what the parser produces and what allOf combines", () => {
+    const parsed = parseQuery("client_type IN 'UI','CI' ; user={login='a*b'}");
+    const frozenThroughout = (node: unknown): boolean =>
+      node === null ||
+      typeof node !== "object" ||
+      (Object.isFrozen(node) && Object.values(node).every(frozenThroughout));
+    expect(parsed !== null && frozenThroughout(parsed)).toBe(true);
+    const conditions = [parsed!, parseQuery("client_type='UI'")!];
+    const combined = allOf(conditions);
+    conditions.pop();
+    expect(frozenThroughout(combined)).toBe(true);
+    expect((combined as { items: unknown[] }).items).toHaveLength(2);
   });
 });

@@ -99,104 +99,124 @@ export function checkFilter(
     return def;
   };
 
-  const value = (def: FieldDef, v: FilterValue, use: "equality" | "order"): void => {
+  // Each check below reads a property of the host's object once and builds the checked filter
+  // from what it read: a getter cannot answer one thing to the check and another to a store,
+  // and keys the AST does not define (\`$where\`, \`__proto__\`) are not carried over.
+  const value = (def: FieldDef, v: FilterValue, use: "equality" | "order"): FilterValue => {
     const where = `value for '${def.name}'`;
     if (v === null || typeof v !== "object") throw invalid(`${where} must be a filter value`);
-    switch (v.kind) {
+    const kind = v.kind;
+    switch (kind) {
       case "null":
         if (use !== "equality") throw invalid(`${where}: null only compares with EQ or IN`);
-        return;
-      case "time":
-        if (def.type !== "time" || typeof v.value !== "number" || !Number.isFinite(v.value)) {
+        return { kind };
+      case "time": {
+        const time = v.value;
+        if (def.type !== "time" || typeof time !== "number" || !Number.isFinite(time)) {
           throw invalid(`${where} must be ${def.type === "time" ? "a finite time" : "text"}`);
         }
-        return;
-      case "pattern":
+        return { kind, value: time };
+      }
+      case "pattern": {
         if (use !== "equality" || (def.type !== "text" && def.type !== "ip")) {
           throw invalid(`${where}: wildcards only match text and IP fields with EQ or IN`);
         }
-        if (
-          !Array.isArray(v.parts) ||
-          v.parts.length < 2 ||
-          !v.parts.every((p) => typeof p === "string")
-        ) {
+        const given = v.parts;
+        const parts = Array.isArray(given) ? [...given] : [];
+        if (parts.length < 2 || !parts.every((p) => typeof p === "string")) {
           throw invalid(`${where}: a pattern has two or more text parts`);
         }
-        wildcards += wildcardsOf(v);
+        wildcards += parts.length - 1;
         if (wildcards > limits.maxWildcards) throw invalid(tooManyWildcards(limits));
-        return;
-      case "text":
-        if (typeof v.value !== "string" || def.type === "time" || def.type === "reference") {
+        return { kind, parts };
+      }
+      case "text": {
+        const text = v.value;
+        if (typeof text !== "string" || def.type === "time" || def.type === "reference") {
           throw invalid(`${where} must be ${def.type === "time" ? "a time" : "text"}`);
         }
-        if (def.type === "enum" && !def.enumValues?.includes(v.value)) {
+        if (def.type === "enum" && !def.enumValues?.includes(text)) {
           throw invalid(`${where} must be one of ${def.enumValues?.join(", ")}`);
         }
-        if (def.type === "ip" && normalizeIp(v.value) !== v.value) {
+        if (def.type === "ip" && normalizeIp(text) !== text) {
           throw invalid(`${where} must be a normalised IP address`);
         }
-        return;
+        return { kind, value: text };
+      }
       default:
         throw invalid(`${where} has an unknown kind`);
     }
   };
 
-  const visit = (node: Filter, depth: number, inUser: boolean): void => {
+  const visit = (node: Filter, depth: number, inUser: boolean): Filter => {
     if (++nodes > limits.maxNodes) throw invalid(`more than ${limits.maxNodes} conditions`);
     if (depth > limits.maxDepth)
       throw invalid(`nested deeper than the limit of ${limits.maxDepth}`);
     deepest = Math.max(deepest, depth);
     if (node === null || typeof node !== "object") throw invalid("every node must be an object");
-    switch (node.kind) {
+    const kind = node.kind;
+    switch (kind) {
       case "and":
-      case "or":
-        if (!Array.isArray(node.items) || node.items.length === 0) {
-          throw invalid(`'${node.kind}' needs at least one item`);
+      case "or": {
+        const items = node.items;
+        if (!Array.isArray(items) || items.length === 0) {
+          throw invalid(`'${kind}' needs at least one item`);
         }
-        for (const item of node.items) visit(item, depth + 1, inUser);
-        return;
+        return { kind, items: items.map((item: Filter) => visit(item, depth + 1, inUser)) };
+      }
       case "not":
-        visit(node.item, depth + 1, inUser);
-        return;
+        return { kind, item: visit(node.item, depth + 1, inUser) };
       case "user":
         if (inUser) throw invalid("user filters do not nest");
-        visit(node.filter, depth + 1, true);
-        return;
+        return { kind, filter: visit(node.filter, depth + 1, true) };
       case "compare": {
         const def = field(node.field, inUser);
-        if (!COMPARE_OPS.includes(node.op)) throw invalid(`unknown operator ${quote(node.op)}`);
-        if (def.type === "reference" && node.value?.kind !== "null") {
+        const op = node.op;
+        if (!COMPARE_OPS.includes(op)) throw invalid(`unknown operator ${quote(op)}`);
+        const given = node.value;
+        if (def.type === "reference" && given?.kind !== "null") {
           throw invalid(
             "'user' is compared only with null; filter its fields inside a user filter",
           );
         }
-        if (node.op !== "EQ" && def.type === "enum")
-          throw invalid(`'${def.name}' takes only EQ and IN`);
-        value(def, node.value, node.op === "EQ" ? "equality" : "order");
-        return;
+        if (op !== "EQ" && def.type === "enum") throw invalid(`'${def.name}' takes only EQ and IN`);
+        const checked = value(def, given, op === "EQ" ? "equality" : "order");
+        if (def.type === "reference" && checked.kind !== "null") {
+          throw invalid(
+            "'user' is compared only with null; filter its fields inside a user filter",
+          );
+        }
+        return { kind, field: def.name, op, value: checked };
       }
       case "in": {
         const def = field(node.field, inUser);
-        if (def.type === "reference" || !Array.isArray(node.values) || node.values.length === 0) {
+        const given = node.values;
+        if (def.type === "reference" || !Array.isArray(given) || given.length === 0) {
           throw invalid(`IN on '${def.name}' needs one or more values`);
         }
-        for (const v of node.values) value(def, v, "equality");
-        return;
+        return {
+          kind,
+          field: def.name,
+          values: given.map((v: FilterValue) => value(def, v, "equality")),
+        };
       }
       case "between": {
         const def = field(node.field, inUser);
         if (def.type === "text" || def.type === "enum" || def.type === "reference") {
           throw invalid(`BTW is not allowed on ${def.type} field '${def.name}'`);
         }
-        value(def, node.low, "order");
-        value(def, node.high, "order");
-        return;
+        return {
+          kind,
+          field: def.name,
+          low: value(def, node.low, "order"),
+          high: value(def, node.high, "order"),
+        };
       }
       default:
-        throw invalid(`unknown node kind ${quote((node as { kind?: unknown }).kind)}`);
+        throw invalid(`unknown node kind ${quote(kind)}`);
     }
   };
 
-  visit(filter, 0, false);
-  return markChecked(filter, { depth: deepest, nodes, wildcards, source: target });
+  const checked = visit(filter, 0, false);
+  return markChecked(checked, { depth: deepest, nodes, wildcards, source: target });
 }

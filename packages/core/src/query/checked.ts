@@ -1,6 +1,8 @@
 /**
  * Filters that have been checked against the catalog and the limits: the only kind the
  * storage port accepts. Parsing and `checkFilter` produce them; stores only translate them.
+ * A checked filter is frozen, node by node: what was checked is what every store receives
+ * (assigning to any part of it throws in strict code, and does nothing elsewhere).
  */
 import type { Filter } from "./ast.js";
 
@@ -21,8 +23,20 @@ export interface FilterShape {
 
 const shapes = new WeakMap<Filter, FilterShape>();
 
+/** Freezes a filter tree the parser or the check built: its nodes, values and lists. */
+function freezeTree(value: unknown): void {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value)) return;
+  for (const part of Object.values(value)) freezeTree(part);
+  Object.freeze(value);
+}
+
+/**
+ * Records `filter` as checked, with its shape, and freezes it. Only for filters core itself
+ * built (the parser's output, `checkFilter`'s copy, a conjunction of checked filters).
+ */
 export function markChecked(filter: Filter, shape: FilterShape): CheckedFilter {
-  shapes.set(filter, shape);
+  freezeTree(filter);
+  shapes.set(filter, Object.freeze({ ...shape }));
   return filter as CheckedFilter;
 }
 

@@ -10,7 +10,7 @@ export function allOf(conditions: readonly Filter[]): Filter | null;
 export function allOf(conditions: readonly Filter[]): Filter | null {
   if (conditions.length === 0) return null;
   if (conditions.length === 1) return conditions[0]!;
-  const combined: Filter = { kind: "and", items: conditions };
+  const combined: Filter = { kind: "and", items: [...conditions] };
   const shapes = conditions.map(shapeOf);
   if (shapes.every((shape) => shape !== undefined)) {
     markChecked(combined, {

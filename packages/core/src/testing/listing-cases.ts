@@ -2,6 +2,7 @@ import { expect } from "vitest";
 import { ValidationError } from "../errors.js";
 import type { SessionRecord } from "../model/session.js";
 import type { CompareOp, Filter, FilterValue, SortKey } from "../query/ast.js";
+import { checkFilter } from "../query/check-filter.js";
 import type { FieldName } from "../query/fields.js";
 import { type CaseContext, type ConformanceCase, OTHER_TENANT, T0, TENANT } from "./harness.js";
 import { sessionRecord } from "./records.js";
@@ -260,6 +261,35 @@ const BY_IP_ASC = [
 ];
 
 export const listingCases: ConformanceCase[] = [
+  {
+    name: "filter - a checked filter changed after its check should reach the store as it was checked",
+    async run(ctx) {
+      await seed(ctx);
+      // The host's own object: checking it makes a frozen copy, so changing the object later
+      // changes nothing the store receives, and the copy itself cannot be changed.
+      const value = { kind: "text" as const, value: "dave" };
+      const hand: Filter = {
+        kind: "user",
+        filter: { kind: "compare", field: "user.login", op: "EQ", value },
+      };
+      const checked = checkFilter(hand);
+      value.value = "alice";
+      expect(() => {
+        (checked as { kind: string }).kind = "not";
+      }).toThrow(TypeError);
+      expect(await ids(ctx, checked)).toEqual(["s07", "s08"]);
+      // A value whose getter answers the check one thing and a later reader another.
+      let reads = 0;
+      const shifty = {
+        kind: "text",
+        get value() {
+          return reads++ === 0 ? "carol" : { $ne: null };
+        },
+      } as unknown as FilterValue;
+      expect(await ids(ctx, user(eq("user.login", shifty)))).toEqual(["s05", "s06"]);
+      expect(reads).toBe(1);
+    },
+  },
   sortCase(
     "should order by creation time descending with ties broken by id ascending",
     [desc("creation_time")],
