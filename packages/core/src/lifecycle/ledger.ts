@@ -225,14 +225,23 @@ export interface SessionLedger {
 export function createSessionLedger(options: SessionLedgerOptions): SessionLedger {
   checkLedgerOptions(options);
   const context = createLedgerContext(options);
-  return {
+  const ledger: SessionLedger = {
     ...sessions(context),
     ...ending(context),
     ...listing(context, options.cursorSecret),
     now: context.clock,
     limits: Object.freeze({ ...context.limits }),
   };
+  stores.set(ledger, options.store);
+  return ledger;
 }
+
+/** The store each ledger runs on, for the parts of core that work beside it (the task runner). */
+const stores = new WeakMap<SessionLedger, SessionStore>();
+
+/** The store `ledger` runs on; undefined for an object createSessionLedger did not make. */
+export const storeOfLedger = (ledger: SessionLedger): SessionStore | undefined =>
+  stores.get(ledger);
 
 /** The shortest `cursorSecret`, in characters of a string or bytes of a `Uint8Array`. */
 export const MIN_CURSOR_SECRET_LENGTH = 32;

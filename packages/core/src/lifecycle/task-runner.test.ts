@@ -254,11 +254,15 @@ describe("task runner", () => {
 });
 
 describe("createTaskRunner - options and start-up", () => {
+  it("should take the ledger's store when none is given", async () => {
+    const { ledger, store } = setup();
+    const runner = createTaskRunner({ ledger });
+    const task = await runner.submitTermination("space-1", ["missing"]);
+    expect((await store.getTaskState("space-1", task.id))?.status).toBe("QUEUED");
+  });
+
   it("should refuse a missing or unusable store or ledger", () => {
     const { ledger, store } = setup();
-    expect(() => createTaskRunner({ ledger } as never)).toThrow(
-      "createTaskRunner: 'store' must be a session store (createMemoryStore(), createSqliteStore({ database })…), got nothing",
-    );
     const { insertTask: _, ...withoutTasks } = store;
     expect(() => createTaskRunner({ ledger, store: withoutTasks as never })).toThrow(
       "createTaskRunner: 'store' must be a session store, got an object without insertTask",
@@ -268,6 +272,10 @@ describe("createTaskRunner - options and start-up", () => {
     );
     expect(() => createTaskRunner({ store } as never)).toThrow(
       "createTaskRunner: 'ledger' must be the ledger from createSessionLedger, got nothing",
+    );
+    // A wrapped ledger has no store the runner can find: it must name one.
+    expect(() => createTaskRunner({ ledger: { ...ledger } })).toThrow(
+      "createTaskRunner: 'store' must be a session store (createMemoryStore(), createSqliteStore({ database })…), got nothing",
     );
     expect(() => createTaskRunner(ledger as never)).toThrow("createTaskRunner: unknown options");
   });

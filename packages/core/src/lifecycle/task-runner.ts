@@ -4,7 +4,7 @@ import { type BackgroundTask, type TaskState, TaskStatus } from "../model/task.j
 import type { SessionStore } from "../storage.js";
 import { MAX_ID_LENGTH, quote, requireId, requireIdListInSlices } from "./arguments.js";
 import { createBatchSizer, yieldToEventLoop } from "./batch-sizer.js";
-import type { SessionLedger } from "./ledger.js";
+import { type SessionLedger, storeOfLedger } from "./ledger.js";
 import {
   checkOptions,
   kindOf,
@@ -35,8 +35,12 @@ export type TaskView = TaskState & { result: TerminationResult | null };
 export interface TaskRunnerOptions {
   /** Ends each batch's sessions and tells the hooks (`ledger.terminateTaskBatch`). */
   ledger: SessionLedger;
-  /** Where the tasks are kept: the store the ledger runs on. */
-  store: SessionStore;
+  /**
+   * Where the tasks are kept. @default the store the ledger runs on; give one only to wrap that
+   * store (instrumentation, fault injection), or with a wrapped ledger: it must hold the same
+   * data as the ledger's.
+   */
+  store?: SessionStore;
   /** This runner's name in leases. @default a random id */
   owner?: string;
   /** How long a claim lasts without renewal; a crashed runner's tasks resume after it. @default 30_000 */
@@ -82,7 +86,7 @@ function checkRunnerOptions(options: TaskRunnerOptions) {
     "batchSize",
     "onError",
   ]);
-  const { ledger, store } = options;
+  const { ledger } = options;
   if (typeof ledger?.terminateTaskBatch !== "function" || typeof ledger.now !== "function") {
     throw missingOption(
       factory,
@@ -90,6 +94,8 @@ function checkRunnerOptions(options: TaskRunnerOptions) {
       `the ledger from createSessionLedger, got ${kindOf(ledger)}`,
     );
   }
+  // A wrapped ledger (a test's fault injection, say) names its store; a real one knows it.
+  const store = options.store ?? storeOfLedger(ledger);
   requireStore(factory, store, TASK_STORE_METHODS);
   const owner = options.owner ?? `runner-${nanoid(10)}`;
   if (typeof owner !== "string" || owner.length === 0 || owner.length > MAX_ID_LENGTH) {

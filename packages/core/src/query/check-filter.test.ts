@@ -153,6 +153,6 @@ describe("checkFilter", () => {
     const combined = allOf(conditions);
     conditions.pop();
     expect(frozenThroughout(combined)).toBe(true);
-    expect((combined as { items: unknown[] }).items).toHaveLength(2);
+    expect((combined as unknown as { items: unknown[] }).items).toHaveLength(2);
   });
 });
