@@ -17,6 +17,7 @@ export {
   quote,
   requireId,
 } from "./lifecycle/arguments.js";
+export { SLICE_MS, yieldToEventLoop } from "./lifecycle/batch-sizer.js";
 export { closeOnce } from "./lifecycle/closing.js";
 export { checkOptions, kindOf, missingOption } from "./lifecycle/options.js";
 export { matchesPattern } from "./listing/evaluate.js";

@@ -73,4 +73,4 @@ export {
   tableNames,
 } from "./tables.js";
 export { tasksAndPolicies } from "./tasks-and-policies.js";
-export { inSlices, SLICE_MS } from "./time-slices.js";
+export { inSlices } from "./time-slices.js";

@@ -5,13 +5,10 @@
  * loop between them so the host's requests run in the gaps.
  */
 import { performance } from "node:perf_hooks";
+import { SLICE_MS, yieldToEventLoop } from "@session-ledger/core/store";
 
-/** The host-thread time one slice aims at. */
-export const SLICE_MS = 4;
 const MIN_SLICE = 16;
 const MAX_SLICE = 50_000;
-
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * Calls `step(size)` until it reports the work done. Each step handles at most `size` rows;
@@ -29,6 +26,6 @@ export async function inSlices(
     const ms = performance.now() - started;
     const fitting = ms > 0 ? (size * SLICE_MS) / ms : size * 2;
     size = Math.round(Math.min(MAX_SLICE, Math.max(MIN_SLICE, Math.min(fitting, size * 2))));
-    await nextTurn();
+    await yieldToEventLoop();
   }
 }

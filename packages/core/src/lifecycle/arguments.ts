@@ -1,6 +1,7 @@
 /** Checks for the arguments that cross the library's public boundary. */
 import { ValidationError } from "../errors.js";
 import { checkText } from "../model/text.js";
+import { yieldToEventLoop } from "./batch-sizer.js";
 
 /** The longest id of a tenant, session, task or user. */
 export const MAX_ID_LENGTH = 256;
@@ -100,7 +101,7 @@ export async function requireIdListInSlices(
     for (let index = start; index < end; index++) {
       unique.add(requireId(`${name}[${index}]`, value[index]));
     }
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
   }
   return [...unique];
 }

@@ -1,13 +1,16 @@
 import { performance } from "node:perf_hooks";
 
 /**
- * The host-thread time one batch of background work aims at (a task's batch, a sweep's batch):
- * short enough that the host's users never notice it.
+ * The host-thread time one slice of work aims at, everywhere work runs on the host's thread in
+ * slices (a task's batch, a sweep's batch, a store's bulk write, a large body parsed, an export
+ * encoded): short enough that the host's users never notice it (SPEC §9).
  */
 export const SLICE_MS = 4;
 const MIN_BATCH = 50;
 
-export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Lets the event loop run (I/O, timers, other requests) before going on. */
+export const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => setImmediate(resolve));
 
 export interface BatchSizerOptions {
   /** A fixed size instead of one sized by time. */

@@ -9,6 +9,7 @@ import { pipeline } from "node:stream/promises";
 import { stringify } from "csv-stringify";
 import type ExcelJS from "exceljs";
 import { AdminError } from "./errors.js";
+import { yieldToEventLoop } from "./slices.js";
 import { replaceBadCharacters } from "./text.js";
 import { formatInstant, type TimeZone, wallClockDate } from "./timezone.js";
 
@@ -112,8 +113,6 @@ export function isClientGone(error: unknown, sink: PassThrough): boolean {
 /** CSV rows encoded between turns of the event loop (about 2 ms of the host's thread). */
 const CSV_SLICE = 100;
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * Streams RFC 4180 CSV: a header row, CRLF line ends, a UTF-8 byte-order mark (so Excel reads
  * names like "Müller" correctly), times as ISO 8601 in the zone, and every cell that a
@@ -139,7 +138,7 @@ export async function csvResponse(
       );
       // Rows read ahead and a fast client would let a whole export run in one turn of the
       // event loop (0.1 s for 8,000 rows): the host's other requests get a turn every slice.
-      if (++written % CSV_SLICE === 0) await nextTurn();
+      if (++written % CSV_SLICE === 0) await yieldToEventLoop();
     }
   };
   const csv = stringify({
@@ -267,7 +266,7 @@ export async function xlsxResponse(
  * turn, so a fast source outruns it even when the client reads quickly.
  */
 async function relieve(res: PassThrough, backlog: () => number): Promise<void> {
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  await yieldToEventLoop();
   while (!res.destroyed) {
     if (res.writableNeedDrain) await drainOrClose(res);
     else if (backlog() > MAX_SHEET_BACKLOG) await new Promise((resolve) => setTimeout(resolve, 2));

@@ -3,12 +3,9 @@
  * admin request with a large body never holds up the host's own requests (SPEC §9).
  */
 
-/** How long one slice may run, in ms. */
-export const SLICE_MS = 4;
+import { SLICE_MS, yieldToEventLoop } from "@session-ledger/core/store";
 
-/** Lets the event loop run (I/O, timers, other requests) before going on. */
-export const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => setImmediate(resolve));
+export { SLICE_MS, yieldToEventLoop };
 
 /**
  * Calls `visit` on each item in order, yielding to the event loop whenever the current slice
