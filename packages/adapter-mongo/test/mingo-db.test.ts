@@ -155,6 +155,45 @@ describe("in-process collection: what mongod refuses", () => {
     expect(seen[0]).toBe(0);
   });
 
+  it("should walk a hinted index and sort what it read when the index's order is not the sort's", async () => {
+    const db = createMingoDb();
+    const coll = db.collection("c");
+    await coll.createIndexes([
+      { name: "by_born", key: { born: 1 } },
+      { name: "by_key", key: { key: 1 } },
+    ]);
+    seedMingoCollection(
+      db,
+      "c",
+      Array.from({ length: 3 * CURSOR_BATCH }, (_, i) => ({ born: i, key: i })),
+    );
+    const read = async (hint: string) => {
+      const seen: number[] = [];
+      let moved = 0;
+      for await (const doc of coll.find({}, { sort: { key: 1 }, hint, projection: { _id: 0 } })) {
+        seen.push(doc.born as number);
+        // Once two batches are out (a blocking sort has read everything by then), and for a
+        // walk on `key` while it is in its first batch, a key moves past the cursor.
+        if (seen.length === 1 || seen.length === 2 * CURSOR_BATCH) {
+          await coll.updateOne({ born: moved++ }, { $set: { key: 10_000 + moved } });
+        }
+      }
+      return seen;
+    };
+    // Walking `key` itself, the moved document comes round again.
+    const walked = await read("by_key");
+    expect(walked.length).toBe(3 * CURSOR_BATCH + 2);
+    // Walking `born` (which never changes), then sorting: each document once, in key order
+    // as the walk read it.
+    const sorted = await read("by_born");
+    expect([...sorted].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 3 * CURSOR_BATCH }, (_, i) => i),
+    );
+    // A hint that names no index is refused, on a find and on a pipeline.
+    expect((await refusal(coll.find({}, { hint: "nope" }).toArray())).code).toBe(2);
+    expect((await refusal(coll.aggregate([{ $match: {} }], { hint: "nope" }).toArray())).code).toBe(2);
+  });
+
   it("should return only the projected fields from findOneAndUpdate", async () => {
     const coll = createMingoDb().collection("c");
     await coll.insertOne({ name: "a", payload: "x".repeat(1000), n: 1 });

@@ -63,6 +63,8 @@ interface FindOptions {
   sort?: Record<string, 1 | -1>;
   skip?: number;
   limit?: number;
+  /** The name of the index to walk (a server refuses a name no index has). */
+  hint?: string;
 }
 
 /** Documents per batch: the driver's default first batch (later ones are larger on a server). */
@@ -114,6 +116,30 @@ function compareValues(a: unknown, b: unknown): number {
         ? [a.getTime(), (b as Date).getTime()]
         : [a as number | string, b as number | string];
   return x === y || x === undefined || x === null ? 0 : x < y ? -1 : 1;
+}
+
+/** What a server answers a hint that names no index. */
+const noSuchIndex = () =>
+  new FakeServerError(
+    "error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index",
+    2,
+    { codeName: "BadValue" },
+  );
+
+/** The paths a filter holds to one value (`{ a: v }`, `{ a: { $eq: v } }`, also inside `$and`). */
+function pinnedPaths(filter: Document, into = new Set<string>()): Set<string> {
+  for (const [path, condition] of Object.entries(filter)) {
+    if (path === "$and" && Array.isArray(condition)) {
+      for (const part of condition) pinnedPaths(part as Document, into);
+    } else if (!path.startsWith("$")) {
+      const value =
+        condition !== null && typeof condition === "object" && Object.hasOwn(condition, "$eq")
+          ? (condition as Document).$eq
+          : condition;
+      if (value === null || typeof value !== "object") into.add(path);
+    }
+  }
+  return into;
 }
 
 /** Compares two documents by a sort, then by `_id`: the order an index walk hands them out in. */
@@ -306,10 +332,13 @@ class MingoCollection {
     this.#observe(this.collectionName, "aggregate", [pipeline, ...options]);
     const docs = this.#docs;
     const answered = () => this.#answered(options[0]);
+    const hint = (options[0] as { hint?: string } | undefined)?.hint;
+    const indexes = this.#indexes;
     // A pipeline that sorts or groups has read its whole input before its first batch.
     return new MingoCursor(async function* () {
       await nextTurn();
       refuseBadRegex(pipeline);
+      if (hint !== undefined && !indexes.has(hint)) throw noSuchIndex();
       await answered();
       const rows = runPipeline(pipeline, docs.map(clone));
       for (let at = 0; at < rows.length; at += CURSOR_BATCH) {
@@ -503,16 +532,89 @@ class MingoCollection {
    * whose sort key moves past that position while the cursor is open is handed out again, one
    * that moves behind it is missed, and one written since is seen: what a non-snapshot cursor
    * on a server does.
+   *
+   * With a `hint`, the walk follows the hinted index's keys instead. When that order is not the
+   * sort's (nor its reverse), the server sorts in a blocking stage: it walks the index the same
+   * way, batch by batch with turns between (a server yields there too), reads it to the end,
+   * and only then sorts and hands out the result.
    */
   async *#findBatches(filter: Document, options: FindOptions): AsyncGenerator<Document[]> {
     await nextTurn();
     refuseBadRegex(filter);
     await this.#answered(options);
     const query = new Query(filter);
-    const order = byKey(options.sort ?? {});
+    const sort = options.sort ?? {};
+    const walk =
+      options.hint === undefined
+        ? { order: sort, blocking: false }
+        : this.#hintedWalk(options.hint, sort, filter);
+    const project = (rows: Document[]) =>
+      options.projection ? new Query({}).find<Document>(rows, options.projection).all() : rows;
+    if (walk.blocking) {
+      const read: Document[] = [];
+      for await (const batch of this.#walk(query, walk.order, 0, Number.POSITIVE_INFINITY)) {
+        read.push(...batch);
+      }
+      const end = (options.skip ?? 0) + (options.limit || Number.POSITIVE_INFINITY);
+      const rows = read.sort(byKey(sort)).slice(options.skip ?? 0, end);
+      for (let at = 0; at < rows.length; at += CURSOR_BATCH) {
+        if (at > 0) await nextTurn();
+        yield project(rows.slice(at, at + CURSOR_BATCH));
+      }
+      return;
+    }
+    for await (const batch of this.#walk(
+      query,
+      walk.order,
+      options.skip ?? 0,
+      options.limit || Number.POSITIVE_INFINITY,
+    )) {
+      yield project(batch);
+    }
+  }
+
+  /**
+   * The order a hinted find walks in, and whether a sort stage follows: the index's keys (or
+   * their reverse, when the sort asks for that), after which the sort must already hold.
+   */
+  #hintedWalk(
+    hint: string,
+    sort: Record<string, 1 | -1>,
+    filter: Document,
+  ): { order: Record<string, 1 | -1>; blocking: boolean } {
+    const index = this.#indexes.get(hint);
+    if (!index) throw noSuchIndex();
+    const all = Object.entries(index.spec.key as Record<string, 1 | -1>);
+    // Leading keys the filter pins to one value do not order anything.
+    const pinned = pinnedPaths(filter);
+    let first = 0;
+    while (first < all.length && pinned.has(all[first]![0]) && !Object.hasOwn(sort, all[first]![0]))
+      first++;
+    const key = all.slice(first);
+    const wanted = Object.entries(sort);
+    const served = (sign: 1 | -1) =>
+      wanted.every(([path, direction], at) => {
+        const indexed = key[at];
+        return indexed !== undefined && indexed[0] === path && indexed[1] * sign === direction;
+      });
+    const reversed = wanted.length > 0 && !served(1) && served(-1);
+    const order = Object.fromEntries(
+      all.map(([path, direction]) => [path, reversed ? -direction : direction]),
+    ) as Record<string, 1 | -1>;
+    return { order, blocking: wanted.length > 0 && !served(1) && !served(-1) };
+  }
+
+  /** An index walk in `order`, batch by batch, each batch read as the documents are then. */
+  async *#walk(
+    query: Query,
+    sort: Record<string, 1 | -1>,
+    skipped: number,
+    limit: number,
+  ): AsyncGenerator<Document[]> {
+    const order = byKey(sort);
     let last: Document | null = null;
-    let skip = options.skip ?? 0;
-    let left = options.limit || Number.POSITIVE_INFINITY;
+    let skip = skipped;
+    let left = limit;
     while (left > 0) {
       const after: Document | null = last;
       const rest: Document[] = this.#docs
@@ -524,10 +626,7 @@ class MingoCollection {
       if (batch.length === 0) return;
       last = batch[batch.length - 1]!;
       left -= batch.length;
-      const rows = batch.map(clone);
-      yield options.projection
-        ? new Query({}).find<Document>(rows, options.projection).all()
-        : rows;
+      yield batch.map(clone);
       if (rest.length <= end) return;
       await nextTurn();
     }
