@@ -25,7 +25,7 @@ import {
   toFilterDocument,
 } from "./compile-filter.js";
 import { type SessionDocument, toSession, WITHOUT_SECRET } from "./documents.js";
-import { storageError } from "./driver-errors.js";
+import { isMissingHint, storageError } from "./driver-errors.js";
 import { COLLATION, driver, type StoreCollections } from "./store-context.js";
 
 /** The tenant's sessions matching a filter (and a keyset position) at `now`. */
@@ -163,7 +163,12 @@ export function sessionListing({
         // The driver fetches in batches and closes the cursor if the consumer stops early.
         for await (const doc of cursor) yield toSession(doc);
       } catch (error) {
-        throw storageError("stream sessions", error);
+        throw storageError(
+          isMissingHint(error)
+            ? "stream sessions (the export walks the tenant_created or tenant_user_created index: run ensureIndexes first)"
+            : "stream sessions",
+          error,
+        );
       }
     },
   };

@@ -89,4 +89,19 @@ describe("exports: each session once while last activity moves (mingo-evaluated 
     expect(untouched).toEqual(allIds.filter((id) => id !== allIds[200]));
     expect(ids(rows)).toContain(allIds[200]);
   });
+
+  it("export - should say to run ensureIndexes when the index it walks is missing", async () => {
+    const store = createMongoStore({ db: createMingoDb() });
+    await store.insertSession(session(1));
+    const rows = store.streamSessions("t", {
+      filter: null,
+      sort: [{ field: "last_activity_time", direction: "asc" }],
+      now: NOW,
+    });
+    await expect(
+      (async () => {
+        for await (const _row of rows);
+      })(),
+    ).rejects.toThrow("run ensureIndexes first");
+  });
 });
