@@ -194,6 +194,21 @@ describe("in-process collection: what mongod refuses", () => {
     expect((await refusal(coll.aggregate([{ $match: {} }], { hint: "nope" }).toArray())).code).toBe(2);
   });
 
+  it("should apply an update pipeline, on a match and on an upsert, and refuse a stage no update may hold", async () => {
+    const coll = createMingoDb().collection("c");
+    const bump = (floor: number) => [
+      { $set: { n: { $add: [{ $max: [{ $ifNull: ["$n", 0] }, floor] }, 1] } } },
+    ];
+    const upserted = await coll.findOneAndUpdate({ name: "a" }, bump(5), {
+      upsert: true,
+      returnDocument: "after",
+    });
+    expect(upserted).toMatchObject({ name: "a", n: 6 });
+    const matched = await coll.findOneAndUpdate({ name: "a" }, bump(2), { returnDocument: "after" });
+    expect(matched).toMatchObject({ name: "a", n: 7, _id: upserted?._id });
+    expect((await refusal(coll.updateOne({ name: "a" }, [{ $match: {} }]))).code).toBe(72);
+  });
+
   it("should return only the projected fields from findOneAndUpdate", async () => {
     const coll = createMingoDb().collection("c");
     await coll.insertOne({ name: "a", payload: "x".repeat(1000), n: 1 });

@@ -223,6 +223,31 @@ function faultedWrite<T extends Document>(
   return { apply: apply.slice(0, Math.ceil(apply.length / 2)), stepDown: true };
 }
 
+/** The stages an update may be a pipeline of (MongoDB 4.2+). */
+const UPDATE_STAGES = new Set([
+  "$addFields",
+  "$set",
+  "$project",
+  "$unset",
+  "$replaceRoot",
+  "$replaceWith",
+]);
+
+/** A document after an update pipeline; `_id` stays what it was, as on a server. */
+function pipelineUpdated(doc: Document, pipeline: Document[]): Document {
+  for (const stage of pipeline) {
+    const name = Object.keys(stage)[0] ?? "";
+    if (Object.keys(stage).length !== 1 || !UPDATE_STAGES.has(name)) {
+      throw new FakeServerError(`${name} is not allowed to be used within an update`, 72, {
+        codeName: "InvalidOptions",
+      });
+    }
+  }
+  refuseBadRegex(pipeline);
+  const [next] = new Aggregator(pipeline).run([doc]) as Document[];
+  return { ...next, _id: doc._id };
+}
+
 /** Runs a pipeline stage by stage, refusing what a stage may not build (see `checkDocumentSize`). */
 function runPipeline(pipeline: Document[], input: Document[]): Document[] {
   refuseBadRegex(pipeline);
@@ -671,9 +696,10 @@ class MingoCollection {
   }
 
   /** The document after `update`, checked for size and against the unique indexes. */
-  #updated(doc: Document, update: Document, index: number): Document {
-    const next = clone(doc);
-    applyUpdate(next, update);
+  #updated(doc: Document, update: Document | Document[], index: number): Document {
+    let next = clone(doc);
+    if (Array.isArray(update)) next = pipelineUpdated(next, update);
+    else applyUpdate(next, update);
     const copy = stored(next, "update");
     this.#checkUnique(copy, index);
     return copy;
