@@ -127,7 +127,12 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
         return driver("ensure indexes", () =>
           ensureIndexes(
             db,
-            { ...collections, sessionsName: collectionNames.sessions },
+            {
+              ...collections,
+              sessionsName: collectionNames.sessions,
+              tasksName: collectionNames.tasks,
+              taskOutcomesName: collectionNames.taskOutcomes,
+            },
             { ...indexOptions, sharded },
           ),
         );
@@ -141,4 +146,34 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     },
     "the MongoDB store",
   );
+}
+
+/** What `migrateMongoStore` needs: the store's database and names, and the retention. */
+export type MigrateMongoStoreOptions = Pick<
+  MongoStoreOptions,
+  "db" | "collectionPrefix" | "sharded"
+> &
+  EnsureIndexesOptions;
+
+/**
+ * The deploy step: creates (or completes) the store's indexes and retention, as
+ * `ensureIndexes` does, without starting anything else. Run it from a release job, once per
+ * deployment and before the application nodes of a version that adds an index start: on a
+ * large collection an index build reads every document (on every member of the replica set),
+ * which is better done once, ahead of the traffic that needs it, than by the first node to
+ * start. An index that stands in the way (IndexOptionsConflict, IndexKeySpecsConflict) fails it
+ * with a `StorageError` naming the index and what to drop.
+ */
+export async function migrateMongoStore(options: MigrateMongoStoreOptions): Promise<void> {
+  const { db, collectionPrefix, sharded, ...indexOptions } = options;
+  const store = createMongoStore({
+    db,
+    ...(collectionPrefix !== undefined ? { collectionPrefix } : {}),
+    ...(sharded !== undefined ? { sharded } : {}),
+  });
+  try {
+    await store.ensureIndexes(indexOptions);
+  } finally {
+    await store.close();
+  }
 }

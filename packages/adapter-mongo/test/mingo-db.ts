@@ -118,6 +118,13 @@ function compareValues(a: unknown, b: unknown): number {
   return x === y || x === undefined || x === null ? 0 : x < y ? -1 : 1;
 }
 
+/** An index's name: its own, or the one the server generates from its keys (`a_1_b_-1`). */
+const indexName = (spec: IndexDescription): string =>
+  spec.name ??
+  Object.entries(spec.key as Document)
+    .map(([path, direction]) => `${path}_${direction}`)
+    .join("_");
+
 /** What a server answers a hint that names no index. */
 const noSuchIndex = () =>
   new FakeServerError(
@@ -496,28 +503,61 @@ class MingoCollection {
       this.#shardKey?.checkUniqueIndex(spec as { key: Document; unique?: boolean });
     }
     await nextTurn();
+    // The command builds all of its indexes or none: every conflict is found before any build.
+    const fresh = specs.filter((spec) => this.#conflictOf(spec) === null);
     for (const spec of specs) {
-      const name = spec.name ?? JSON.stringify(spec.key);
-      const existing = this.#indexes.get(name);
-      if (existing) {
-        if (JSON.stringify(existing.spec) !== JSON.stringify(spec)) {
-          throw new FakeServerError(
-            `Index with name: ${name} already exists with different options`,
-            85,
-            {
-              codeName: "IndexOptionsConflict",
-            },
-          );
-        }
-        continue;
-      }
-      this.#indexes.set(name, {
+      const conflict = this.#conflictOf(spec);
+      if (conflict !== null && conflict !== "same") throw conflict;
+    }
+    for (const spec of fresh) {
+      this.#indexes.set(indexName(spec), {
         spec,
         fields: Object.keys(spec.key as Document),
         partial: spec.partialFilterExpression ? new Query(spec.partialFilterExpression) : null,
       });
     }
     return specs.map((spec) => spec.name ?? "");
+  }
+
+  /**
+   * What mongod says of an index it is asked to create: nothing (`null`, a new one), `"same"`
+   * (it exists as asked: a no-op), or its refusal. The same name with other keys is
+   * IndexKeySpecsConflict (86); the same name and keys with other options, or the same keys,
+   * collation and partial filter under another name, is IndexOptionsConflict (85).
+   */
+  #conflictOf(spec: IndexDescription): FakeServerError | "same" | null {
+    const name = indexName(spec);
+    const existing = this.#indexes.get(name);
+    const shown = (index: IndexDescription) => JSON.stringify(index);
+    if (existing) {
+      if (JSON.stringify(existing.spec.key) !== JSON.stringify(spec.key)) {
+        return new FakeServerError(
+          `An existing index has the same name as the requested index. Requested index: ${shown(spec)}, existing index: ${shown(existing.spec)}`,
+          86,
+          { codeName: "IndexKeySpecsConflict" },
+        );
+      }
+      if (shown(existing.spec) !== shown(spec)) {
+        return new FakeServerError(
+          `An equivalent index already exists with the same name but different options. Requested index: ${shown(spec)}, existing index: ${shown(existing.spec)}`,
+          85,
+          { codeName: "IndexOptionsConflict" },
+        );
+      }
+      return "same";
+    }
+    const sameShape = (index: IndexDescription) =>
+      JSON.stringify([index.key, index.collation ?? null, index.partialFilterExpression ?? null]);
+    for (const [other, index] of this.#indexes) {
+      if (sameShape(index.spec) === sameShape(spec)) {
+        return new FakeServerError(
+          `Index already exists with a different name: ${other}. Requested index: ${shown(spec)}`,
+          85,
+          { codeName: "IndexOptionsConflict" },
+        );
+      }
+    }
+    return null;
   }
 
   async dropIndex(name: string, ...options: unknown[]) {
