@@ -1,3 +1,4 @@
+export type { ClockReading, MongoStoreWarning } from "./clock-check.js";
 export { StorageTimeoutError } from "./driver-errors.js";
 export type { EnsureIndexesOptions } from "./indexes.js";
 export {

@@ -204,6 +204,11 @@ export interface ClusterFaults {
    * with MaxTimeMSExpired (50) once that much time passed; one without never settles.
    */
   stalledReads?: boolean;
+  /**
+   * How far the server's clock runs ahead of this process's (negative: behind), in ms: what
+   * `hello` reports as `localTime`.
+   */
+  serverClockAheadMs?: number;
 }
 
 const never = () => new Promise<never>(() => {});
@@ -767,7 +772,7 @@ class MingoCollection {
   }
 }
 
-/** The in-process database: `collection()` and the one command the store sends (`collMod`). */
+/** The in-process database: `collection()` and the commands the store sends (`collMod`, `hello`). */
 class MingoDb {
   readonly databaseName = "mingo";
   readonly #collections = new Map<string, MingoCollection>();
@@ -800,10 +805,18 @@ class MingoDb {
   async command(command: Document) {
     this.#observe("", "command", [command]);
     await nextTurn();
+    if (command.hello === 1 && Object.keys(command).length === 1) {
+      return {
+        isWritablePrimary: true,
+        localTime: new Date(Date.now() + (this.#faults.serverClockAheadMs ?? 0)),
+        maxWireVersion: 21,
+        ok: 1,
+      };
+    }
     const { collMod, index } = command as { collMod?: string; index?: Document };
     if (typeof collMod !== "string" || !index) {
       throw new FakeServerError(
-        `the in-process db runs only collMod, got ${Object.keys(command)[0]}`,
+        `the in-process db runs only collMod and hello, got ${Object.keys(command)[0]}`,
         59,
       );
     }
