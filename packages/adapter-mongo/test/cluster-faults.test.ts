@@ -154,6 +154,14 @@ describe("timeouts: budgets per operation kind", () => {
     ).rejects.toThrow("within its time budget");
   });
 
+  it("should fail a touch that matches nothing when its majority never acknowledges (a no-op write waits too)", async () => {
+    const { store, faults } = await timedStore({ writeMs: 20 });
+    faults.unacknowledged = true;
+    await expect(
+      store.updateOpenSession("t", "no-such-session", NOW, { lastActivityAt: NOW }),
+    ).rejects.toThrow(StorageTimeoutError);
+  });
+
   it("should stop an admin read on the server past the read budget, and a lookup past the write budget", async () => {
     const { store, faults } = await timedStore({ readMs: 20, writeMs: 30 });
     faults.stalledReads = true;

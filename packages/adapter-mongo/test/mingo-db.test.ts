@@ -4,7 +4,7 @@
  */
 import type { Document } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { CURSOR_BATCH, createMingoDb, seedMingoCollection } from "./mingo-db.js";
+import { type ClusterFaults, CURSOR_BATCH, createMingoDb, seedMingoCollection } from "./mingo-db.js";
 import { MAX_BSON_SIZE, MAX_REGEX_BYTES, MAX_TTL_SECONDS } from "./server-rules.js";
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
@@ -207,6 +207,35 @@ describe("in-process collection: what mongod refuses", () => {
     const matched = await coll.findOneAndUpdate({ name: "a" }, bump(2), { returnDocument: "after" });
     expect(matched).toMatchObject({ name: "a", n: 7, _id: upserted?._id });
     expect((await refusal(coll.updateOne({ name: "a" }, [{ $match: {} }]))).code).toBe(72);
+  });
+
+  it("should hold every kind of write, one that changes nothing too, until its wtimeoutMS when no majority acknowledges", async () => {
+    const faults: ClusterFaults = {};
+    const coll = createMingoDb({ faults }).collection("c", {
+      writeConcern: { w: "majority", wtimeoutMS: 5 },
+    });
+    await coll.insertOne({ name: "a", n: 1 });
+    await coll.insertOne({ name: "b", n: 1 });
+    faults.unacknowledged = true;
+    const writes: [string, () => Promise<unknown>][] = [
+      ["insertOne", () => coll.insertOne({ name: "c" })],
+      ["updateOne", () => coll.updateOne({ name: "a" }, { $inc: { n: 1 } })],
+      ["updateMany", () => coll.updateMany({}, { $inc: { n: 1 } })],
+      ["replaceOne", () => coll.replaceOne({ name: "a" }, { name: "a", n: 0 })],
+      ["findOneAndUpdate", () => coll.findOneAndUpdate({ name: "a" }, { $inc: { n: 1 } })],
+      ["findOneAndUpdate (no match)", () => coll.findOneAndUpdate({ name: "z" }, { $inc: { n: 1 } })],
+      [
+        "findOneAndUpdate (upsert)",
+        () => coll.findOneAndUpdate({ name: "u" }, { $inc: { n: 1 } }, { upsert: true }),
+      ],
+      ["deleteOne", () => coll.deleteOne({ name: "b" })],
+      ["deleteMany", () => coll.deleteMany({ name: "c" })],
+      ["bulkWrite", () => coll.bulkWrite([{ deleteOne: { filter: { name: "u" } } }])],
+    ];
+    for (const [kind, write] of writes) {
+      const error = await refusal(write());
+      expect(`${kind}: ${error.code}`).toBe(`${kind}: 64`);
+    }
   });
 
   it("should return only the projected fields from findOneAndUpdate", async () => {

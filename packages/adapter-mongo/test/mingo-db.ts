@@ -195,8 +195,9 @@ export interface ClusterFaults {
   stepDowns?: number;
   /**
    * Writes apply on the primary but no majority acknowledges them (secondaries lagging or
-   * down): a write waits for its write concern's `wtimeoutMS` (its own or its collection's),
-   * then fails with WriteConcernTimeout (64); with none it never settles.
+   * down): every write (insert, update, replace, delete, upsert, bulk; one that changed nothing
+   * too) waits for its write concern's `wtimeoutMS` (its own or its collection's), then fails
+   * with WriteConcernTimeout (64); with none it never settles.
    */
   unacknowledged?: boolean;
   /**
@@ -399,11 +400,14 @@ class MingoCollection {
     this.#singleWrite("replaceOne", filter, options.upsert === true);
     await nextTurn();
     const index = this.#indexOf(filter);
-    if (index < 0) return { acknowledged: true, matchedCount: 0, modifiedCount: 0 };
-    const next = stored({ ...replacement, _id: this.#docs[index]!._id }, "update");
-    this.#checkUnique(next, index);
-    this.#docs[index] = next;
-    return { acknowledged: true, matchedCount: 1, modifiedCount: 1 };
+    if (index >= 0) {
+      const next = stored({ ...replacement, _id: this.#docs[index]!._id }, "update");
+      this.#checkUnique(next, index);
+      this.#docs[index] = next;
+    }
+    await this.#acknowledged(options);
+    const matched = index >= 0 ? 1 : 0;
+    return { acknowledged: true, matchedCount: matched, modifiedCount: matched };
   }
 
   async updateMany(filter: Document, update: Document, ...options: unknown[]) {
@@ -420,6 +424,7 @@ class MingoCollection {
       applying.has(doc) ? this.#updated(doc, update, index) : doc,
     );
     if (stepDown) throw steppedDown();
+    await this.#acknowledged(options[0]);
     return { acknowledged: true, matchedCount: apply.length, modifiedCount: apply.length };
   }
 
@@ -433,9 +438,12 @@ class MingoCollection {
     await nextTurn();
     const index = this.#indexOf(filter);
     if (index < 0) {
-      if (!options.upsert) return null;
-      const inserted = this.#upsert(filter, update);
-      return options.returnDocument === "after" ? projected(inserted, options.projection) : null;
+      const inserted = options.upsert ? this.#upsert(filter, update) : null;
+      // Even a write that changed nothing waits for its write concern.
+      await this.#acknowledged(options);
+      return inserted && options.returnDocument === "after"
+        ? projected(inserted, options.projection)
+        : null;
     }
     const before = this.#docs[index]!;
     const updated = this.#updated(before, update, index);
@@ -450,6 +458,7 @@ class MingoCollection {
     await nextTurn();
     const index = this.#indexOf(filter);
     if (index >= 0) this.#docs.splice(index, 1);
+    await this.#acknowledged(options[0]);
     return { acknowledged: true, deletedCount: index >= 0 ? 1 : 0 };
   }
 
@@ -465,6 +474,7 @@ class MingoCollection {
     const deleting = new Set(apply);
     this.#docs = this.#docs.filter((doc) => !deleting.has(doc));
     if (stepDown) throw steppedDown();
+    await this.#acknowledged(options[0]);
     return { acknowledged: true, deletedCount: apply.length };
   }
 
