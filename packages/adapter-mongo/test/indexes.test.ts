@@ -60,7 +60,9 @@ describe("ensureIndexes - conflicts with indexes already there (mingo-evaluated 
       .collection(store.collectionNames.sessions)
       .createIndexes([{ name: "tenant_created", key: { tenantId: 1, createdAt: 1 } }]);
     const error = await failure(store.ensureIndexes());
-    expect(error.message).toContain("cannot create index tenant_created on session_ledger_sessions");
+    expect(error.message).toContain(
+      "cannot create index tenant_created on session_ledger_sessions",
+    );
     expect(error.message).toContain("IndexKeySpecsConflict");
     expect(error.message).toContain('dropIndex("<its name>")');
     expect(error.message).toContain("run ensureIndexes again");
@@ -81,9 +83,13 @@ describe("ensureIndexes - conflicts with indexes already there (mingo-evaluated 
   it("should name a store index whose keys a host's index holds under another name", async () => {
     const db = createMingoDb();
     const store = createMongoStore({ db });
-    await db
-      .collection(store.collectionNames.tasks)
-      .createIndexes([{ name: "by_status", key: { status: 1, createdAt: 1, id: 1 }, collation: { locale: "simple" } }]);
+    await db.collection(store.collectionNames.tasks).createIndexes([
+      {
+        name: "by_status",
+        key: { status: 1, createdAt: 1, id: 1 },
+        collation: { locale: "simple" },
+      },
+    ]);
     const error = await failure(store.ensureIndexes());
     expect(error.message).toContain("cannot create index status_created on session_ledger_tasks");
     expect(error.message).toContain("under another name");
@@ -95,14 +101,16 @@ describe("ensureIndexes - conflicts with indexes already there (mingo-evaluated 
     await store.ensureIndexes({ retentionMs: 86_400_000 });
     await store.ensureIndexes({ retentionMs: 2 * 86_400_000 });
     const ttl = () =>
-      mingoIndexSpecs(db, store.collectionNames.sessions).find((spec) => spec.name === "purge_ended");
+      mingoIndexSpecs(db, store.collectionNames.sessions).find(
+        (spec) => spec.name === "purge_ended",
+      );
     expect(ttl()?.expireAfterSeconds).toBe(2 * 86_400);
 
     const other = createMingoDb();
     const otherStore = createMongoStore({ db: other });
-    await other.collection(otherStore.collectionNames.sessions).createIndexes([
-      { name: "purge_ended", key: { endedOn: 1 }, expireAfterSeconds: 60 },
-    ]);
+    await other
+      .collection(otherStore.collectionNames.sessions)
+      .createIndexes([{ name: "purge_ended", key: { endedOn: 1 }, expireAfterSeconds: 60 }]);
     const error = await failure(otherStore.ensureIndexes({ retentionMs: 86_400_000 }));
     expect(error.message).toContain("cannot create index purge_ended");
     expect(error.message).toContain('"expireAfterSeconds":86400');

@@ -4,7 +4,12 @@
  */
 import type { Document } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { type ClusterFaults, CURSOR_BATCH, createMingoDb, seedMingoCollection } from "./mingo-db.js";
+import {
+  type ClusterFaults,
+  CURSOR_BATCH,
+  createMingoDb,
+  seedMingoCollection,
+} from "./mingo-db.js";
 import { MAX_BSON_SIZE, MAX_REGEX_BYTES, MAX_TTL_SECONDS } from "./server-rules.js";
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
@@ -191,7 +196,9 @@ describe("in-process collection: what mongod refuses", () => {
     );
     // A hint that names no index is refused, on a find and on a pipeline.
     expect((await refusal(coll.find({}, { hint: "nope" }).toArray())).code).toBe(2);
-    expect((await refusal(coll.aggregate([{ $match: {} }], { hint: "nope" }).toArray())).code).toBe(2);
+    expect((await refusal(coll.aggregate([{ $match: {} }], { hint: "nope" }).toArray())).code).toBe(
+      2,
+    );
   });
 
   it("should apply an update pipeline, on a match and on an upsert, and refuse a stage no update may hold", async () => {
@@ -204,7 +211,9 @@ describe("in-process collection: what mongod refuses", () => {
       returnDocument: "after",
     });
     expect(upserted).toMatchObject({ name: "a", n: 6 });
-    const matched = await coll.findOneAndUpdate({ name: "a" }, bump(2), { returnDocument: "after" });
+    const matched = await coll.findOneAndUpdate({ name: "a" }, bump(2), {
+      returnDocument: "after",
+    });
     expect(matched).toMatchObject({ name: "a", n: 7, _id: upserted?._id });
     expect((await refusal(coll.updateOne({ name: "a" }, [{ $match: {} }]))).code).toBe(72);
   });
@@ -223,7 +232,10 @@ describe("in-process collection: what mongod refuses", () => {
       ["updateMany", () => coll.updateMany({}, { $inc: { n: 1 } })],
       ["replaceOne", () => coll.replaceOne({ name: "a" }, { name: "a", n: 0 })],
       ["findOneAndUpdate", () => coll.findOneAndUpdate({ name: "a" }, { $inc: { n: 1 } })],
-      ["findOneAndUpdate (no match)", () => coll.findOneAndUpdate({ name: "z" }, { $inc: { n: 1 } })],
+      [
+        "findOneAndUpdate (no match)",
+        () => coll.findOneAndUpdate({ name: "z" }, { $inc: { n: 1 } }),
+      ],
       [
         "findOneAndUpdate (upsert)",
         () => coll.findOneAndUpdate({ name: "u" }, { $inc: { n: 1 } }, { upsert: true }),
