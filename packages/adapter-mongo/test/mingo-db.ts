@@ -194,6 +194,17 @@ export interface ClusterFaults {
    */
   stepDowns?: number;
   /**
+   * Recurring stepdowns, for whole suites: every `stepDownEvery`-th write (updateMany,
+   * deleteMany, bulkWrite; counted across the database) applies half of what it matches, then
+   * fails as `stepDowns` does.
+   */
+  stepDownEvery?: number;
+  /**
+   * Recurring migrations, for whole suites: every `every`-th multi-document write (updateMany,
+   * deleteMany) skips the documents of `chunk`, as one racing a chunk migration can.
+   */
+  migrationEvery?: { every: number; chunk: (doc: Document) => boolean };
+  /**
    * Writes apply on the primary but no majority acknowledges them (secondaries lagging or
    * down): every write (insert, update, replace, delete, upsert, bulk; one that changed nothing
    * too) waits for its write concern's `wtimeoutMS` (its own or its collection's), then fails
@@ -225,16 +236,26 @@ function faultedWrite<T extends Document>(
   matched: T[],
   isMulti: boolean,
 ): { apply: T[]; stepDown: boolean } {
+  const counts = faultCounts.get(faults) ?? { writes: 0, multiWrites: 0 };
+  faultCounts.set(faults, counts);
+  counts.writes += 1;
+  if (isMulti) counts.multiWrites += 1;
   let apply = matched;
-  const moving = isMulti ? faults.migratingChunk : undefined;
-  if (moving) {
-    faults.migratingChunk = undefined;
-    apply = apply.filter((doc) => !moving(doc));
-  }
-  if ((faults.stepDowns ?? 0) === 0) return { apply, stepDown: false };
-  faults.stepDowns = (faults.stepDowns ?? 0) - 1;
+  let moving = isMulti ? faults.migratingChunk : undefined;
+  if (moving) faults.migratingChunk = undefined;
+  const recurring = faults.migrationEvery;
+  if (isMulti && recurring && counts.multiWrites % recurring.every === 0) moving = recurring.chunk;
+  if (moving) apply = apply.filter((doc) => !moving(doc));
+  const every = faults.stepDownEvery;
+  const stepDown =
+    (faults.stepDowns ?? 0) > 0 || (every !== undefined && counts.writes % every === 0);
+  if (!stepDown) return { apply, stepDown: false };
+  if ((faults.stepDowns ?? 0) > 0) faults.stepDowns = (faults.stepDowns ?? 0) - 1;
   return { apply: apply.slice(0, Math.ceil(apply.length / 2)), stepDown: true };
 }
+
+/** How many faultable writes each fault set has seen, for the recurring rules. */
+const faultCounts = new WeakMap<ClusterFaults, { writes: number; multiWrites: number }>();
 
 /** The stages an update may be a pipeline of (MongoDB 4.2+). */
 const UPDATE_STAGES = new Set([
