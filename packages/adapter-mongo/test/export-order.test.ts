@@ -4,7 +4,7 @@
  * collection evaluates cursors batch by batch, resuming past the last sort position handed out,
  * as an index walk does).
  */
-import type { Session, SortKey } from "@session-ledger/core";
+import { checkFilter, type Session, type SortKey } from "@session-ledger/core";
 import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
 import { describe, expect, it } from "vitest";
@@ -103,5 +103,37 @@ describe("exports: each session once while last activity moves (mingo-evaluated 
         for await (const _row of rows);
       })(),
     ).rejects.toThrow("run ensureIndexes first");
+  });
+
+  it("export - should walk a user's sessions through tenant_user_created, everyone's through tenant_created", async () => {
+    const hints: unknown[] = [];
+    const store = createMongoStore({
+      db: createMingoDb({
+        observe: (collection, method, args) => {
+          if (collection === "session_ledger_sessions" && method === "find") {
+            hints.push((args[1] as { hint?: unknown }).hint);
+          }
+        },
+      }),
+    });
+    await store.ensureIndexes();
+    for (let i = 0; i < 14; i++) await store.insertSession(session(i));
+    const sort: SortKey[] = [{ field: "last_activity_time", direction: "desc" }];
+    const ofUser = checkFilter({
+      kind: "user",
+      filter: { kind: "compare", field: "user.id", op: "EQ", value: { kind: "text", value: "u3" } },
+    });
+    hints.length = 0;
+    const mine: string[] = [];
+    for await (const row of store.streamSessions("t", { filter: ofUser, sort, now: NOW })) {
+      mine.push(row.id);
+    }
+    const everyone: string[] = [];
+    for await (const row of store.streamSessions("t", { filter: null, sort, now: NOW })) {
+      everyone.push(row.id);
+    }
+    expect(mine).toEqual(["s010", "s003"]);
+    expect(everyone).toHaveLength(14);
+    expect(hints).toEqual(["tenant_user_created", "tenant_created"]);
   });
 });
