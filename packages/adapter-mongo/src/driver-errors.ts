@@ -41,6 +41,13 @@ export function isDuplicateKey(error: unknown): boolean {
   );
 }
 
+/** The server's answer to a hint naming no index (BadValue, 2): the store's indexes are missing. */
+export function isMissingHint(error: unknown): boolean {
+  if (error === null || typeof error !== "object") return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 2 && typeof message === "string" && message.includes("hint provided");
+}
+
 /** Whether the driver labels a failed write safe to run again (`MongoError.hasErrorLabel`). */
 export function isRetryableWrite(error: unknown): boolean {
   const labelled = error as { hasErrorLabel?: unknown } | null;

@@ -4,7 +4,7 @@
  * every query asks for, so a default collation on a host-made collection changes nothing.
  */
 
-import { ValidationError } from "@session-ledger/core";
+import { StorageError, ValidationError } from "@session-ledger/core";
 import type { Db, IndexDescription } from "mongodb";
 
 export const SIMPLE_COLLATION = { locale: "simple" } as const;
@@ -120,6 +120,69 @@ interface IndexedCollection {
 
 /** MongoDB's IndexNotFound: dropping an index that is not there. */
 const INDEX_NOT_FOUND = 27;
+/** An index of that name, or on those keys, exists with other options (or another name). */
+const INDEX_OPTIONS_CONFLICT = 85;
+/** An index of that name exists on other keys. */
+const INDEX_KEY_SPECS_CONFLICT = 86;
+
+const codeOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
+const isConflict = (error: unknown) =>
+  codeOf(error) === INDEX_OPTIONS_CONFLICT || codeOf(error) === INDEX_KEY_SPECS_CONFLICT;
+
+/**
+ * The error for an index the server will not create because one it has stands in the way,
+ * saying what to do: the store never drops an index it did not create (it cannot tell a
+ * host's from a half-finished migration's), and a rebuild reads the whole collection.
+ */
+function indexConflict(collection: string, spec: IndexDescription, cause: unknown): StorageError {
+  const name = spec.name ?? "";
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const wanted = JSON.stringify({
+    key: spec.key,
+    ...(spec.unique ? { unique: true } : {}),
+    ...(spec.partialFilterExpression
+      ? { partialFilterExpression: spec.partialFilterExpression }
+      : {}),
+    ...(spec.expireAfterSeconds !== undefined
+      ? { expireAfterSeconds: spec.expireAfterSeconds }
+      : {}),
+  });
+  return new StorageError(
+    `mongo store: cannot create index ${name} on ${collection}: an existing index conflicts with it ` +
+      `(${codeOf(cause) === INDEX_KEY_SPECS_CONFLICT ? "IndexKeySpecsConflict: the same name on other keys" : "IndexOptionsConflict: the same name with other options, or the same keys under another name"}). ` +
+      `The store needs ${wanted} (simple collation). Find the other index with ` +
+      `db.getCollection("${collection}").getIndexes(), drop it with dropIndex("<its name>") ` +
+      `(the store's queries need ${name}; plan it as a deploy step, the build reads every document), ` +
+      `then run ensureIndexes again. Server said: ${detail}`,
+    { cause },
+  );
+}
+
+/**
+ * Creates indexes in one command (the server builds them in one pass over the collection);
+ * when one conflicts with an existing index, finds which, one at a time (each already there
+ * is a no-op), and names it.
+ */
+async function createAll(
+  collection: IndexedCollection,
+  name: string,
+  specs: IndexDescription[],
+): Promise<void> {
+  try {
+    await collection.createIndexes(specs);
+  } catch (error) {
+    if (!isConflict(error)) throw error;
+    for (const spec of specs) {
+      try {
+        await collection.createIndexes([spec]);
+      } catch (single) {
+        if (isConflict(single)) throw indexConflict(name, spec, single);
+        throw single;
+      }
+    }
+    // Each is there now: whatever stood in the way is gone.
+  }
+}
 
 export interface EnsureIndexesOptions {
   /**
@@ -147,7 +210,9 @@ export async function ensureIndexes(
     sessions: IndexedCollection;
     sessionsName: string;
     tasks: IndexedCollection;
+    tasksName: string;
     taskOutcomes: IndexedCollection;
+    taskOutcomesName: string;
   },
   options: EnsureIndexesOptions & { sharded: boolean },
 ): Promise<void> {
@@ -165,33 +230,46 @@ export async function ensureIndexes(
       { target: "retentionMs" },
     );
   }
-  await sessions.createIndexes(sessionIndexes(options.sharded));
+  const { sessionsName } = collections;
+  await createAll(sessions, sessionsName, sessionIndexes(options.sharded));
   for (const name of SUPERSEDED_SESSION_INDEXES) {
     try {
       await sessions.dropIndex(name);
     } catch (error) {
-      if ((error as { code?: unknown }).code !== INDEX_NOT_FOUND) throw error;
+      if (codeOf(error) !== INDEX_NOT_FOUND) throw error;
     }
   }
-  await tasks.createIndexes([...TASK_INDEXES]);
-  await taskOutcomes.createIndexes([...TASK_OUTCOME_INDEXES]);
+  await createAll(tasks, collections.tasksName, [...TASK_INDEXES]);
+  await createAll(taskOutcomes, collections.taskOutcomesName, [...TASK_OUTCOME_INDEXES]);
   if (retentionMs === undefined) return;
-  const expireAfterSeconds = Math.floor(retentionMs / 1000);
+  const retention: IndexDescription = {
+    name: RETENTION_INDEX,
+    key: { endedOn: 1 },
+    expireAfterSeconds: Math.floor(retentionMs / 1000),
+    partialFilterExpression: { endedOn: { $type: "date" } },
+    collation: SIMPLE_COLLATION,
+  };
   try {
-    await sessions.createIndexes([
-      {
-        name: RETENTION_INDEX,
-        key: { endedOn: 1 },
-        expireAfterSeconds,
-        partialFilterExpression: { endedOn: { $type: "date" } },
-      },
-    ]);
+    await sessions.createIndexes([retention]);
+    return;
   } catch (error) {
-    // 85 IndexOptionsConflict: the index exists with another retention; change it in place.
-    if ((error as { code?: unknown }).code !== 85) throw error;
+    if (codeOf(error) !== INDEX_OPTIONS_CONFLICT) {
+      throw isConflict(error) ? indexConflict(sessionsName, retention, error) : error;
+    }
+  }
+  // The index may exist with another retention: change that in place (collMod), then ask
+  // again, which is a no-op unless something besides the retention differs too.
+  try {
     await db.command({
-      collMod: collections.sessionsName,
-      index: { name: RETENTION_INDEX, expireAfterSeconds },
+      collMod: sessionsName,
+      index: { name: RETENTION_INDEX, expireAfterSeconds: retention.expireAfterSeconds },
     });
+    await sessions.createIndexes([retention]);
+  } catch (error) {
+    // IndexNotFound: the conflict is an index on `endedOn` under another name.
+    if (isConflict(error) || codeOf(error) === INDEX_NOT_FOUND) {
+      throw indexConflict(sessionsName, retention, error);
+    }
+    throw error;
   }
 }

@@ -1,6 +1,12 @@
 import { type SessionStore, ValidationError } from "@session-ledger/core";
 import { closeOnce } from "@session-ledger/core/store";
 import type { Db } from "mongodb";
+import {
+  type ClockReading,
+  checkClock,
+  emitProcessWarning,
+  type MongoStoreWarning,
+} from "./clock-check.js";
 import { type EnsureIndexesOptions, ensureIndexes } from "./indexes.js";
 import { sessionLifecycle } from "./session-lifecycle.js";
 import { sessionListing } from "./session-listing.js";
@@ -33,7 +39,23 @@ export interface MongoStoreOptions {
    * export's cursor; 120000). Past its budget an operation fails with `StorageTimeoutError`.
    */
   timeouts?: Partial<TimeBudgets>;
+  /**
+   * How far this node's clock may be from the server's before the store warns. The store takes
+   * every time from the node (deadlines, activity, ends), so nodes this far apart disagree by
+   * up to twice this on when a session lapses. Checked against `hello.localTime` when the
+   * store is created, and by `checkClock()`. A whole number of ms from 1 to 2^31 - 1.
+   * @default 5000
+   */
+  maxClockSkewMs?: number;
+  /**
+   * Receives what the store warns of without failing (a clock beyond `maxClockSkewMs`).
+   * @default a process warning with the warning's code (`process.emitWarning`)
+   */
+  onWarning?: (warning: MongoStoreWarning) => void;
 }
+
+/** The default `maxClockSkewMs`: far under the shortest idle timeout a policy allows (1 min). */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5000;
 
 /** The budgets with a host's overrides, each a whole number of ms from 1 to 2^31 - 1. */
 function resolveBudgets(timeouts: unknown): TimeBudgets {
@@ -70,6 +92,12 @@ export interface MongoSessionStore extends SessionStore {
    * identifier per tenant is enforced by one of them, so run this before the first insert.
    */
   ensureIndexes(options?: EnsureIndexesOptions): Promise<void>;
+  /**
+   * Reads the server's clock (`hello.localTime`) against this node's, warning through
+   * `onWarning` when they differ by more than `maxClockSkewMs`. The store does this once when
+   * it is created; call it again from a health check if clocks may drift.
+   */
+  checkClock(): Promise<ClockReading>;
   /** The names of the collections the store uses. */
   readonly collectionNames: {
     sessions: string;
@@ -118,16 +146,38 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     loginSequences: `${prefix}login_sequences`,
   };
   const collections = openCollections(db, collectionNames, resolveBudgets(options.timeouts));
+  const maxClockSkewMs = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  if (!Number.isSafeInteger(maxClockSkewMs) || maxClockSkewMs < 1 || maxClockSkewMs > 2 ** 31 - 1) {
+    throw new ValidationError(
+      "createMongoStore: maxClockSkewMs must be a whole number of ms from 1 to 2147483647",
+      { target: "maxClockSkewMs" },
+    );
+  }
+  if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
+    throw new ValidationError("createMongoStore: onWarning must be a function", {
+      target: "onWarning",
+    });
+  }
+  const warn = options.onWarning ?? emitProcessWarning;
+  const readClock = () => checkClock(db, maxClockSkewMs, warn);
+  // At start, in the background: a server that cannot answer yet fails the first real call.
+  readClock().catch(() => {});
 
   return closeOnce(
     {
       collectionNames,
+      checkClock: readClock,
 
       ensureIndexes(indexOptions: EnsureIndexesOptions = {}) {
         return driver("ensure indexes", () =>
           ensureIndexes(
             db,
-            { ...collections, sessionsName: collectionNames.sessions },
+            {
+              ...collections,
+              sessionsName: collectionNames.sessions,
+              tasksName: collectionNames.tasks,
+              taskOutcomesName: collectionNames.taskOutcomes,
+            },
             { ...indexOptions, sharded },
           ),
         );
@@ -141,4 +191,34 @@ export function createMongoStore(options: MongoStoreOptions): MongoSessionStore 
     },
     "the MongoDB store",
   );
+}
+
+/** What `migrateMongoStore` needs: the store's database and names, and the retention. */
+export type MigrateMongoStoreOptions = Pick<
+  MongoStoreOptions,
+  "db" | "collectionPrefix" | "sharded"
+> &
+  EnsureIndexesOptions;
+
+/**
+ * The deploy step: creates (or completes) the store's indexes and retention, as
+ * `ensureIndexes` does, without starting anything else. Run it from a release job, once per
+ * deployment and before the application nodes of a version that adds an index start: on a
+ * large collection an index build reads every document (on every member of the replica set),
+ * which is better done once, ahead of the traffic that needs it, than by the first node to
+ * start. An index that stands in the way (IndexOptionsConflict, IndexKeySpecsConflict) fails it
+ * with a `StorageError` naming the index and what to drop.
+ */
+export async function migrateMongoStore(options: MigrateMongoStoreOptions): Promise<void> {
+  const { db, collectionPrefix, sharded, ...indexOptions } = options;
+  const store = createMongoStore({
+    db,
+    ...(collectionPrefix !== undefined ? { collectionPrefix } : {}),
+    ...(sharded !== undefined ? { sharded } : {}),
+  });
+  try {
+    await store.ensureIndexes(indexOptions);
+  } finally {
+    await store.close();
+  }
 }

@@ -316,7 +316,9 @@ export function sessionLifecycle(
       );
       if (due.length === 0) return [];
       const by = randomUUID();
-      await driver("expire lapsed sessions", () =>
+      // Run again under the same marker after a stepdown: what the first try ended is read
+      // back with the rest, so no expired session goes without its event.
+      await retrying("expire lapsed sessions", () =>
         sessions.bulkWrite(
           due.map((row) => ({
             updateOne: {
@@ -377,10 +379,8 @@ export function sessionLifecycle(
  * deleted one by one by their shard key (each still meeting the condition), until a batch
  * comes back short. A try a stepdown cuts short runs again; what it deleted is not counted.
  */
-async function deleteWhere(
-  { sessions, budgets }: StoreCollections,
-  condition: Document,
-): Promise<number> {
+async function deleteWhere(collections: StoreCollections, condition: Document): Promise<number> {
+  const { sessions, budgets } = collections;
   let deleted = 0;
   for (;;) {
     const rows = await driver("find sessions to purge", () =>
@@ -394,18 +394,39 @@ async function deleteWhere(
         .toArray(),
     );
     if (rows.length === 0) return deleted;
-    const result = await retrying("purge ended sessions", () =>
-      sessions.bulkWrite(
-        rows.map((row) => ({
-          deleteOne: {
-            filter: { ...condition, tenantId: row.tenantId, id: row.id },
-            ...COLLATION,
-          },
-        })),
-        { ordered: false, ...bulkOptions(budgets) },
-      ),
+    let retried = false;
+    const result = await retrying(
+      "purge ended sessions",
+      () =>
+        sessions.bulkWrite(
+          rows.map((row) => ({
+            deleteOne: {
+              filter: { ...condition, tenantId: row.tenantId, id: row.id },
+              ...COLLATION,
+            },
+          })),
+          { ordered: false, ...bulkOptions(budgets) },
+        ),
+      () => {
+        retried = true;
+      },
     );
-    deleted += result.deletedCount;
+    // A try cut short deleted some it cannot report: after a retry, the batch's count is what
+    // of it is gone (a concurrent purge's deletes of the same rows are then counted here too).
+    deleted += retried ? rows.length - (await stillStored(collections, rows)) : result.deletedCount;
     if (rows.length < ID_BATCH) return deleted;
   }
+}
+
+/** How many of `rows` (by shard key) are still stored. */
+function stillStored(
+  { sessions, budgets }: StoreCollections,
+  rows: readonly { tenantId: string; id: string }[],
+): Promise<number> {
+  return driver("count what a purge left", () =>
+    sessions.countDocuments(
+      { $or: rows.map(({ tenantId, id }) => ({ tenantId, id })) },
+      { ...COLLATION, maxTimeMS: budgets.bulkMs },
+    ),
+  );
 }

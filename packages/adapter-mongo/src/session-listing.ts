@@ -25,7 +25,7 @@ import {
   toFilterDocument,
 } from "./compile-filter.js";
 import { type SessionDocument, toSession, WITHOUT_SECRET } from "./documents.js";
-import { storageError } from "./driver-errors.js";
+import { isMissingHint, storageError } from "./driver-errors.js";
 import { COLLATION, driver, type StoreCollections } from "./store-context.js";
 
 /** The tenant's sessions matching a filter (and a keyset position) at `now`. */
@@ -38,6 +38,31 @@ export function matchDocument(
   const conditions: Condition[] = [{ tenantId }, compileFilter(filter, now)];
   if (keyset) conditions.push(compileAfter(keyset.sort, keyset.after, now));
   return toFilterDocument(allOf(conditions));
+}
+
+/** Whether a filter document pins `path` to one string (`{ path: v }`, `$eq`, or in `$and`). */
+function pins(match: Document, path: string): boolean {
+  const value: unknown = match[path];
+  if (typeof value === "string") return true;
+  if (value !== null && typeof value === "object" && typeof (value as Document).$eq === "string")
+    return true;
+  return Array.isArray(match.$and) && match.$and.some((part: Document) => pins(part, path));
+}
+
+/**
+ * How an export walks the tenant's sessions: through an index whose keys never change once a
+ * session is written (its creation time, its user), never through one on last activity, the
+ * deadline or the status, which a touch or an end moves while the cursor is open. A cursor is
+ * no snapshot: an index walk resumes past the last key it handed out, so a session whose key
+ * moves past that point is handed out again, and one whose key moves behind it is never handed
+ * out. Where the walk's order is not the export's, the server sorts in a blocking stage,
+ * spilling to disk past its memory bound, after reading every matching session once.
+ */
+function exportWalk(match: Document): { hint: string; allowDiskUse: true } {
+  return {
+    hint: pins(match, "user.id") ? "tenant_user_created" : "tenant_created",
+    allowDiskUse: true,
+  };
 }
 
 interface GroupRow {
@@ -68,7 +93,7 @@ export function sessionListing({
   function sortedCursor(
     tenantId: string,
     query: StreamQuery & { offset?: number; limit?: number; after?: KeysetPosition },
-    options: typeof read,
+    kind: "page" | "export",
   ) {
     requireId("tenantId", tenantId);
     const now = requireTime("now", query.now);
@@ -78,6 +103,7 @@ export function sessionListing({
     const keyset = query.after ? { sort, after: query.after } : undefined;
     const match = matchDocument(tenantId, query.filter, now, keyset);
     const plan = compileSort(sort);
+    const options = kind === "page" ? read : { ...exported, ...exportWalk(match) };
     if (!plan.needsEffective) {
       return sessions.find<Omit<SessionDocument, "secretHash">>(match, {
         ...options,
@@ -98,7 +124,7 @@ export function sessionListing({
 
   return {
     async listSessions(tenantId, query: ListQuery) {
-      const cursor = sortedCursor(tenantId, { ...query, limit: query.limit }, read);
+      const cursor = sortedCursor(tenantId, { ...query, limit: query.limit }, "page");
       const docs = await driver("list sessions", () => cursor.toArray());
       return docs.map(toSession);
     },
@@ -132,12 +158,17 @@ export function sessionListing({
     },
 
     async *streamSessions(tenantId, query: StreamQuery) {
-      const cursor = sortedCursor(tenantId, query, exported);
+      const cursor = sortedCursor(tenantId, query, "export");
       try {
         // The driver fetches in batches and closes the cursor if the consumer stops early.
         for await (const doc of cursor) yield toSession(doc);
       } catch (error) {
-        throw storageError("stream sessions", error);
+        throw storageError(
+          isMissingHint(error)
+            ? "stream sessions (the export walks the tenant_created or tenant_user_created index: run ensureIndexes first)"
+            : "stream sessions",
+          error,
+        );
       }
     },
   };

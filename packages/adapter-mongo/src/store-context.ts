@@ -109,12 +109,17 @@ const RETRIES = 2;
  * it fails with the `RetryableWriteError` label: what a try applied before a stepdown stays
  * applied, and running it again ends (or skips) the rest.
  */
-export async function retrying<T>(action: string, run: () => Promise<T>): Promise<T> {
+export async function retrying<T>(
+  action: string,
+  run: () => Promise<T>,
+  onRetry: () => void = () => {},
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await run();
     } catch (error) {
       if (attempt >= RETRIES || !isRetryableWrite(error)) throw storageError(action, error);
+      onRetry();
     }
   }
 }

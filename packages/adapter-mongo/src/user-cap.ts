@@ -28,19 +28,37 @@ export function checkCap(cap: UserSessionCap): UserSessionCap {
 }
 
 /**
- * The next number in the user's login sequence: one atomic `$inc` on the user's counter
+ * The next number in the user's login sequence: one atomic update of the user's counter
  * document, so the numbers order a user's logins as they reached the server, whatever the app
  * nodes' clocks say. (The server retries an upsert that races another on the same `_id`.)
+ *
+ * The counter never goes below the highest number among the user's stored-open sessions (read
+ * through `open_user_logins` just before): a counter deleted or reset (a restore, a host's
+ * cleanup) would otherwise number the next login below sessions that are still open, and
+ * `evict-oldest` would end the login it just let in. Two logins racing past a lost counter may
+ * take one number; their order then falls back to creation time and id, as before numbers.
  */
 export async function takeLoginSeq(
-  { loginSequences }: StoreCollections,
+  { sessions, loginSequences, budgets }: StoreCollections,
   record: SessionRecord,
 ): Promise<number> {
+  const newest = await driver("read a user's newest login", () =>
+    sessions.findOne(
+      { tenantId: record.tenantId, "user.id": record.user.id, status: SessionStatus.Active },
+      {
+        ...COLLATION,
+        sort: { loginSeq: -1 },
+        projection: { _id: 0, loginSeq: 1 },
+        maxTimeMS: budgets.writeMs,
+      },
+    ),
+  );
+  const highest = typeof newest?.loginSeq === "number" ? newest.loginSeq : 0;
   const counter = await driver("take a login sequence number", () =>
     loginSequences.findOneAndUpdate(
       { _id: JSON.stringify([record.tenantId, record.user.id]) },
-      { $inc: { seq: 1 } },
-      { ...COLLATION, upsert: true, returnDocument: "after" },
+      [{ $set: { seq: { $add: [{ $max: [{ $ifNull: ["$seq", 0] }, highest] }, 1] } } }],
+      { ...COLLATION, upsert: true, returnDocument: "after", maxTimeMS: budgets.writeMs },
     ),
   );
   if (!counter) throw new StorageError("mongo store: the login sequence upsert returned nothing");

@@ -109,6 +109,26 @@ describe("cluster faults: ends by user, tenant and filter", () => {
   });
 });
 
+describe("cluster faults: the sweep and the purge", () => {
+  it("should report every session the sweep expired when a stepdown cuts its write short", async () => {
+    const { store, faults } = await faultedStore(12);
+    faults.stepDowns = 1;
+    const later = NOW + 120_000;
+    const expired = await store.expireDue(later, 100);
+    const all = [...idsOf(12, "u"), ...idsOf(12, "other")].sort();
+    expect(expired.map((row) => row.id).sort()).toEqual(all);
+    expect(await store.expireDue(later, 100)).toEqual([]);
+  });
+
+  it("should count every session a purge deleted when a stepdown cuts a batch short", async () => {
+    const { store, faults } = await faultedStore(12);
+    await store.endSessions("t", { all: true }, end);
+    faults.stepDowns = 1;
+    expect(await store.purgeEnded(NOW + 1, "t")).toBe(12);
+    expect(await store.purgeEnded(NOW + 1, "t")).toBe(0);
+  });
+});
+
 describe("wildcards: bounded by core's query limits, under mongod's pattern cap", () => {
   it("should refuse a query of 1,900 wildcards as a ValidationError naming maxWildcards, not reach the server", async () => {
     const { store } = await faultedStore(2);
@@ -152,6 +172,14 @@ describe("timeouts: budgets per operation kind", () => {
     await expect(
       store.updateOpenSession("t", "s001", NOW, { lastActivityAt: NOW }),
     ).rejects.toThrow("within its time budget");
+  });
+
+  it("should fail a touch that matches nothing when its majority never acknowledges (a no-op write waits too)", async () => {
+    const { store, faults } = await timedStore({ writeMs: 20 });
+    faults.unacknowledged = true;
+    await expect(
+      store.updateOpenSession("t", "no-such-session", NOW, { lastActivityAt: NOW }),
+    ).rejects.toThrow(StorageTimeoutError);
   });
 
   it("should stop an admin read on the server past the read budget, and a lookup past the write budget", async () => {

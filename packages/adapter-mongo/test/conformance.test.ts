@@ -1,4 +1,8 @@
 import { runStoreConformance } from "@session-ledger/core/testing";
-import { backendLabel, storeFixture } from "./fixture.js";
+import { backendLabel, faultsLabel, storeFixture } from "./fixture.js";
 
-runStoreConformance({ name: backendLabel, setup: storeFixture("conformance suite") });
+// Under the recurring cluster faults (stepdowns, chunk migrations) on the in-process collection.
+runStoreConformance({
+  name: `${backendLabel}${faultsLabel}`,
+  setup: storeFixture("conformance suite", { clusterFaults: true }),
+});

@@ -1,8 +1,8 @@
 import { runDifferentialTest } from "@session-ledger/core/testing";
-import { backendLabel, storeFixture } from "./fixture.js";
+import { backendLabel, faultsLabel, storeFixture } from "./fixture.js";
 
 runDifferentialTest({
-  name: backendLabel,
-  setup: storeFixture("differential test (500 runs)"),
+  name: `${backendLabel}${faultsLabel}`,
+  setup: storeFixture("differential test (500 runs)", { clusterFaults: true }),
   numRuns: 500,
 });

@@ -103,6 +103,7 @@ describe("driver surface", () => {
   it("stream - sorting by a now-dependent field should stream through an aggregation cursor", async () => {
     const { createMongoStore } = await import("../src/index.js");
     const store = createMongoStore({ db: recordingDb(createMingoDb()) });
+    await store.ensureIndexes();
     const now = Date.UTC(2026, 0, 1);
     for (const [id, expiresAt] of [
       ["a", now - 1],

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { StoreFixture } from "@session-ledger/core/testing";
 import { type Db, MongoClient } from "mongodb";
 import { createMongoStore, type MongoSessionStore } from "../src/index.js";
-import { createMingoDb } from "./mingo-db.js";
+import { type ClusterFaults, createMingoDb } from "./mingo-db.js";
 
 const uri = process.env.MONGODB_URI;
 /** Set (to 1) when `MONGODB_URI` names a mongos: the sharded fixtures then shard for real. */
@@ -24,6 +24,9 @@ export const backendLabel = uri
   ? `mongo (real server at ${redacted(uri)})`
   : "mongo (mingo-evaluated in-process collection)";
 
+/** Names the recurring cluster faults in suite titles, where they apply (not on a real server). */
+export const faultsLabel = uri ? "" : ", under recurring stepdowns and chunk migrations";
+
 export interface Backend {
   db: Db;
   /** Shards the sessions collection (on a real mongos; the in-process one is sharded from the start). */
@@ -35,10 +38,17 @@ export interface Backend {
  * A fresh database. `shardedSessions` names a sessions collection the in-process database
  * treats as sharded on `SESSIONS_SHARD_KEY` from the start.
  */
-export async function openBackend(shardedSessions?: string): Promise<Backend> {
+export async function openBackend(
+  shardedSessions?: string,
+  faults?: ClusterFaults,
+): Promise<Backend> {
   if (!uri) {
     const shardKeys = shardedSessions ? { [shardedSessions]: SESSIONS_SHARD_KEY } : {};
-    return { db: createMingoDb({ shardKeys }), shard: async () => {}, close: async () => {} };
+    return {
+      db: createMingoDb({ shardKeys, ...(faults ? { faults } : {}) }),
+      shard: async () => {},
+      close: async () => {},
+    };
   }
   const client = await MongoClient.connect(uri);
   const db = client.db(`session_ledger_test_${randomUUID().slice(0, 8)}`);
@@ -70,7 +80,27 @@ export interface FixtureOptions {
   wrapDb?: (db: Db) => Db;
   /** Shard the sessions collection as the README recommends, with a store told so. */
   sharded?: boolean;
+  /**
+   * Run under the recurring cluster faults (`CLUSTER_FAULTS`) on the in-process database: a
+   * real server has its own. Resets between cases run without them.
+   */
+  clusterFaults?: boolean;
 }
+
+/**
+ * The faults a store must survive, recurring through a whole suite: every third write
+ * (updateMany, deleteMany, bulkWrite) is cut short by a stepdown after applying half, and every
+ * other multi-document write skips the documents of a migrating chunk (those whose `id` ends
+ * in a character of odd code). Writes no majority acknowledges and stalled reads are not here:
+ * the store fails those by design, within its budgets (`cluster-faults.test.ts`).
+ */
+export const CLUSTER_FAULTS = (): ClusterFaults => ({
+  stepDownEvery: 3,
+  migrationEvery: {
+    every: 2,
+    chunk: (doc) => typeof doc.id === "string" && doc.id.charCodeAt(doc.id.length - 1) % 2 === 1,
+  },
+});
 
 /**
  * A conformance fixture on a database: the store with its indexes, emptied (indexes kept)
@@ -80,10 +110,11 @@ export function storeFixture(
   purpose: string,
   options: FixtureOptions = {},
 ): () => Promise<StoreFixture & { store: MongoSessionStore }> {
-  const { wrapDb = (db: Db) => db, sharded = false } = options;
+  const { wrapDb = (db: Db) => db, sharded = false, clusterFaults = false } = options;
   return async () => {
     const sessionsName = "session_ledger_sessions";
-    const backend = await openBackend(sharded ? sessionsName : undefined);
+    const faults = clusterFaults ? CLUSTER_FAULTS() : undefined;
+    const backend = await openBackend(sharded ? sessionsName : undefined, faults);
     console.info(`[adapter-mongo] ${purpose} running against ${backendLabel}`);
     const store = createMongoStore({ db: wrapDb(backend.db), sharded });
     // The order a deployment follows: the store's indexes (the shard key's among them), then
@@ -95,7 +126,11 @@ export function storeFixture(
       store,
       // Through the unwrapped handle: emptying between cases is the test's doing, not the store's.
       reset: async () => {
+        const recurring = faults ? { ...faults } : undefined;
+        if (faults)
+          for (const key of Object.keys(faults)) delete faults[key as keyof ClusterFaults];
         for (const name of names) await backend.db.collection(name).deleteMany({});
+        if (faults && recurring) Object.assign(faults, recurring);
       },
       teardown: () => backend.close(),
       another: () => createMongoStore({ db: wrapDb(backend.db), sharded }),

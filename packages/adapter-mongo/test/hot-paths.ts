@@ -242,8 +242,14 @@ export const HOT_PATHS: HotPath[] = [
     { list: "tenant_activity", count: "tenant_id", countBounds: ["tenantId"] },
   ),
   {
-    name: "login with a cap: the login's number, the user's open sessions newest first, evictions",
+    name: "login with a cap: the user's highest number, the login's number, the user's open sessions newest first, evictions",
     calls: [
+      {
+        collection: "sessions",
+        method: "findOne",
+        index: "open_user_logins",
+        bounds: ["tenantId", "user.id"],
+      },
       { collection: "loginSequences", method: "findOneAndUpdate", index: "_id_", bounds: ["_id"] },
       {
         collection: "sessions",

@@ -4,7 +4,12 @@
  */
 import type { Document } from "mongodb";
 import { describe, expect, it } from "vitest";
-import { CURSOR_BATCH, createMingoDb, seedMingoCollection } from "./mingo-db.js";
+import {
+  type ClusterFaults,
+  CURSOR_BATCH,
+  createMingoDb,
+  seedMingoCollection,
+} from "./mingo-db.js";
 import { MAX_BSON_SIZE, MAX_REGEX_BYTES, MAX_TTL_SECONDS } from "./server-rules.js";
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: number; message: string }> {
@@ -153,6 +158,96 @@ describe("in-process collection: what mongod refuses", () => {
     expect(seen.length).toBe(3 * CURSOR_BATCH + 2);
     expect(seen.slice(-2)).toEqual([10_000, 20_000]);
     expect(seen[0]).toBe(0);
+  });
+
+  it("should walk a hinted index and sort what it read when the index's order is not the sort's", async () => {
+    const db = createMingoDb();
+    const coll = db.collection("c");
+    await coll.createIndexes([
+      { name: "by_born", key: { born: 1 } },
+      { name: "by_key", key: { key: 1 } },
+    ]);
+    seedMingoCollection(
+      db,
+      "c",
+      Array.from({ length: 3 * CURSOR_BATCH }, (_, i) => ({ born: i, key: i })),
+    );
+    const read = async (hint: string) => {
+      const seen: number[] = [];
+      let moved = 0;
+      for await (const doc of coll.find({}, { sort: { key: 1 }, hint, projection: { _id: 0 } })) {
+        seen.push(doc.born as number);
+        // Once two batches are out (a blocking sort has read everything by then), and for a
+        // walk on `key` while it is in its first batch, a key moves past the cursor.
+        if (seen.length === 1 || seen.length === 2 * CURSOR_BATCH) {
+          await coll.updateOne({ born: moved++ }, { $set: { key: 10_000 + moved } });
+        }
+      }
+      return seen;
+    };
+    // Walking `key` itself, the moved document comes round again.
+    const walked = await read("by_key");
+    expect(walked.length).toBe(3 * CURSOR_BATCH + 2);
+    // Walking `born` (which never changes), then sorting: each document once, in key order
+    // as the walk read it.
+    const sorted = await read("by_born");
+    expect([...sorted].sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 3 * CURSOR_BATCH }, (_, i) => i),
+    );
+    // A hint that names no index is refused, on a find and on a pipeline.
+    expect((await refusal(coll.find({}, { hint: "nope" }).toArray())).code).toBe(2);
+    expect((await refusal(coll.aggregate([{ $match: {} }], { hint: "nope" }).toArray())).code).toBe(
+      2,
+    );
+  });
+
+  it("should apply an update pipeline, on a match and on an upsert, and refuse a stage no update may hold", async () => {
+    const coll = createMingoDb().collection("c");
+    const bump = (floor: number) => [
+      { $set: { n: { $add: [{ $max: [{ $ifNull: ["$n", 0] }, floor] }, 1] } } },
+    ];
+    const upserted = await coll.findOneAndUpdate({ name: "a" }, bump(5), {
+      upsert: true,
+      returnDocument: "after",
+    });
+    expect(upserted).toMatchObject({ name: "a", n: 6 });
+    const matched = await coll.findOneAndUpdate({ name: "a" }, bump(2), {
+      returnDocument: "after",
+    });
+    expect(matched).toMatchObject({ name: "a", n: 7, _id: upserted?._id });
+    expect((await refusal(coll.updateOne({ name: "a" }, [{ $match: {} }]))).code).toBe(72);
+  });
+
+  it("should hold every kind of write, one that changes nothing too, until its wtimeoutMS when no majority acknowledges", async () => {
+    const faults: ClusterFaults = {};
+    const coll = createMingoDb({ faults }).collection("c", {
+      writeConcern: { w: "majority", wtimeoutMS: 5 },
+    });
+    await coll.insertOne({ name: "a", n: 1 });
+    await coll.insertOne({ name: "b", n: 1 });
+    faults.unacknowledged = true;
+    const writes: [string, () => Promise<unknown>][] = [
+      ["insertOne", () => coll.insertOne({ name: "c" })],
+      ["updateOne", () => coll.updateOne({ name: "a" }, { $inc: { n: 1 } })],
+      ["updateMany", () => coll.updateMany({}, { $inc: { n: 1 } })],
+      ["replaceOne", () => coll.replaceOne({ name: "a" }, { name: "a", n: 0 })],
+      ["findOneAndUpdate", () => coll.findOneAndUpdate({ name: "a" }, { $inc: { n: 1 } })],
+      [
+        "findOneAndUpdate (no match)",
+        () => coll.findOneAndUpdate({ name: "z" }, { $inc: { n: 1 } }),
+      ],
+      [
+        "findOneAndUpdate (upsert)",
+        () => coll.findOneAndUpdate({ name: "u" }, { $inc: { n: 1 } }, { upsert: true }),
+      ],
+      ["deleteOne", () => coll.deleteOne({ name: "b" })],
+      ["deleteMany", () => coll.deleteMany({ name: "c" })],
+      ["bulkWrite", () => coll.bulkWrite([{ deleteOne: { filter: { name: "u" } } }])],
+    ];
+    for (const [kind, write] of writes) {
+      const error = await refusal(write());
+      expect(`${kind}: ${error.code}`).toBe(`${kind}: 64`);
+    }
   });
 
   it("should return only the projected fields from findOneAndUpdate", async () => {

@@ -63,6 +63,8 @@ interface FindOptions {
   sort?: Record<string, 1 | -1>;
   skip?: number;
   limit?: number;
+  /** The name of the index to walk (a server refuses a name no index has). */
+  hint?: string;
 }
 
 /** Documents per batch: the driver's default first batch (later ones are larger on a server). */
@@ -116,6 +118,37 @@ function compareValues(a: unknown, b: unknown): number {
   return x === y || x === undefined || x === null ? 0 : x < y ? -1 : 1;
 }
 
+/** An index's name: its own, or the one the server generates from its keys (`a_1_b_-1`). */
+const indexName = (spec: IndexDescription): string =>
+  spec.name ??
+  Object.entries(spec.key as Document)
+    .map(([path, direction]) => `${path}_${direction}`)
+    .join("_");
+
+/** What a server answers a hint that names no index. */
+const noSuchIndex = () =>
+  new FakeServerError(
+    "error processing query: planner returned error :: caused by :: hint provided does not correspond to an existing index",
+    2,
+    { codeName: "BadValue" },
+  );
+
+/** The paths a filter holds to one value (`{ a: v }`, `{ a: { $eq: v } }`, also inside `$and`). */
+function pinnedPaths(filter: Document, into = new Set<string>()): Set<string> {
+  for (const [path, condition] of Object.entries(filter)) {
+    if (path === "$and" && Array.isArray(condition)) {
+      for (const part of condition) pinnedPaths(part as Document, into);
+    } else if (!path.startsWith("$")) {
+      const value =
+        condition !== null && typeof condition === "object" && Object.hasOwn(condition, "$eq")
+          ? (condition as Document).$eq
+          : condition;
+      if (value === null || typeof value !== "object") into.add(path);
+    }
+  }
+  return into;
+}
+
 /** Compares two documents by a sort, then by `_id`: the order an index walk hands them out in. */
 const byKey =
   (sort: Record<string, 1 | -1>) =>
@@ -161,9 +194,21 @@ export interface ClusterFaults {
    */
   stepDowns?: number;
   /**
+   * Recurring stepdowns, for whole suites: every `stepDownEvery`-th write (updateMany,
+   * deleteMany, bulkWrite; counted across the database) applies half of what it matches, then
+   * fails as `stepDowns` does.
+   */
+  stepDownEvery?: number;
+  /**
+   * Recurring migrations, for whole suites: every `every`-th multi-document write (updateMany,
+   * deleteMany) skips the documents of `chunk`, as one racing a chunk migration can.
+   */
+  migrationEvery?: { every: number; chunk: (doc: Document) => boolean };
+  /**
    * Writes apply on the primary but no majority acknowledges them (secondaries lagging or
-   * down): a write waits for its write concern's `wtimeoutMS` (its own or its collection's),
-   * then fails with WriteConcernTimeout (64); with none it never settles.
+   * down): every write (insert, update, replace, delete, upsert, bulk; one that changed nothing
+   * too) waits for its write concern's `wtimeoutMS` (its own or its collection's), then fails
+   * with WriteConcernTimeout (64); with none it never settles.
    */
   unacknowledged?: boolean;
   /**
@@ -171,6 +216,11 @@ export interface ClusterFaults {
    * with MaxTimeMSExpired (50) once that much time passed; one without never settles.
    */
   stalledReads?: boolean;
+  /**
+   * How far the server's clock runs ahead of this process's (negative: behind), in ms: what
+   * `hello` reports as `localTime`.
+   */
+  serverClockAheadMs?: number;
 }
 
 const never = () => new Promise<never>(() => {});
@@ -186,15 +236,50 @@ function faultedWrite<T extends Document>(
   matched: T[],
   isMulti: boolean,
 ): { apply: T[]; stepDown: boolean } {
+  const counts = faultCounts.get(faults) ?? { writes: 0, multiWrites: 0 };
+  faultCounts.set(faults, counts);
+  counts.writes += 1;
+  if (isMulti) counts.multiWrites += 1;
   let apply = matched;
-  const moving = isMulti ? faults.migratingChunk : undefined;
-  if (moving) {
-    faults.migratingChunk = undefined;
-    apply = apply.filter((doc) => !moving(doc));
-  }
-  if ((faults.stepDowns ?? 0) === 0) return { apply, stepDown: false };
-  faults.stepDowns = (faults.stepDowns ?? 0) - 1;
+  let moving = isMulti ? faults.migratingChunk : undefined;
+  if (moving) faults.migratingChunk = undefined;
+  const recurring = faults.migrationEvery;
+  if (isMulti && recurring && counts.multiWrites % recurring.every === 0) moving = recurring.chunk;
+  if (moving) apply = apply.filter((doc) => !moving(doc));
+  const every = faults.stepDownEvery;
+  const stepDown =
+    (faults.stepDowns ?? 0) > 0 || (every !== undefined && counts.writes % every === 0);
+  if (!stepDown) return { apply, stepDown: false };
+  if ((faults.stepDowns ?? 0) > 0) faults.stepDowns = (faults.stepDowns ?? 0) - 1;
   return { apply: apply.slice(0, Math.ceil(apply.length / 2)), stepDown: true };
+}
+
+/** How many faultable writes each fault set has seen, for the recurring rules. */
+const faultCounts = new WeakMap<ClusterFaults, { writes: number; multiWrites: number }>();
+
+/** The stages an update may be a pipeline of (MongoDB 4.2+). */
+const UPDATE_STAGES = new Set([
+  "$addFields",
+  "$set",
+  "$project",
+  "$unset",
+  "$replaceRoot",
+  "$replaceWith",
+]);
+
+/** A document after an update pipeline; `_id` stays what it was, as on a server. */
+function pipelineUpdated(doc: Document, pipeline: Document[]): Document {
+  for (const stage of pipeline) {
+    const name = Object.keys(stage)[0] ?? "";
+    if (Object.keys(stage).length !== 1 || !UPDATE_STAGES.has(name)) {
+      throw new FakeServerError(`${name} is not allowed to be used within an update`, 72, {
+        codeName: "InvalidOptions",
+      });
+    }
+  }
+  refuseBadRegex(pipeline);
+  const [next] = new Aggregator(pipeline).run([doc]) as Document[];
+  return { ...next, _id: doc._id };
 }
 
 /** Runs a pipeline stage by stage, refusing what a stage may not build (see `checkDocumentSize`). */
@@ -306,10 +391,13 @@ class MingoCollection {
     this.#observe(this.collectionName, "aggregate", [pipeline, ...options]);
     const docs = this.#docs;
     const answered = () => this.#answered(options[0]);
+    const hint = (options[0] as { hint?: string } | undefined)?.hint;
+    const indexes = this.#indexes;
     // A pipeline that sorts or groups has read its whole input before its first batch.
     return new MingoCursor(async function* () {
       await nextTurn();
       refuseBadRegex(pipeline);
+      if (hint !== undefined && !indexes.has(hint)) throw noSuchIndex();
       await answered();
       const rows = runPipeline(pipeline, docs.map(clone));
       for (let at = 0; at < rows.length; at += CURSOR_BATCH) {
@@ -333,11 +421,14 @@ class MingoCollection {
     this.#singleWrite("replaceOne", filter, options.upsert === true);
     await nextTurn();
     const index = this.#indexOf(filter);
-    if (index < 0) return { acknowledged: true, matchedCount: 0, modifiedCount: 0 };
-    const next = stored({ ...replacement, _id: this.#docs[index]!._id }, "update");
-    this.#checkUnique(next, index);
-    this.#docs[index] = next;
-    return { acknowledged: true, matchedCount: 1, modifiedCount: 1 };
+    if (index >= 0) {
+      const next = stored({ ...replacement, _id: this.#docs[index]!._id }, "update");
+      this.#checkUnique(next, index);
+      this.#docs[index] = next;
+    }
+    await this.#acknowledged(options);
+    const matched = index >= 0 ? 1 : 0;
+    return { acknowledged: true, matchedCount: matched, modifiedCount: matched };
   }
 
   async updateMany(filter: Document, update: Document, ...options: unknown[]) {
@@ -354,6 +445,7 @@ class MingoCollection {
       applying.has(doc) ? this.#updated(doc, update, index) : doc,
     );
     if (stepDown) throw steppedDown();
+    await this.#acknowledged(options[0]);
     return { acknowledged: true, matchedCount: apply.length, modifiedCount: apply.length };
   }
 
@@ -367,9 +459,12 @@ class MingoCollection {
     await nextTurn();
     const index = this.#indexOf(filter);
     if (index < 0) {
-      if (!options.upsert) return null;
-      const inserted = this.#upsert(filter, update);
-      return options.returnDocument === "after" ? projected(inserted, options.projection) : null;
+      const inserted = options.upsert ? this.#upsert(filter, update) : null;
+      // Even a write that changed nothing waits for its write concern.
+      await this.#acknowledged(options);
+      return inserted && options.returnDocument === "after"
+        ? projected(inserted, options.projection)
+        : null;
     }
     const before = this.#docs[index]!;
     const updated = this.#updated(before, update, index);
@@ -384,6 +479,7 @@ class MingoCollection {
     await nextTurn();
     const index = this.#indexOf(filter);
     if (index >= 0) this.#docs.splice(index, 1);
+    await this.#acknowledged(options[0]);
     return { acknowledged: true, deletedCount: index >= 0 ? 1 : 0 };
   }
 
@@ -399,6 +495,7 @@ class MingoCollection {
     const deleting = new Set(apply);
     this.#docs = this.#docs.filter((doc) => !deleting.has(doc));
     if (stepDown) throw steppedDown();
+    await this.#acknowledged(options[0]);
     return { acknowledged: true, deletedCount: apply.length };
   }
 
@@ -442,28 +539,61 @@ class MingoCollection {
       this.#shardKey?.checkUniqueIndex(spec as { key: Document; unique?: boolean });
     }
     await nextTurn();
+    // The command builds all of its indexes or none: every conflict is found before any build.
+    const fresh = specs.filter((spec) => this.#conflictOf(spec) === null);
     for (const spec of specs) {
-      const name = spec.name ?? JSON.stringify(spec.key);
-      const existing = this.#indexes.get(name);
-      if (existing) {
-        if (JSON.stringify(existing.spec) !== JSON.stringify(spec)) {
-          throw new FakeServerError(
-            `Index with name: ${name} already exists with different options`,
-            85,
-            {
-              codeName: "IndexOptionsConflict",
-            },
-          );
-        }
-        continue;
-      }
-      this.#indexes.set(name, {
+      const conflict = this.#conflictOf(spec);
+      if (conflict !== null && conflict !== "same") throw conflict;
+    }
+    for (const spec of fresh) {
+      this.#indexes.set(indexName(spec), {
         spec,
         fields: Object.keys(spec.key as Document),
         partial: spec.partialFilterExpression ? new Query(spec.partialFilterExpression) : null,
       });
     }
     return specs.map((spec) => spec.name ?? "");
+  }
+
+  /**
+   * What mongod says of an index it is asked to create: nothing (`null`, a new one), `"same"`
+   * (it exists as asked: a no-op), or its refusal. The same name with other keys is
+   * IndexKeySpecsConflict (86); the same name and keys with other options, or the same keys,
+   * collation and partial filter under another name, is IndexOptionsConflict (85).
+   */
+  #conflictOf(spec: IndexDescription): FakeServerError | "same" | null {
+    const name = indexName(spec);
+    const existing = this.#indexes.get(name);
+    const shown = (index: IndexDescription) => JSON.stringify(index);
+    if (existing) {
+      if (JSON.stringify(existing.spec.key) !== JSON.stringify(spec.key)) {
+        return new FakeServerError(
+          `An existing index has the same name as the requested index. Requested index: ${shown(spec)}, existing index: ${shown(existing.spec)}`,
+          86,
+          { codeName: "IndexKeySpecsConflict" },
+        );
+      }
+      if (shown(existing.spec) !== shown(spec)) {
+        return new FakeServerError(
+          `An equivalent index already exists with the same name but different options. Requested index: ${shown(spec)}, existing index: ${shown(existing.spec)}`,
+          85,
+          { codeName: "IndexOptionsConflict" },
+        );
+      }
+      return "same";
+    }
+    const sameShape = (index: IndexDescription) =>
+      JSON.stringify([index.key, index.collation ?? null, index.partialFilterExpression ?? null]);
+    for (const [other, index] of this.#indexes) {
+      if (sameShape(index.spec) === sameShape(spec)) {
+        return new FakeServerError(
+          `Index already exists with a different name: ${other}. Requested index: ${shown(spec)}`,
+          85,
+          { codeName: "IndexOptionsConflict" },
+        );
+      }
+    }
+    return null;
   }
 
   async dropIndex(name: string, ...options: unknown[]) {
@@ -503,16 +633,89 @@ class MingoCollection {
    * whose sort key moves past that position while the cursor is open is handed out again, one
    * that moves behind it is missed, and one written since is seen: what a non-snapshot cursor
    * on a server does.
+   *
+   * With a `hint`, the walk follows the hinted index's keys instead. When that order is not the
+   * sort's (nor its reverse), the server sorts in a blocking stage: it walks the index the same
+   * way, batch by batch with turns between (a server yields there too), reads it to the end,
+   * and only then sorts and hands out the result.
    */
   async *#findBatches(filter: Document, options: FindOptions): AsyncGenerator<Document[]> {
     await nextTurn();
     refuseBadRegex(filter);
     await this.#answered(options);
     const query = new Query(filter);
-    const order = byKey(options.sort ?? {});
+    const sort = options.sort ?? {};
+    const walk =
+      options.hint === undefined
+        ? { order: sort, blocking: false }
+        : this.#hintedWalk(options.hint, sort, filter);
+    const project = (rows: Document[]) =>
+      options.projection ? new Query({}).find<Document>(rows, options.projection).all() : rows;
+    if (walk.blocking) {
+      const read: Document[] = [];
+      for await (const batch of this.#walk(query, walk.order, 0, Number.POSITIVE_INFINITY)) {
+        read.push(...batch);
+      }
+      const end = (options.skip ?? 0) + (options.limit || Number.POSITIVE_INFINITY);
+      const rows = read.sort(byKey(sort)).slice(options.skip ?? 0, end);
+      for (let at = 0; at < rows.length; at += CURSOR_BATCH) {
+        if (at > 0) await nextTurn();
+        yield project(rows.slice(at, at + CURSOR_BATCH));
+      }
+      return;
+    }
+    for await (const batch of this.#walk(
+      query,
+      walk.order,
+      options.skip ?? 0,
+      options.limit || Number.POSITIVE_INFINITY,
+    )) {
+      yield project(batch);
+    }
+  }
+
+  /**
+   * The order a hinted find walks in, and whether a sort stage follows: the index's keys (or
+   * their reverse, when the sort asks for that), after which the sort must already hold.
+   */
+  #hintedWalk(
+    hint: string,
+    sort: Record<string, 1 | -1>,
+    filter: Document,
+  ): { order: Record<string, 1 | -1>; blocking: boolean } {
+    const index = this.#indexes.get(hint);
+    if (!index) throw noSuchIndex();
+    const all = Object.entries(index.spec.key as Record<string, 1 | -1>);
+    // Leading keys the filter pins to one value do not order anything.
+    const pinned = pinnedPaths(filter);
+    let first = 0;
+    while (first < all.length && pinned.has(all[first]![0]) && !Object.hasOwn(sort, all[first]![0]))
+      first++;
+    const key = all.slice(first);
+    const wanted = Object.entries(sort);
+    const served = (sign: 1 | -1) =>
+      wanted.every(([path, direction], at) => {
+        const indexed = key[at];
+        return indexed !== undefined && indexed[0] === path && indexed[1] * sign === direction;
+      });
+    const reversed = wanted.length > 0 && !served(1) && served(-1);
+    const order = Object.fromEntries(
+      all.map(([path, direction]) => [path, reversed ? -direction : direction]),
+    ) as Record<string, 1 | -1>;
+    return { order, blocking: wanted.length > 0 && !served(1) && !served(-1) };
+  }
+
+  /** An index walk in `order`, batch by batch, each batch read as the documents are then. */
+  async *#walk(
+    query: Query,
+    sort: Record<string, 1 | -1>,
+    skipped: number,
+    limit: number,
+  ): AsyncGenerator<Document[]> {
+    const order = byKey(sort);
     let last: Document | null = null;
-    let skip = options.skip ?? 0;
-    let left = options.limit || Number.POSITIVE_INFINITY;
+    let skip = skipped;
+    let left = limit;
     while (left > 0) {
       const after: Document | null = last;
       const rest: Document[] = this.#docs
@@ -524,10 +727,7 @@ class MingoCollection {
       if (batch.length === 0) return;
       last = batch[batch.length - 1]!;
       left -= batch.length;
-      const rows = batch.map(clone);
-      yield options.projection
-        ? new Query({}).find<Document>(rows, options.projection).all()
-        : rows;
+      yield batch.map(clone);
       if (rest.length <= end) return;
       await nextTurn();
     }
@@ -572,9 +772,10 @@ class MingoCollection {
   }
 
   /** The document after `update`, checked for size and against the unique indexes. */
-  #updated(doc: Document, update: Document, index: number): Document {
-    const next = clone(doc);
-    applyUpdate(next, update);
+  #updated(doc: Document, update: Document | Document[], index: number): Document {
+    let next = clone(doc);
+    if (Array.isArray(update)) next = pipelineUpdated(next, update);
+    else applyUpdate(next, update);
     const copy = stored(next, "update");
     this.#checkUnique(copy, index);
     return copy;
@@ -602,7 +803,7 @@ class MingoCollection {
   }
 }
 
-/** The in-process database: `collection()` and the one command the store sends (`collMod`). */
+/** The in-process database: `collection()` and the commands the store sends (`collMod`, `hello`). */
 class MingoDb {
   readonly databaseName = "mingo";
   readonly #collections = new Map<string, MingoCollection>();
@@ -635,10 +836,18 @@ class MingoDb {
   async command(command: Document) {
     this.#observe("", "command", [command]);
     await nextTurn();
+    if (command.hello === 1 && Object.keys(command).length === 1) {
+      return {
+        isWritablePrimary: true,
+        localTime: new Date(Date.now() + (this.#faults.serverClockAheadMs ?? 0)),
+        maxWireVersion: 21,
+        ok: 1,
+      };
+    }
     const { collMod, index } = command as { collMod?: string; index?: Document };
     if (typeof collMod !== "string" || !index) {
       throw new FakeServerError(
-        `the in-process db runs only collMod, got ${Object.keys(command)[0]}`,
+        `the in-process db runs only collMod and hello, got ${Object.keys(command)[0]}`,
         59,
       );
     }

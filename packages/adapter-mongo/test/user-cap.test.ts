@@ -7,7 +7,7 @@ import { checkFilter } from "@session-ledger/core";
  */
 import type { SessionRecord } from "@session-ledger/core/store";
 import { sessionRecord } from "@session-ledger/core/testing";
-import { ObjectId } from "mongodb";
+import { type Collection, ObjectId } from "mongodb";
 import { describe, expect, it } from "vitest";
 import { toSessionDocument } from "../src/documents.js";
 import { createMongoStore } from "../src/index.js";
@@ -54,6 +54,29 @@ describe("cap - evict-oldest keeps the caller's own session (mingo-evaluated in-
     expect(outcome).toMatchObject({ inserted: true, evicted: [{ id: "other" }] });
     expect((await store.findSession("t", "mine"))?.status).toBe("ACTIVE");
   });
+
+  for (const [lost, lose] of [
+    ["deleted", (counters: Collection) => counters.deleteMany({})],
+    ["reset", (counters: Collection) => counters.updateMany({}, { $set: { seq: 0 } })],
+  ] as const) {
+    it(`a login after its user's login counter was ${lost} should evict the oldest, not itself`, async () => {
+      const db = createMingoDb();
+      const store = createMongoStore({ db });
+      await store.ensureIndexes();
+      const cap2 = { ...cap, maxOpen: 2 };
+      for (const [i, id] of ["a", "b", "c"].entries()) {
+        await store.insertSession(session(id, NOW + i), cap2);
+      }
+      await lose(db.collection(store.collectionNames.loginSequences));
+      const outcome = await store.insertSession(session("d", NOW + 3), cap2);
+      expect(outcome).toMatchObject({ inserted: true, evicted: [{ id: "b" }] });
+      expect((await store.findSession("t", "d"))?.status).toBe("ACTIVE");
+      expect((await store.findSession("t", "c"))?.status).toBe("ACTIVE");
+      // The counter continues from the highest number in use, so the next login ranks newest.
+      const next = await store.insertSession(session("e", NOW + 4), cap2);
+      expect(next).toMatchObject({ inserted: true, evicted: [{ id: "c" }] });
+    });
+  }
 
   it("racing logins with scattered clocks should converge on exactly the cap", async () => {
     const store = createMongoStore({ db: createMingoDb() });
