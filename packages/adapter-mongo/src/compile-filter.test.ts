@@ -1,6 +1,6 @@
 import { Worker } from "node:worker_threads";
 import { checkFilter, type Filter } from "@session-ledger/core";
-import { foldCase, matchesPattern } from "@session-ledger/core/store";
+import { FIELDS, foldCase, matchesPattern } from "@session-ledger/core/store";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -215,8 +215,13 @@ describe("compileAfter", () => {
 });
 
 describe("groupStages", () => {
-  it("should refuse fields the catalog does not allow grouping by", () => {
-    expect(() => groupStages("creation_time", NOW, 0, 10)).toThrow(/cannot group/);
-    expect(() => groupStages("$where", NOW, 0, 10)).toThrow(/unknown group field/);
+  // Core checks the group field (a groupable catalog field) before a store sees it; the store
+  // only translates, so every groupable field must have a stored path to group by.
+  it("should group every groupable field by a stored path, with a count", () => {
+    for (const def of FIELDS.filter((field) => field.groupable)) {
+      const group = groupStages(def.name, NOW, 0, 10).page.find((stage) => "$group" in stage);
+      expect(JSON.stringify(group?.$group?._id), def.name).toMatch(/"\$[a-zA-Z.]+"/);
+      expect(group?.$group?.count, def.name).toEqual({ $sum: 1 });
+    }
   });
 });

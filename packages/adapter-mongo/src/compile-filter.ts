@@ -20,7 +20,6 @@ import {
   SESSION_STATUSES,
   SessionStatus,
   type SortKey,
-  ValidationError,
 } from "@session-ledger/core";
 import {
   type CheckedFilter,
@@ -35,7 +34,6 @@ import {
   walkFilter,
 } from "@session-ledger/core/store";
 import type { Document } from "mongodb";
-import { requireText } from "./boundary.js";
 
 /** A compiled predicate: a filter document, or a constant when the compiler could decide. */
 export type Condition = Document | boolean;
@@ -72,19 +70,13 @@ const PATHS: Readonly<Record<FieldName, { raw: string; key: string }>> = {
 
 const DEFS = new Map<string, FieldDef>(FIELDS.map((def) => [def.name, def]));
 
-/** The catalog entry for a field name; anything else (`$where`, `a.b`, …) is a ValidationError. */
-export function catalogField(name: unknown, target = "field"): FieldDef {
-  const def = typeof name === "string" ? DEFS.get(name) : undefined;
-  if (def === undefined || !Object.hasOwn(PATHS, def.name)) {
-    throw new ValidationError(
-      `mongo store: unknown ${target} ${JSON.stringify(name) ?? "nothing"}`,
-      {
-        target,
-      },
-    );
-  }
-  return def;
-}
+/**
+ * The catalog entry of a field core checked. Field names, sort keys, keyset positions and
+ * group fields reach the store checked and frozen by core (the port's contract), so the store
+ * translates them and does not check them again; `PATHS` is typed by `FieldName`, so a field
+ * the catalog gains is a compile error here until it has a path.
+ */
+const defOf = (name: FieldName): FieldDef => DEFS.get(name)!;
 
 // ---------------------------------------------------------------- constant folding
 
@@ -304,22 +296,6 @@ const EFFECTIVE_PATHS: Partial<Record<FieldName, string>> = {
   end_time: "effective.endedAt",
 };
 
-export function checkSort(sort: unknown): SortKey[] {
-  if (!Array.isArray(sort)) {
-    throw new ValidationError("mongo store: sort must be a list", { target: "sort" });
-  }
-  return sort.map((key: SortKey) => {
-    const def = catalogField(key?.field, "sort field");
-    if (key.direction !== "asc" && key.direction !== "desc") {
-      throw new ValidationError(
-        `mongo store: sort direction must be asc or desc, got ${JSON.stringify(key.direction)}`,
-        { target: "sort" },
-      );
-    }
-    return { field: def.name, direction: key.direction };
-  });
-}
-
 export interface SortPlan {
   /** The sort document, `id` tie-break included. */
   sort: Record<string, 1 | -1>;
@@ -332,7 +308,7 @@ export function compileSort(sort: readonly SortKey[]): SortPlan {
   const spec: Record<string, 1 | -1> = {};
   let needsEffective = false;
   for (const key of sort) {
-    const def = sortDef(catalogField(key.field, "sort field"));
+    const def = sortDef(defOf(key.field));
     const effective = EFFECTIVE_PATHS[def.name];
     const path = effective ?? PATHS[def.name].key;
     needsEffective ||= effective !== undefined;
@@ -385,14 +361,9 @@ export function compileAfter(
   position: KeysetPosition,
   now: number,
 ): Condition {
-  if (position === null || typeof position !== "object" || !Array.isArray(position.values)) {
-    throw new ValidationError("mongo store: a keyset position needs values and an id", {
-      target: "after",
-    });
-  }
   const keys: { def: FieldDef; direction: SortKey["direction"]; value: SortValue }[] = [];
   for (const [i, key] of sort.entries()) {
-    const def = catalogField(key.field, "sort field");
+    const def = defOf(key.field);
     keys.push({ def: sortDef(def), direction: key.direction, value: position.values[i] ?? null });
     // The reference stops at an `id` key: ids are unique, nothing after it can tie.
     if (def.name === "id") break;
@@ -401,13 +372,12 @@ export function compileAfter(
     keys.push({
       def: DEFS.get("id")!,
       direction: "asc",
-      value: requireText("after.id", position.id),
+      value: position.id,
     });
   }
   const terms: Condition[] = [];
   const equalSoFar: Condition[] = [];
   for (const { def, direction, value } of keys) {
-    checkSortValue(def, value);
     let beyond: Condition;
     if (direction === "asc") {
       beyond =
@@ -448,19 +418,6 @@ function firstKeyBound(
   return fieldTest(first.def, { op: "lte", value: first.value }, now);
 }
 
-function checkSortValue(def: FieldDef, value: unknown): void {
-  const expected = def.type === "time" ? "number" : "string";
-  if (
-    value !== null &&
-    !(typeof value === expected && (expected === "string" || Number.isFinite(value)))
-  ) {
-    throw new ValidationError(
-      `mongo store: a keyset value for ${def.name} must be a ${expected} or null, got ${JSON.stringify(value) ?? "nothing"}`,
-      { target: "after" },
-    );
-  }
-}
-
 // ---------------------------------------------------------------- grouping
 
 /** The two pipelines of a group query, each to follow the same `$match`. */
@@ -478,15 +435,12 @@ export interface GroupPipelines {
  * at 16 MiB and never spilled, which a page of up to 100,000 groups can exceed.
  */
 export function groupStages(
-  field: unknown,
+  field: FieldName,
   now: number,
   offset: number,
   limit: number,
 ): GroupPipelines {
-  const def = catalogField(field, "group field");
-  if (!def.groupable) {
-    throw new ValidationError(`mongo store: cannot group by ${def.name}`, { target: "group_by" });
-  }
+  const def = defOf(field);
   const effective = EFFECTIVE_PATHS[def.name];
   // `$ifNull` turns a missing sub-field (no client info at all) into the null group.
   const groupKey = effective ? `$${effective}` : { $ifNull: [`$${PATHS[def.name].raw}`, null] };

@@ -16,7 +16,6 @@ import { requireCount, requireId, requireTime } from "./boundary.js";
 import {
   allOf,
   type Condition,
-  checkSort,
   compileAfter,
   compileFilter,
   compileSort,
@@ -97,7 +96,7 @@ export function sessionListing({
   ) {
     requireId("tenantId", tenantId);
     const now = requireTime("now", query.now);
-    const sort = checkSort(query.sort);
+    const { sort } = query;
     const offset = query.offset === undefined ? 0 : requireCount("offset", query.offset, 0);
     const limit = query.limit === undefined ? undefined : requireCount("limit", query.limit, 1);
     const keyset = query.after ? { sort, after: query.after } : undefined;

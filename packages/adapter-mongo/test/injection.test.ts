@@ -1,11 +1,15 @@
 /**
  * No user value ever becomes a Mongo operator or a field name. Values smuggled past the types
  * (`{ "$gt": "" }` as an id), operator names and dotted paths as field names are rejected
- * with a ValidationError before anything reaches the driver; hostile strings that are valid
- * values match only themselves, literally.
+ * with a ValidationError before anything reaches the driver — field names, sort keys, group
+ * fields and cursors by core's checks (the store receives them checked and frozen, and only
+ * translates them), ids and the values of records, patches and tasks by the store's boundary,
+ * which binds them as values; hostile strings that are valid values match only themselves,
+ * literally.
  */
 import {
   checkFilter,
+  createSessionLedger,
   type Filter,
   type FilterValue,
   type SessionStore,
@@ -75,10 +79,13 @@ const list = async (store: SessionStore, filter: Filter | null, sort = [] as nev
 describe(`operator injection: ${backendLabel}`, () => {
   let backend: Backend;
   let store: MongoSessionStore;
+  /** The ledger over the store: what checks sort keys, group fields and cursors. */
+  let ledger: ReturnType<typeof createSessionLedger>;
 
   beforeAll(async () => {
     backend = await openBackend();
     store = createMongoStore({ db: backend.db, collectionPrefix: "injection_" });
+    ledger = createSessionLedger({ store, clock: () => NOW });
     await store.ensureIndexes();
     for (const [i, value] of HOSTILE.entries()) await store.insertSession(session(`s${i}`, value));
     await store.insertSession(session("plain", "UI"));
@@ -114,10 +121,8 @@ describe(`operator injection: ${backendLabel}`, () => {
   it("$where as a field name should be rejected with a ValidationError", async () => {
     for (const field of ["$where", "$expr", "$or", "__proto__", "constructor"]) {
       await rejected(list(store, eq(field, text("x"))));
-      await rejected(list(store, null, [{ field, direction: "asc" }] as never[]));
-      await rejected(
-        store.groupSessions(TENANT, { filter: null, field: field as never, now: NOW, limit: 5 }),
-      );
+      await rejected(ledger.list(TENANT, { sort: [{ field, direction: "asc" }] as never[] }));
+      await rejected(ledger.group(TENANT, { field: field as never }));
     }
     await rejected(list(store, { kind: "$where", item: null } as never));
     await rejected(
@@ -129,24 +134,23 @@ describe(`operator injection: ${backendLabel}`, () => {
     for (const field of ["a.b", "user.$gt", "user.id.x", "k.login", "clientInfo.browser"]) {
       const error = await rejected(list(store, eq(field, text("x"))));
       expect(error.message).toContain(field);
-      await rejected(list(store, null, [{ field, direction: "asc" }] as never[]));
+      await rejected(ledger.list(TENANT, { sort: [{ field, direction: "asc" }] as never[] }));
     }
   });
 
   it("keyset positions and sort directions that are not values should be rejected", async () => {
     const sort = [{ field: "client_type", direction: "asc" }] as const;
-    const query = { filter: null, sort, now: NOW, limit: 5 };
+    const { nextCursor } = await ledger.list(TENANT, { sort, limit: 2 });
+    expect(nextCursor).toEqual(expect.any(String));
+    // A position with an operator in it: the cursor is signed, so an edited one is refused.
+    const [body, tag] = nextCursor!.split(".");
+    const decoded = JSON.parse(Buffer.from(body!, "base64url").toString("utf8"));
+    decoded[2] = [GT_EMPTY];
+    const edited = `${Buffer.from(JSON.stringify(decoded)).toString("base64url")}.${tag}`;
+    const error = await rejected(ledger.list(TENANT, { sort, limit: 2, cursor: edited }));
+    expect(error.code).toBe("INVALID_CURSOR");
     await rejected(
-      store.listSessions(TENANT, { ...query, after: { values: [GT_EMPTY], id: "s0" } }),
-    );
-    await rejected(
-      store.listSessions(TENANT, { ...query, after: { values: ["ui"], id: GT_EMPTY } }),
-    );
-    await rejected(
-      store.listSessions(TENANT, {
-        ...query,
-        sort: [{ field: "id", direction: "$natural" as never }],
-      }),
+      ledger.list(TENANT, { sort: [{ field: "id", direction: "$natural" as never }] }),
     );
   });
 

@@ -10,7 +10,6 @@ import {
   ValidationError,
 } from "@session-ledger/core";
 import type { SessionRecord } from "@session-ledger/core/store";
-import { fieldSql } from "@session-ledger/sql";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqliteStore } from "../src/index.js";
@@ -222,7 +221,7 @@ describe("injection: every input is bound or rejected, and the table stays intac
   ];
 
   // Malformed queries are refused at the boundary, the ledger, before any SQL exists; the
-  // store's translation tables still never index anything but their own names.
+  // store receives field names checked and frozen, and only translates them.
   it("refuses field names outside the catalog in filters, sorts and groups", async () => {
     const ledger = createSessionLedger({ store: fixture.store, clock: () => NOW });
     for (const name of HOSTILE_NAMES) {
@@ -230,7 +229,6 @@ describe("injection: every input is bound or rejected, and the table stays intac
       await rejects(ledger.count(TENANT, eq(field, text("x"))), "INVALID_QUERY");
       await rejects(ledger.list(TENANT, { sort: [{ field, direction: "asc" }] }));
       await rejects(ledger.group(TENANT, { field }));
-      expect(() => fieldSql(field, NOW), name).toThrow(ValidationError);
     }
     // Catalog fields that may not be sorted or grouped by are refused as well.
     await rejects(ledger.list(TENANT, { sort: [{ field: "user.login", direction: "asc" }] }));

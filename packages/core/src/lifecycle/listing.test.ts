@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { createCursorCodec } from "../listing/cursor.js";
 import { createMemoryStore } from "../memory/memory-store.js";
+import type { SortKey } from "../query/ast.js";
+import type { ListQuery, SessionStore } from "../storage.js";
 import { createSessionLedger } from "./ledger.js";
 
 describe("listForUser", () => {
@@ -69,5 +72,62 @@ describe("group by creation time", () => {
         buckets: { interval: "day", from, to: from + day },
       }),
     ).rejects.toMatchObject({ code: "STORAGE_ERROR" });
+  });
+});
+
+describe("what a store receives", () => {
+  it("should be a frozen copy of the sort and the keyset position, read once", async () => {
+    const memory = createMemoryStore();
+    const seen: ListQuery[] = [];
+    const store: SessionStore = {
+      ...memory,
+      listSessions(tenantId, query) {
+        seen.push(query);
+        return memory.listSessions(tenantId, query);
+      },
+    };
+    let now = Date.UTC(2026, 2, 1);
+    const ledger = createSessionLedger({ store, clock: () => now });
+    for (let i = 0; i < 3; i++) {
+      now += 1000;
+      await ledger.create({ tenantId: "t", user: { id: `u${i}`, login: `u${i}` } });
+    }
+    let reads = 0;
+    const key = {
+      get field() {
+        return reads++ === 0 ? "creation_time" : "$where";
+      },
+      direction: "asc",
+    } as unknown as SortKey;
+    const sort = [key];
+    const first = await ledger.list("t", { sort, limit: 2 });
+    expect(reads).toBe(1);
+    const [query] = seen;
+    expect(query?.sort).toEqual([{ field: "creation_time", direction: "asc" }]);
+    expect(Object.isFrozen(query?.sort) && Object.isFrozen(query?.sort[0])).toBe(true);
+    // The next page: the position decoded from the cursor reaches the store frozen and typed.
+    await ledger.list("t", {
+      sort: [{ field: "creation_time", direction: "asc" }],
+      limit: 2,
+      cursor: first.nextCursor,
+    });
+    const after = seen[1]?.after;
+    expect(after?.values).toEqual([expect.any(Number)]);
+    expect(Object.isFrozen(after) && Object.isFrozen(after?.values)).toBe(true);
+  });
+
+  it("should refuse a signed cursor whose value has another type than its sort key's", () => {
+    const codec = createCursorCodec("a-secret-of-at-least-thirty-two-characters");
+    const scope = {
+      tenantId: "t",
+      filter: null,
+      sort: [{ field: "creation_time", direction: "asc" }],
+    } as const;
+    const text = codec.encode(scope, { values: ["2026-03-01"], id: "s1" });
+    expect(() => codec.decode(scope, text)).toThrow(
+      expect.objectContaining({ code: "INVALID_CURSOR" }),
+    );
+    const time = codec.encode(scope, { values: [Date.UTC(2026, 2, 1)], id: "s1" });
+    expect(codec.decode(scope, time)).toEqual({ values: [Date.UTC(2026, 2, 1)], id: "s1" });
   });
 });

@@ -44,22 +44,27 @@ function checkOffset(offset: unknown): number {
   return offset;
 }
 
+/**
+ * The sort keys, checked against the catalog, as a frozen copy built from what was read (each
+ * key's field and direction read once): what a store receives is what was checked.
+ */
 function checkSort(sort: readonly SortKey[]): readonly SortKey[] {
   if (!Array.isArray(sort)) throw new ValidationError("sort must be a list", { target: "sort" });
-  for (const key of sort) {
-    const def = fieldNamed(key?.field);
+  const checked = sort.map((key: SortKey): SortKey => {
+    const field = key?.field;
+    const direction = key?.direction;
+    const def = fieldNamed(field);
     if (
       def === undefined ||
-      def.name !== key.field ||
+      def.name !== field ||
       !def.sortable ||
-      (key.direction !== "asc" && key.direction !== "desc")
+      (direction !== "asc" && direction !== "desc")
     ) {
-      throw new ValidationError(`sort: cannot sort by ${quote(key?.field)}`, {
-        target: "sort",
-      });
+      throw new ValidationError(`sort: cannot sort by ${quote(field)}`, { target: "sort" });
     }
-  }
-  return sort;
+    return Object.freeze({ field: def.name, direction });
+  });
+  return Object.freeze(checked);
 }
 
 let warned = false;

@@ -5,7 +5,8 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { ValidationError } from "../errors.js";
-import type { Filter, KeysetPosition, SortKey } from "../query/ast.js";
+import type { Filter, KeysetPosition, SortKey, SortValue } from "../query/ast.js";
+import { fieldDef } from "../query/fields.js";
 
 const VERSION = 1;
 const MAC_BYTES = 16;
@@ -60,17 +61,23 @@ export function createCursorCodec(secret: string | Uint8Array): CursorCodec {
       if (print !== fingerprint(scope)) {
         throw invalid("was made for a different query, sort or tenant");
       }
-      const isSortValue = (v: unknown) =>
-        v === null || typeof v === "string" || (typeof v === "number" && Number.isFinite(v));
+      // Each value has its key's type in sort space: a time is a number, anything else a
+      // string; null sorts lowest. A store receives the position typed, and frozen.
+      const typed = (v: unknown, key: SortKey): v is SortValue =>
+        v === null ||
+        (fieldDef(key.field).type === "time"
+          ? typeof v === "number" && Number.isFinite(v)
+          : typeof v === "string");
       if (
         !Array.isArray(values) ||
         values.length !== scope.sort.length ||
-        !values.every(isSortValue) ||
-        typeof id !== "string"
+        !values.every((v, i) => typed(v, scope.sort[i]!)) ||
+        typeof id !== "string" ||
+        id.length === 0
       ) {
         throw invalid("is malformed");
       }
-      return { values, id };
+      return Object.freeze({ values: Object.freeze([...values]), id });
     },
   };
 }
