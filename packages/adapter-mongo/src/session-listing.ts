@@ -12,7 +12,7 @@ import type {
   StreamQuery,
 } from "@session-ledger/core/store";
 import type { Document } from "mongodb";
-import { requireCount, requireId, requireTime } from "./boundary.js";
+import { requireId, requireTime } from "./boundary.js";
 import {
   allOf,
   type Condition,
@@ -97,8 +97,8 @@ export function sessionListing({
     requireId("tenantId", tenantId);
     const now = requireTime("now", query.now);
     const { sort } = query;
-    const offset = query.offset === undefined ? 0 : requireCount("offset", query.offset, 0);
-    const limit = query.limit === undefined ? undefined : requireCount("limit", query.limit, 1);
+    // Limits, offsets, sort keys and positions come checked and frozen from core.
+    const { offset = 0, limit } = query;
     const keyset = query.after ? { sort, after: query.after } : undefined;
     const match = matchDocument(tenantId, query.filter, now, keyset);
     const plan = compileSort(sort);
@@ -136,8 +136,7 @@ export function sessionListing({
     async groupSessions(tenantId, query: GroupQuery): Promise<GroupResult> {
       const now = requireTime("now", query.now);
       const match = matchDocument(requireId("tenantId", tenantId), query.filter, now);
-      const offset = query.offset === undefined ? 0 : requireCount("offset", query.offset, 0);
-      const limit = requireCount("limit", query.limit, 1);
+      const { offset = 0, limit } = query;
       const stages = groupStages(query.field, now, offset, limit);
       const [page, total] = await Promise.all([
         driver("group sessions", () =>
