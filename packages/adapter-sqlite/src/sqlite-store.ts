@@ -29,17 +29,8 @@ import { compiler } from "./sqlite-dialect.js";
 import { errors, guarded, storageFailure } from "./store-errors.js";
 
 /** Where the store's SQL runs: exactly one of `database` or `kysely`. */
-export interface SqliteStoreOptions<DB = unknown> {
-  /**
-   * A ready better-sqlite3 connection. The store prepares its statements on it once and
-   * reuses them, and sets WAL mode and the busy timeout when it is created.
-   */
-  database?: Database;
-  /**
-   * A Kysely instance on the SQLite dialect (over better-sqlite3). Its plugins are not applied
-   * to the store's queries. WAL mode and the busy timeout are set by `migrate()`.
-   */
-  kysely?: Kysely<DB>;
+/** What both modes of {@link SqliteStoreOptions} take. */
+export interface SqliteCommonOptions {
   /**
    * Prepended to every table and index name; letters, digits and `_` only.
    * @default "session_ledger_"
@@ -57,13 +48,22 @@ export interface SqliteStoreOptions<DB = unknown> {
    * @default 5000
    */
   busyTimeoutMs?: number;
+}
+
+/** The store on a better-sqlite3 connection: the default, and the fast one. */
+export interface SqliteDatabaseOptions extends SqliteCommonOptions {
+  /**
+   * A ready better-sqlite3 connection. The store prepares its statements on it once and
+   * reuses them, and sets WAL mode and the busy timeout when it is created.
+   */
+  database: Database;
+  kysely?: never;
   /**
    * Worker threads that run listing, counting, grouping and export reads, each on its own
    * read-only connection to the database file, so an administrator's query never blocks the
    * host's thread. Lookups, the touch and every write stay on the host's connection. Workers
-   * start on first use. `0` runs every read on the host's thread. Only a `database` on a file
-   * in WAL mode can have readers: an in-memory or temporary database, a `kysely` instance or
-   * `walMode: false` always reads on the host's thread.
+   * start on first use. `0` runs every read on the host's thread. An in-memory or temporary
+   * database, or `walMode: false`, always reads on the host's thread.
    * @default one fewer than the machine's cores, from 1 to 4
    */
   readers?: number;
@@ -76,6 +76,24 @@ export interface SqliteStoreOptions<DB = unknown> {
    */
   mmapSize?: number;
 }
+
+/**
+ * The store on the host's own Kysely instance (SQLite dialect over better-sqlite3). Every read
+ * runs on the host's thread, so the reader options of the `database` mode do not exist here.
+ */
+export interface SqliteKyselyOptions<DB = unknown> extends SqliteCommonOptions {
+  /**
+   * A Kysely instance on the SQLite dialect (over better-sqlite3). Its plugins are not applied
+   * to the store's queries. WAL mode and the busy timeout are set by `migrate()`.
+   */
+  kysely: Kysely<DB>;
+  database?: never;
+  readers?: never;
+  mmapSize?: never;
+}
+
+/** The options of {@link createSqliteStore}: one of the two modes, `database` or `kysely`. */
+export type SqliteStoreOptions<DB = unknown> = SqliteDatabaseOptions | SqliteKyselyOptions<DB>;
 
 /** A `SessionStore` on SQLite, plus the schema migrations it owns. */
 export interface SqliteSessionStore extends SessionStore {
@@ -204,6 +222,16 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
       }),
       pragmas: [],
     };
+  }
+  // The reader options exist only with a connection of the store's own (JavaScript hosts
+  // bypass the types): said, rather than silently ignored.
+  for (const name of ["readers", "mmapSize"] as const) {
+    if ((options as { readers?: unknown; mmapSize?: unknown })[name] !== undefined) {
+      throw new ValidationError(
+        `createSqliteStore: ${name} applies only with \`database\` (a kysely instance reads on the host's thread)`,
+        { target: name },
+      );
+    }
   }
   const own = ownKysely(kysely as Kysely<DB>);
   const runner = createKyselyRunner(own);

@@ -196,8 +196,14 @@ describe("connection options", () => {
   it("needs exactly one of database or kysely", () => {
     const database = new Database(":memory:");
     const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) });
-    expect(() => createSqliteStore({})).toThrow(ValidationError);
-    expect(() => createSqliteStore({ database, kysely })).toThrow(ValidationError);
+    // The types refuse both and neither; a JavaScript host that passes them gets an error.
+    expect(() => createSqliteStore({} as never)).toThrow(ValidationError);
+    expect(() => createSqliteStore({ database, kysely } as never)).toThrow(ValidationError);
+    // Reader options belong to the database mode: with kysely they are refused, not ignored.
+    expect(() => createSqliteStore({ kysely, readers: 2 } as never)).toThrow(
+      "createSqliteStore: readers applies only with `database`",
+    );
+    expect(() => createSqliteStore({ kysely, mmapSize: 1 } as never)).toThrow(ValidationError);
     expect(() => createSqliteStore({ database: {} as never })).toThrow(ValidationError);
     expect(() => createSqliteStore({ database, busyTimeoutMs: -1 })).toThrow(ValidationError);
     database.close();
