@@ -221,12 +221,12 @@ export function createTracker<Req extends object>(
  */
 export async function issueFlow<Req extends object>(
   factory: string,
-  exchange: { req: Req; headers: HeaderSource; ip: string | null | undefined },
+  exchange: { req: Req; headers: HeaderSource; ip?: string | null | undefined },
   answer: TrackingAnswer,
-  options: IssueOptions,
-  extra: readonly string[] = [],
+  options: IssueOptions & { clientIp?: string | null },
+  extra: readonly "clientIp"[] = [],
 ): Promise<CreatedSession> {
-  checkOptions(factory, options, [
+  checkOptions<IssueOptions & { clientIp?: string | null }>(factory, options, [
     "ledger",
     "tenantId",
     "user",
@@ -247,7 +247,8 @@ export async function issueFlow<Req extends object>(
   const cookie = options.cookie === false ? null : cookieAttributes(options.cookie ?? {});
   const tenantId = options.tenantId ?? DEFAULT_TENANT;
   await requireTrackedTenant(exchange.req, options.ledger, tenantId);
-  const { ip } = exchange;
+  // The framework's own address, or else (Hono, Next.js) the one the host passed.
+  const ip = "ip" in exchange ? exchange.ip : options.clientIp;
   // Not an address (a forged X-Forwarded-For behind a proxy setting that trusts too much):
   // no client IP, rather than a failed login.
   const client = clientFactsOf(exchange.headers, {
