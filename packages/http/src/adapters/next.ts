@@ -194,11 +194,18 @@ export function sessionTracking(options: SessionTrackingOptions): NextSessionTra
       headers.set("Cache-Control", "no-store");
       let unauthenticated: Response;
       if (onUnauthenticated) {
-        unauthenticated = await onUnauthenticated(request, refusal);
+        // The host's answer may have immutable headers (`Response.redirect`): a copy carries ours.
+        const own = await onUnauthenticated(request, refusal);
+        const merged = new Headers(own.headers);
         for (const [name, value] of headers) {
-          if (name === "set-cookie") unauthenticated.headers.append(name, value);
-          else unauthenticated.headers.set(name, value);
+          if (name === "set-cookie") merged.append(name, value);
+          else merged.set(name, value);
         }
+        unauthenticated = new Response(own.body, {
+          status: own.status,
+          statusText: own.statusText,
+          headers: merged,
+        });
       } else {
         const answer = unauthenticatedAnswer(refusal);
         headers.set("WWW-Authenticate", answer.headers["WWW-Authenticate"]);

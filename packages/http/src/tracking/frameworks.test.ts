@@ -19,6 +19,7 @@ import * as onFastify from "../adapters/fastify.js";
 import * as onHono from "../adapters/hono.js";
 import * as onKoa from "../adapters/koa.js";
 import * as onNext from "../adapters/next.js";
+import { createTestLedger } from "../test-support/ledger.js";
 import {
   fetchSend,
   installedVersion,
@@ -339,6 +340,33 @@ describe("Next.js tracking functions: what a route handler gets back", () => {
     expect(() =>
       onNext.sessionTracking({ ledger: undefined as never, onUnauthenticated: 1 as never }),
     ).toThrow("sessionTracking: 'ledger'");
+  });
+
+  it("sessionOf adds its headers to an onUnauthenticated answer whose own are immutable", async () => {
+    const harness = createTestLedger({ now: Date.parse("2026-02-20T12:00:00.000Z") });
+    try {
+      const { sessionOf } = onNext.sessionTracking({
+        ledger: harness.ledger,
+        required: true,
+        onUnauthenticated: (_request, why) =>
+          Response.redirect(`https://app.example/login?why=${why}`, 303),
+      });
+      const request = new Request("https://app.example/me", {
+        headers: { Cookie: "sl_session=stale.token" },
+      });
+      const { sessionLedger, unauthenticated } = await sessionOf(request);
+      expect(sessionLedger).toBeNull();
+      expect(unauthenticated?.status).toBe(303);
+      expect(unauthenticated?.headers.get("location")).toBe(
+        "https://app.example/login?why=invalid",
+      );
+      expect(unauthenticated?.headers.get("cache-control")).toBe("no-store");
+      expect(unauthenticated?.headers.getSetCookie()).toEqual([
+        expect.stringMatching(/^sl_session=; Path=\/; Expires=Thu, 01 Jan 1970/),
+      ]);
+    } finally {
+      await harness.close();
+    }
   });
 
   it("issueSession refuses an unknown option, naming it, before writing anything", async () => {
