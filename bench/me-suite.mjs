@@ -19,7 +19,7 @@ export const ME_FRAMEWORKS = ["express", "fastify", "hono", "koa"];
 /** The goal: tracking serves at least this share of the hand-written handler's req/s. */
 export const ME_GOAL = 0.9;
 /** Rounds of alternating windows, and each window's length. */
-export const ME_ROUNDS = 6;
+export const ME_ROUNDS = 10;
 export const ME_WINDOW_SECONDS = 3;
 const CONCURRENCY = 8;
 const WARMUP_MS = 2000;
