@@ -1,5 +1,6 @@
 /**
- * `@session-ledger/http/fastify`: the admin handler as a Fastify plugin.
+ * `@session-ledger/http/fastify`: the admin handler as a Fastify plugin, and login tracking native
+ * to Fastify (`sessionTracking`, an `onRequest` hook that sets `request.sessionLedger`).
  *
  * The plugin adds one `onRequest` hook to the instance it is registered on (it is not
  * encapsulated, like a `fastify-plugin` one). A request whose path the handler claims is

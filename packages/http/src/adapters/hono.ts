@@ -3,6 +3,7 @@
  * hands over a Web `Request` already, so nothing is bridged: the handler answers it, and
  * headers and cookies earlier middleware set (`c.header`, `setCookie`) are kept on its answer.
  * Runs wherever Hono does on Node's streams (`@hono/node-server`, Bun, Deno).
+ * Login tracking is native middleware too: `sessionTracking` sets `c.get("sessionLedger")`.
  */
 import type { CreatedSession } from "@session-ledger/core";
 import type { Context, MiddlewareHandler } from "hono";

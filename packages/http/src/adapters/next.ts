@@ -1,6 +1,8 @@
 /**
- * `@session-ledger/http/next`: the admin handler as Next.js App Router route handlers. A
- * catch-all route (`app/api/admin/[...path]/route.ts`) exports them, and the handler serves its
+ * `@session-ledger/http/next`: the admin handler as Next.js App Router route handlers, and login
+ * tracking for route handlers (`sessionTracking(…).sessionOf(request)`, `issueSession`,
+ * `endSession`, each handing back the headers of the route's answer). A catch-all route
+ * (`app/api/admin/[...path]/route.ts`) exports the admin's handlers, and the handler serves its
  * routes under that route's path:
  *
  * ```ts
