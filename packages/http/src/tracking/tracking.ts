@@ -15,6 +15,7 @@ import {
   type TrackedSession,
   type TrackingAnswer,
   type TrackingOptions,
+  type TrackOutcome,
   type UnauthenticatedReason,
   unauthenticatedAnswer,
 } from "./flow.js";
@@ -65,8 +66,13 @@ const answerOf = (res: Response): TrackingAnswer => ({
 export function sessionTracking(options: SessionTrackingOptions): RequestHandler {
   const tracker = createTracker<Request>("sessionTracking", options, "(req, res, reason) => void");
   const { onUnauthenticated } = options;
-  const track = async (req: Request, res: Response, next: (error?: unknown) => void) => {
-    const { tracked, clearCookie, refusal } = await tracker.track(req, req);
+  const answer = (
+    req: Request,
+    res: Response,
+    next: (error?: unknown) => void,
+    outcome: TrackOutcome,
+  ) => {
+    const { tracked, clearCookie, refusal } = outcome;
     if (clearCookie !== null) {
       res.setHeader("Cache-Control", "no-store");
       res.append("Set-Cookie", clearCookie);
@@ -75,12 +81,15 @@ export function sessionTracking(options: SessionTrackingOptions): RequestHandler
     if (refusal === null) return next();
     res.setHeader("Cache-Control", "no-store");
     if (onUnauthenticated) return onUnauthenticated(req, res, refusal);
-    const answer = unauthenticatedAnswer(refusal);
-    res.setHeader("WWW-Authenticate", answer.headers["WWW-Authenticate"]);
-    res.status(answer.status).json(answer.body);
+    const refused = unauthenticatedAnswer(refusal);
+    res.setHeader("WWW-Authenticate", refused.headers["WWW-Authenticate"]);
+    res.status(refused.status).json(refused.body);
   };
   return (req, res, next) => {
-    track(req, res, next).catch(next);
+    tracker
+      .track(req, req)
+      .then((outcome) => answer(req, res, next, outcome))
+      .catch(next);
   };
 }
 
