@@ -3,8 +3,10 @@
  * `pnpm bench`: the performance budgets of SPEC §9 and §10. Builds the library from source,
  * builds (or reuses) a deterministic database, times every operation through the library and
  * through hand-written SQL alternately, then the in-memory store, the export's peak memory, the
- * Octane routes over HTTP and the host's latency under admin load, and prints the tables.
- * Results go to bench/out/results.json (and results-<sessions>.json, host-latency-<sessions>.json).
+ * Octane routes over HTTP, the host's latency under admin load, and GET /me through each
+ * framework's tracking (section "me"), and prints the tables.
+ * Results go to bench/out/results.json (and results-<sessions>.json, host-latency-<sessions>.json,
+ * me-<sessions>.json).
  * `pnpm bench --help` lists the options.
  */
 import { writeFileSync } from "node:fs";
@@ -45,7 +47,7 @@ const USAGE = `usage: pnpm bench [options]
   --only-latency a,b   only these host-latency workloads (idle always runs): ${HOST_LATENCY_WORKLOADS.join(", ")}
   --latency-seconds N  measured window of each host-latency workload (default ${WINDOW_SECONDS})
   --only-me a,b        only the "me" section, on these frameworks: ${ME_FRAMEWORKS.join(", ")}
-                       (its host latency through Fastify and Hono takes --only-latency too)
+                       (its host latency through Express, Fastify and Hono takes --only-latency too)
   --plans              print the query plans of list, count and group (SQLite and PostgreSQL)
   -h, --help
 The PostgreSQL table runs on a throwaway cluster the bench starts (initdb and pg_ctl of the
