@@ -50,7 +50,7 @@ const TIMEOUTS = {
  * the copy is flushed to disk before anything is measured, so the kernel's write-back of
  * hundreds of megabytes does not land in a measured window.
  */
-function copyDataset(lib, source, target) {
+export function copyDataset(lib, source, target) {
   const database = new lib.Database(source);
   database.pragma("wal_checkpoint(TRUNCATE)");
   database.close();
@@ -173,8 +173,8 @@ function measuredWindow(ms) {
 }
 
 /** One workload's window: a fresh host, the `/me` client and (unless idle) the admin client. */
-async function measure(workload, path, fixtures, windowMs) {
-  const host = await startServer("host-server.mjs", [path]);
+async function measure(workload, path, fixtures, windowMs, server) {
+  const host = await startServer(server.script, [path, ...server.args]);
   const hostChannel = channel(host.child);
   const user = startPeer("host-user.mjs");
   const admin = workload.run ? startPeer("host-admin.mjs", [workload.key]) : null;
@@ -256,8 +256,16 @@ export function hostBudget(result, idle) {
   return { pass: broken.length === 0, broken, p99LimitMs };
 }
 
-/** Runs the section: `only` picks workloads (idle always runs: every budget is relative to it). */
-export async function runHostLatency(lib, datasetPath, { only, windowSeconds, log }) {
+/**
+ * Runs the section: `only` picks workloads (idle always runs: every budget is relative to it).
+ * `server` is the host (default: host-server.mjs, the Express host), e.g.
+ * `{ script: "framework-server.mjs", args: ["fastify", "tracking", "admin"] }`.
+ */
+export async function runHostLatency(
+  lib,
+  datasetPath,
+  { only, windowSeconds, log, server = { script: "host-server.mjs", args: [] } },
+) {
   const started = performance.now();
   const loadStart = load();
   const copy = join(OUT_DIR, "host-latency.db");
@@ -270,7 +278,7 @@ export async function runHostLatency(lib, datasetPath, { only, windowSeconds, lo
     for (const workload of ADMIN_WORKLOADS) {
       if (only && workload.key !== "idle" && !only.includes(workload.key)) continue;
       log(`  ${workload.label} (load average ${load()})…`);
-      results.push(await measure(workload, copy, fixtures, windowSeconds * 1000));
+      results.push(await measure(workload, copy, fixtures, windowSeconds * 1000, server));
     }
     const idle = results[0];
     for (const result of results) result.budget = hostBudget(result, idle);

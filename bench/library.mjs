@@ -14,8 +14,9 @@ const outDir = join(modules, ".cache", "session-ledger-bench");
 export const bundlePath = join(outDir, "library.mjs");
 
 /** Bare imports compiled into the bundle; every other package is resolved at run time. */
-const BUNDLED = /^(@session-ledger\/|kysely|nanoid|csv-stringify)/;
-const RUNTIME = /^(?!@session-ledger\/|kysely|nanoid|csv-stringify|\.|\/)/;
+// date-fns (core's time zones) is bundled too: pure ESM, and the bench need not list it.
+const BUNDLED = /^(@session-ledger\/|kysely|nanoid|csv-stringify|@date-fns\/|date-fns)/;
+const RUNTIME = /^(?!@session-ledger\/|kysely|nanoid|csv-stringify|@date-fns\/|date-fns|\.|\/)/;
 
 /** Builds the bundle from the current source (about a second). */
 export async function buildLibrary() {

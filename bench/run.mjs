@@ -3,8 +3,10 @@
  * `pnpm bench`: the performance budgets of SPEC §9 and §10. Builds the library from source,
  * builds (or reuses) a deterministic database, times every operation through the library and
  * through hand-written SQL alternately, then the in-memory store, the export's peak memory, the
- * Octane routes over HTTP and the host's latency under admin load, and prints the tables.
- * Results go to bench/out/results.json (and results-<sessions>.json, host-latency-<sessions>.json).
+ * Octane routes over HTTP, the host's latency under admin load, and GET /me through each
+ * framework's tracking (section "me"), and prints the tables.
+ * Results go to bench/out/results.json (and results-<sessions>.json, host-latency-<sessions>.json,
+ * me-<sessions>.json).
  * `pnpm bench --help` lists the options.
  */
 import { writeFileSync } from "node:fs";
@@ -14,6 +16,8 @@ import { NOW, OUT_DIR, openDataset, openExportDataset } from "./dataset.mjs";
 import { HOST_LATENCY_WORKLOADS, runHostLatency, WINDOW_SECONDS } from "./host-latency.mjs";
 import { runHttpSuite } from "./http-suite.mjs";
 import { buildLibrary, loadLibrary } from "./library.mjs";
+import { meTable } from "./me-report.mjs";
+import { ME_FRAMEWORKS, runMeSuite } from "./me-suite.mjs";
 import { formatPlans, queryPlans } from "./plans.mjs";
 import { runPostgresSuite } from "./postgres-suite.mjs";
 import { runChild } from "./processes.mjs";
@@ -29,7 +33,9 @@ import {
 } from "./report.mjs";
 import { runSqliteSuite, SQLITE_OPERATIONS } from "./sqlite-suite.mjs";
 
-const SECTIONS = ["sqlite", "postgres", "memory", "export-memory", "http", "host-latency"];
+const SECTIONS = ["sqlite", "postgres", "memory", "export-memory", "http", "host-latency", "me"];
+/** The frameworks whose host latency under admin load the "me" section measures side by side. */
+const ME_LATENCY_FRAMEWORKS = ["express", "fastify", "hono"];
 const USAGE = `usage: pnpm bench [options]
   --sessions N         sessions in the data set, over 10 tenants (default 1000000)
   --users N            users (default 50000)
@@ -40,6 +46,8 @@ const USAGE = `usage: pnpm bench [options]
   --export-rows N      rows of the export memory measurement (default 1000000)
   --only-latency a,b   only these host-latency workloads (idle always runs): ${HOST_LATENCY_WORKLOADS.join(", ")}
   --latency-seconds N  measured window of each host-latency workload (default ${WINDOW_SECONDS})
+  --only-me a,b        only the "me" section, on these frameworks: ${ME_FRAMEWORKS.join(", ")}
+                       (its host latency through Express, Fastify and Hono takes --only-latency too)
   --plans              print the query plans of list, count and group (SQLite and PostgreSQL)
   -h, --help
 The PostgreSQL table runs on a throwaway cluster the bench starts (initdb and pg_ctl of the
@@ -61,6 +69,7 @@ function options() {
       "export-rows": { type: "string", default: "1000000" },
       "only-latency": { type: "string" },
       "latency-seconds": { type: "string", default: String(WINDOW_SECONDS) },
+      "only-me": { type: "string" },
       plans: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -100,7 +109,9 @@ function options() {
     values["only-latency"] === undefined
       ? undefined
       : list(values["only-latency"], HOST_LATENCY_WORKLOADS, "only-latency");
-  const development = only || onlyLatency;
+  const onlyMe =
+    values["only-me"] === undefined ? undefined : list(values["only-me"], ME_FRAMEWORKS, "only-me");
+  const development = only || onlyLatency || onlyMe;
   return {
     // Below this, the benchmark tenant has too few matches for a page behind a cursor.
     sessions: integer("sessions", 5000),
@@ -111,13 +122,15 @@ function options() {
     latencySeconds: integer("latency-seconds", 1),
     only,
     onlyLatency,
+    onlyMe,
     // A development run keeps only the sections it names: the SQL tables for --only (less any
     // --skip), host latency for --only-latency.
     skip: development
       ? SECTIONS.filter(
           (section) =>
             !(["sqlite", "postgres"].includes(section) && only) &&
-            !(section === "host-latency" && onlyLatency),
+            !(section === "host-latency" && onlyLatency && !onlyMe) &&
+            !(section === "me" && onlyMe),
         ).concat(only ? list(values.skip, SECTIONS, "skip") : [])
       : list(values.skip, SECTIONS, "skip"),
     plans: values.plans,
@@ -255,6 +268,34 @@ async function main() {
     );
   }
 
+  if (run("me")) {
+    log(`GET /me through each framework's tracking, ${opts.sessions} sessions…`);
+    results.me = await runMeSuite(lib, dataset.path, { frameworks: opts.onlyMe, log });
+    print(
+      "GET /me through each framework's native tracking against a hand-written handler in the same framework (same SQLite file)",
+      meTable(results.me),
+    );
+    results.meHostLatency = {};
+    for (const framework of ME_LATENCY_FRAMEWORKS) {
+      if (opts.onlyMe && !opts.onlyMe.includes(framework)) continue;
+      log(`host latency under admin load through ${framework}…`);
+      const section = await runHostLatency(lib, dataset.path, {
+        only: opts.onlyLatency,
+        windowSeconds: opts.latencySeconds,
+        log,
+        // Express's host is the host-latency section's own.
+        ...(framework !== "express" && {
+          server: { script: "framework-server.mjs", args: [framework, "tracking", "admin"] },
+        }),
+      });
+      results.meHostLatency[framework] = section;
+      print(
+        `Host latency under admin load through ${framework}: GET /me for ${opts.latencySeconds} s while one admin workload runs in a loop (budget: SPEC §9)`,
+        hostLatencyTable(section),
+      );
+    }
+  }
+
   results.load.end = load();
   console.log(
     `\nload average: ${results.load.start} at start, ${results.load.end} at the end (1, 5, 15 min)`,
@@ -264,13 +305,16 @@ async function main() {
   // The per-size files feed the scaling table of docs/performance.md: full runs only, and a
   // run on another bundle (a candidate fix) never replaces the library's own.
   const candidate = process.env.BENCH_LIBRARY_BUNDLE ? "-candidate" : "";
-  const others = SECTIONS.filter((section) => section !== "host-latency");
+  const others = SECTIONS.filter((section) => section !== "host-latency" && section !== "me");
   if (!opts.only && others.some(run))
     writeFileSync(join(OUT_DIR, `results-${opts.sessions}${candidate}.json`), json);
   // Host latency has a file of its own, so a run of that section alone replaces no other
   // table's results; only a run of every workload over the standard window writes it.
   if (results.hostLatency && !opts.onlyLatency && opts.latencySeconds === WINDOW_SECONDS)
     writeFileSync(join(OUT_DIR, `host-latency-${opts.sessions}${candidate}.json`), json);
+  // So does the "me" section, when it ran on every framework.
+  if (results.me && !opts.onlyMe)
+    writeFileSync(join(OUT_DIR, `me-${opts.sessions}${candidate}.json`), json);
   log(`results written to ${join(OUT_DIR, "results.json")}`);
 }
 

@@ -1,5 +1,6 @@
 /**
- * `@session-ledger/http/fastify`: the admin handler as a Fastify plugin.
+ * `@session-ledger/http/fastify`: the admin handler as a Fastify plugin, and login tracking native
+ * to Fastify (`sessionTracking`, an `onRequest` hook that sets `request.sessionLedger`).
  *
  * The plugin adds one `onRequest` hook to the instance it is registered on (it is not
  * encapsulated, like a `fastify-plugin` one). A request whose path the handler claims is
@@ -11,6 +12,7 @@
  * `request.user`, `request.headers`); the handler underneath sees a Web `Request`.
  */
 import { isIP } from "node:net";
+import type { CreatedSession } from "@session-ledger/core";
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { pathOf } from "../admin/request.js";
 import {
@@ -20,6 +22,18 @@ import {
 } from "../handler.js";
 import { sendWebResponse, toWebRequest } from "../node.js";
 import {
+  createTracker,
+  type EndOptions,
+  endFlow,
+  type IssueOptions,
+  issueFlow,
+  type TrackedSession,
+  type TrackingAnswer,
+  type TrackingOptions,
+  type UnauthenticatedReason,
+  unauthenticatedAnswer,
+} from "../tracking/flow.js";
+import {
   type HostAuthenticate,
   type HostOptions,
   type HostTenantResolver,
@@ -27,6 +41,7 @@ import {
 } from "./host.js";
 
 export * from "../shared.js";
+export * from "../tracking/exports.js";
 
 /** Turns a Fastify request into a principal, or null (401); see `apiKeyAuthenticator`. */
 export type Authenticate = HostAuthenticate<FastifyRequest>;
@@ -125,3 +140,127 @@ export function toFastify(handler: AdminHandler): FastifyPluginAsync {
  */
 export const createAdminPlugin = (options: AdminPluginOptions): FastifyPluginAsync =>
   toFastify(createAdminHandler(viaHost<WebAdminHandlerOptions, FastifyRequest>(options)));
+
+/** The session `sessionTracking` found, on Fastify's request. */
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by `sessionTracking` when the request carries a valid, open session. */
+    sessionLedger?: TrackedSession;
+  }
+}
+
+/** Options of {@link sessionTracking}: Express's, with Fastify's `request` and `reply`. */
+export interface SessionTrackingOptions extends TrackingOptions<FastifyRequest> {
+  /** Replaces the default 401 JSON answer (e.g. `reply.redirect(…)`); it must send the reply. */
+  onUnauthenticated?: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    reason: UnauthenticatedReason,
+  ) => unknown;
+}
+
+/** Options of {@link issueSession}. */
+export interface IssueSessionOptions extends IssueOptions {}
+
+/** Options of {@link endSession}. */
+export interface EndSessionOptions extends EndOptions<FastifyRequest> {}
+
+/** Fastify's reply as the flows write it (headers are sent with the reply). */
+const answerOf = (reply: FastifyReply): TrackingAnswer => ({
+  noStore: () => reply.header("Cache-Control", "no-store"),
+  setCookie: (line) => appendCookie(reply, line),
+});
+
+/** Appends a `Set-Cookie` line: Fastify's `reply.header` keeps every one of that header. */
+const appendCookie = (reply: FastifyReply, line: string) => reply.header("Set-Cookie", line);
+
+/**
+ * Login tracking as a Fastify plugin: one `onRequest` hook that validates the request's token
+ * (cookie or bearer), records activity and sets `request.sessionLedger`, clears a cookie whose
+ * session is over and, with `required`, answers 401 `{error, message}` for a request without an
+ * open session. Like the admin plugin it is not encapsulated: it covers the routes of the
+ * instance it is registered on, so register it inside the `app.register(…)` of the routes it
+ * guards. The check reads `request.headers`; no Web `Request` is built.
+ *
+ * ```ts
+ * await app.register(async (users) => {
+ *   await users.register(sessionTracking({ ledger, required: true }));
+ *   users.get("/me", async (request) => ({ id: request.sessionLedger?.session.id }));
+ * });
+ * ```
+ */
+export function sessionTracking(options: SessionTrackingOptions): FastifyPluginAsync {
+  const tracker = createTracker<FastifyRequest>(
+    "sessionTracking",
+    options,
+    "(request, reply, reason) => void",
+  );
+  const { onUnauthenticated } = options;
+  const plugin: FastifyPluginAsync = async (app) => {
+    // One shape for every request: Fastify's own advice for request properties.
+    if (!app.hasRequestDecorator("sessionLedger")) app.decorateRequest("sessionLedger", undefined);
+    app.addHook("onRequest", async (request, reply) => {
+      const { tracked, clearCookie, refusal } = await tracker.track(request, request);
+      if (clearCookie !== null) {
+        reply.header("Cache-Control", "no-store");
+        appendCookie(reply, clearCookie);
+      }
+      if (tracked !== null) request.sessionLedger = tracked;
+      if (refusal === null) return;
+      reply.header("Cache-Control", "no-store");
+      if (onUnauthenticated) {
+        await onUnauthenticated(request, reply, refusal);
+        return reply;
+      }
+      const answer = unauthenticatedAnswer(refusal);
+      return reply
+        .code(answer.status)
+        .header("WWW-Authenticate", answer.headers["WWW-Authenticate"])
+        .send(answer.body);
+    });
+  };
+  return Object.assign(plugin, {
+    [Symbol.for("skip-override")]: true,
+    [Symbol.for("fastify.display-name")]: "session-ledger-tracking",
+  });
+}
+
+/**
+ * Records a login, as Express's `issueSession` does: the client IP is `request.ip` (which
+ * honours `trustProxy`), and the session cookie goes on `reply`. Returns the session and token.
+ */
+export function issueSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: IssueSessionOptions,
+): Promise<CreatedSession> {
+  return issueFlow(
+    "issueSession",
+    { req: request, headers: request, ip: request.ip },
+    answerOf(reply),
+    options,
+  );
+}
+
+/**
+ * Logs the request's session out and clears the session cookie on `reply`, as Express's
+ * `endSession` does. Returns true when a session was ended.
+ */
+export function endSession(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: EndSessionOptions,
+): Promise<boolean> {
+  return endFlow(
+    "endSession",
+    { req: request, headers: request, tracked: request.sessionLedger },
+    {
+      ...answerOf(reply),
+      setCookie: (line) => {
+        appendCookie(reply, line);
+        request.sessionLedger = undefined;
+      },
+    },
+    options,
+  );
+}

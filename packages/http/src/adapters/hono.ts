@@ -3,7 +3,9 @@
  * hands over a Web `Request` already, so nothing is bridged: the handler answers it, and
  * headers and cookies earlier middleware set (`c.header`, `setCookie`) are kept on its answer.
  * Runs wherever Hono does on Node's streams (`@hono/node-server`, Bun, Deno).
+ * Login tracking is native middleware too: `sessionTracking` sets `c.get("sessionLedger")`.
  */
+import type { CreatedSession } from "@session-ledger/core";
 import type { Context, MiddlewareHandler } from "hono";
 import type { HandlerContext } from "../admin/request.js";
 import {
@@ -12,6 +14,18 @@ import {
   type AdminHandlerOptions as WebAdminHandlerOptions,
 } from "../handler.js";
 import {
+  createTracker,
+  type EndOptions,
+  endFlow,
+  type IssueOptions,
+  issueFlow,
+  type TrackedSession,
+  type TrackingAnswer,
+  type TrackingOptions,
+  type UnauthenticatedReason,
+  unauthenticatedAnswer,
+} from "../tracking/flow.js";
+import {
   type HostAuthenticate,
   type HostOptions,
   type HostTenantResolver,
@@ -19,6 +33,7 @@ import {
 } from "./host.js";
 
 export * from "../shared.js";
+export * from "../tracking/exports.js";
 
 /** Turns a Hono context into a principal, or null (401). */
 export type Authenticate = HostAuthenticate<Context>;
@@ -101,5 +116,96 @@ export function createAdminMiddleware(options: AdminMiddlewareOptions): Middlewa
   return toHono(
     createAdminHandler(viaHost<WebAdminHandlerOptions, Context>(rest)),
     ip === undefined ? {} : { ip },
+  );
+}
+
+/** What `sessionTracking` sets on Hono's context: `c.get("sessionLedger")`. */
+export interface SessionTrackingEnv {
+  Variables: {
+    /** Set by `sessionTracking` when the request carries a valid, open session. */
+    sessionLedger?: TrackedSession;
+  };
+}
+
+/** Options of {@link sessionTracking}: Express's, with Hono's context. */
+export interface SessionTrackingOptions extends TrackingOptions<Context> {
+  /** Replaces the default 401 JSON answer (e.g. `c.redirect(…)`). */
+  onUnauthenticated?: (c: Context, reason: UnauthenticatedReason) => Response | Promise<Response>;
+}
+
+/** Options of {@link issueSession}. */
+export interface IssueSessionOptions extends IssueOptions {
+  /**
+   * The client's IP address, as the runtime knows it (Hono has no portable one): on Node,
+   * `getConnInfo(c).remote.address` of `@hono/node-server/conninfo`. @default null
+   */
+  clientIp?: string | null;
+}
+
+/** Options of {@link endSession}. */
+export interface EndSessionOptions extends EndOptions<Context> {}
+
+/** Hono's context as the flows write it: headers go on the answer the route returns. */
+const answerOf = (c: Context): TrackingAnswer => ({
+  noStore: () => c.header("Cache-Control", "no-store"),
+  setCookie: (line) => c.header("Set-Cookie", line, { append: true }),
+});
+
+/**
+ * Login tracking as Hono middleware: validates the request's token (cookie or bearer), records
+ * activity and sets `c.get("sessionLedger")`, clears a cookie whose session is over and, with
+ * `required`, answers 401 `{error, message}` for a request without an open session.
+ *
+ * ```ts
+ * app.get("/me", sessionTracking({ ledger, required: true }), (c) =>
+ *   c.json({ id: c.get("sessionLedger")?.session.id }),
+ * );
+ * ```
+ */
+export function sessionTracking(
+  options: SessionTrackingOptions,
+): MiddlewareHandler<SessionTrackingEnv> {
+  const tracker = createTracker<Context>("sessionTracking", options, "(c, reason) => Response");
+  const { onUnauthenticated } = options;
+  return async (c, next) => {
+    const { tracked, clearCookie, refusal } = await tracker.track(c, c);
+    if (clearCookie !== null) {
+      c.header("Cache-Control", "no-store");
+      c.header("Set-Cookie", clearCookie, { append: true });
+    }
+    if (tracked !== null) c.set("sessionLedger", tracked);
+    if (refusal === null) return next();
+    c.header("Cache-Control", "no-store");
+    if (onUnauthenticated) return onUnauthenticated(c, refusal);
+    const answer = unauthenticatedAnswer(refusal);
+    c.header("WWW-Authenticate", answer.headers["WWW-Authenticate"]);
+    return c.json(answer.body, answer.status);
+  };
+}
+
+/**
+ * Records a login, as Express's `issueSession` does: the client IP is `clientIp`, and the
+ * session cookie goes on the answer the route returns. Returns the session and token.
+ */
+export function issueSession(c: Context, options: IssueSessionOptions): Promise<CreatedSession> {
+  return issueFlow("issueSession", { req: c, headers: c }, answerOf(c), options, ["clientIp"]);
+}
+
+/**
+ * Logs the request's session out and clears the session cookie, as Express's `endSession`
+ * does. Returns true when a session was ended.
+ */
+export function endSession(c: Context, options: EndSessionOptions): Promise<boolean> {
+  return endFlow(
+    "endSession",
+    { req: c, headers: c, tracked: (c as Context<SessionTrackingEnv>).get("sessionLedger") },
+    {
+      ...answerOf(c),
+      setCookie: (line) => {
+        c.header("Set-Cookie", line, { append: true });
+        (c as Context<SessionTrackingEnv>).set("sessionLedger", undefined);
+      },
+    },
+    options,
   );
 }

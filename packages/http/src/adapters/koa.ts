@@ -1,10 +1,12 @@
 /**
- * `@session-ledger/http/koa`: the admin handler as Koa middleware.
+ * `@session-ledger/http/koa`: the admin handler as Koa middleware, and login tracking native to
+ * Koa (`sessionTracking` sets `ctx.state.sessionLedger`).
  *
  * A host's `authenticate` and `tenant` callbacks get Koa's own `ctx` here (its `ctx.state`,
  * `ctx.get(…)`, `ctx.headers`); the handler underneath sees a Web `Request`.
  */
 import { isIP } from "node:net";
+import type { CreatedSession } from "@session-ledger/core";
 import type { Context, Middleware } from "koa";
 import { pathOf } from "../admin/request.js";
 import {
@@ -14,6 +16,18 @@ import {
 } from "../handler.js";
 import { sendWebResponse, toWebRequest } from "../node.js";
 import {
+  createTracker,
+  type EndOptions,
+  endFlow,
+  type IssueOptions,
+  issueFlow,
+  type TrackedSession,
+  type TrackingAnswer,
+  type TrackingOptions,
+  type UnauthenticatedReason,
+  unauthenticatedAnswer,
+} from "../tracking/flow.js";
+import {
   type HostAuthenticate,
   type HostOptions,
   type HostTenantResolver,
@@ -21,6 +35,7 @@ import {
 } from "./host.js";
 
 export * from "../shared.js";
+export * from "../tracking/exports.js";
 
 /** Turns a Koa context into a principal, or null (401); see `apiKeyAuthenticator`. */
 export type Authenticate = HostAuthenticate<Context>;
@@ -81,3 +96,90 @@ export function toKoa(handler: AdminHandler): Middleware {
  */
 export const createAdminMiddleware = (options: AdminMiddlewareOptions): Middleware =>
   toKoa(createAdminHandler(viaHost<WebAdminHandlerOptions, Context>(options)));
+
+declare module "koa" {
+  interface DefaultState {
+    /** Set by `sessionTracking` when the request carries a valid, open session. */
+    sessionLedger?: TrackedSession;
+  }
+}
+
+/** Options of {@link sessionTracking}: Express's, with Koa's `ctx`. */
+export interface SessionTrackingOptions extends TrackingOptions<Context> {
+  /** Replaces the default 401 JSON answer (e.g. `ctx.redirect(…)`). */
+  onUnauthenticated?: (ctx: Context, reason: UnauthenticatedReason) => unknown;
+}
+
+/** Options of {@link issueSession}. */
+export interface IssueSessionOptions extends IssueOptions {}
+
+/** Options of {@link endSession}. */
+export interface EndSessionOptions extends EndOptions<Context> {}
+
+/** Koa's response as the flows write it. */
+const answerOf = (ctx: Context): TrackingAnswer => ({
+  noStore: () => ctx.set("Cache-Control", "no-store"),
+  setCookie: (line) => ctx.append("Set-Cookie", line),
+});
+
+/**
+ * Login tracking as Koa middleware: validates the request's token (cookie or bearer), records
+ * activity and sets `ctx.state.sessionLedger`, clears a cookie whose session is over and, with
+ * `required`, answers 401 `{error, message}` for a request without an open session (the rest of
+ * the chain does not run). It reads `ctx.headers`; no Web `Request` is built.
+ *
+ * ```ts
+ * router.get("/me", sessionTracking({ ledger, required: true }), (ctx) => {
+ *   ctx.body = { id: ctx.state.sessionLedger?.session.id };
+ * });
+ * ```
+ */
+export function sessionTracking(options: SessionTrackingOptions): Middleware {
+  const tracker = createTracker<Context>("sessionTracking", options, "(ctx, reason) => void");
+  const { onUnauthenticated } = options;
+  return async (ctx, next) => {
+    const { tracked, clearCookie, refusal } = await tracker.track(ctx, ctx);
+    if (clearCookie !== null) {
+      ctx.set("Cache-Control", "no-store");
+      ctx.append("Set-Cookie", clearCookie);
+    }
+    if (tracked !== null) ctx.state.sessionLedger = tracked;
+    if (refusal === null) return next();
+    ctx.set("Cache-Control", "no-store");
+    if (onUnauthenticated) {
+      await onUnauthenticated(ctx, refusal);
+      return;
+    }
+    const answer = unauthenticatedAnswer(refusal);
+    ctx.set("WWW-Authenticate", answer.headers["WWW-Authenticate"]);
+    ctx.status = answer.status;
+    ctx.body = answer.body;
+  };
+}
+
+/**
+ * Records a login, as Express's `issueSession` does: the client IP is `ctx.ip` (which honours
+ * `app.proxy`), and the session cookie goes on `ctx`'s response. Returns the session and token.
+ */
+export function issueSession(ctx: Context, options: IssueSessionOptions): Promise<CreatedSession> {
+  return issueFlow("issueSession", { req: ctx, headers: ctx, ip: ctx.ip }, answerOf(ctx), options);
+}
+
+/**
+ * Logs the request's session out and clears the session cookie, as Express's `endSession`
+ * does. Returns true when a session was ended.
+ */
+export function endSession(ctx: Context, options: EndSessionOptions): Promise<boolean> {
+  return endFlow(
+    "endSession",
+    { req: ctx, headers: ctx, tracked: ctx.state.sessionLedger },
+    {
+      ...answerOf(ctx),
+      setCookie: (line) => {
+        ctx.append("Set-Cookie", line);
+        ctx.state.sessionLedger = undefined;
+      },
+    },
+    options,
+  );
+}
