@@ -9,9 +9,11 @@
  *   framework at run time would fail here. The handler then serves a bare `Request`.
  * - **express, fastify, hono, koa**: the framework at the version the workspace tests, the
  *   adapter's mount factory, a real server on 127.0.0.1, and one request through each of the
- *   five dialects (200 and the body's shape).
- * - **next**: a route module exporting `nextAdmin`'s handlers, called as Next.js calls them
- *   (a `Request` in, a `Response` out); `pnpm check:next` builds and serves a real Next.js app.
+ *   five dialects (200 and the body's shape); then the adapter's own login tracking: a login
+ *   that sets the cookie, `GET /me` by bearer token and by cookie, and a 401 without either.
+ * - **next**: route modules exporting `nextAdmin`'s handlers and the tracking functions,
+ *   called as Next.js calls them (a `Request` in, a `Response` out); `pnpm check:next` builds
+ *   and serves a real Next.js app.
  *
  * Each app type-checks strictly (`strict: true`, `noUncheckedIndexedAccess`, and
  * `skipLibCheck: false`, so our declarations and the framework's are checked too) before it runs.
@@ -134,6 +136,38 @@ export async function requestEveryDialect(
   assert.equal(unknown.status, 404, \`\${framework}: a path no route claims is a 404\`);
   console.log(\`\${framework}: every dialect answered 200\`);
 }
+
+export const USER = { id: "u1", login: "alice" };
+
+/**
+ * The host's own login and \`GET /me\` through the adapter's tracking: the login answers the
+ * token and sets the session cookie; /me knows the user by bearer token and by cookie, and
+ * answers 401 without either.
+ */
+export async function checkTracking(
+  framework: string,
+  send: (path: string, init?: RequestInit) => Promise<Response>,
+): Promise<void> {
+  const login = await send("/login", { method: "POST" });
+  const body = (await login.json()) as { token?: string };
+  assert.equal(login.status, 200, \`\${framework} /login: \${login.status} \${JSON.stringify(body)}\`);
+  assert.ok(typeof body.token === "string", \`\${framework} /login answers the token\`);
+  const cookie = login.headers.get("set-cookie")?.split(";")[0];
+  assert.ok(cookie?.startsWith("sl_session="), \`\${framework} /login sets the cookie: \${cookie}\`);
+  const presented: Record<string, string>[] = [
+    { Authorization: \`Bearer \${body.token}\` },
+    { Cookie: cookie! },
+  ];
+  for (const headers of presented) {
+    const me = await send("/me", { headers });
+    const seen = (await me.json()) as { login?: string };
+    assert.equal(me.status, 200, \`\${framework} /me: \${me.status} \${JSON.stringify(seen)}\`);
+    assert.equal(seen.login, USER.login);
+  }
+  const anonymous = await send("/me");
+  assert.equal(anonymous.status, 401, \`\${framework}: /me without a session is a 401\`);
+  console.log(\`\${framework}: login tracking answered /login, /me by token and cookie, and 401\`);
+}
 `;
 
 /** Each framework's app: its packages and its entry file. */
@@ -162,16 +196,30 @@ await requestEveryDialect("alone", async (path, init) => {
     devDependencies: [`@types/express@${testedVersion("@types/express")}`],
     main: `import type { AddressInfo } from "node:net";
 import express from "express";
-import { apiKeyAuthenticator, createAdminRouter } from "@session-ledger/http/express";
-import { makeLedger, keys, requestEveryDialect } from "./common.js";
+import {
+  apiKeyAuthenticator,
+  createAdminRouter,
+  issueSession,
+  sessionTracking,
+} from "@session-ledger/http/express";
+import { checkTracking, makeLedger, keys, requestEveryDialect, USER } from "./common.js";
 
+const { ledger, taskRunner } = await makeLedger();
 const app = express();
 app.set("trust proxy", "loopback");
-app.use(createAdminRouter({ ...(await makeLedger()), authenticate: apiKeyAuthenticator({ keys }) }));
+app.use(createAdminRouter({ ledger, taskRunner, authenticate: apiKeyAuthenticator({ keys }) }));
+app.post("/login", async (req, res) => {
+  const { token } = await issueSession(req, res, { ledger, user: USER });
+  res.json({ token });
+});
+app.get("/me", sessionTracking({ ledger, required: true }), (req, res) => {
+  res.json({ login: req.sessionLedger?.session.user.login });
+});
 const server = app.listen(0, "127.0.0.1");
 await new Promise((resolve) => server.once("listening", resolve));
 const base = \`http://127.0.0.1:\${(server.address() as AddressInfo).port}\`;
 await requestEveryDialect("express ${testedVersion("express")}", (path, init) => fetch(base + path, init));
+await checkTracking("express ${testedVersion("express")}", (path, init) => fetch(base + path, init));
 server.close();
 `,
   },
@@ -179,13 +227,28 @@ server.close();
     dependencies: [`fastify@${testedVersion("fastify")}`],
     devDependencies: [],
     main: `import Fastify from "fastify";
-import { apiKeyAuthenticator, createAdminPlugin } from "@session-ledger/http/fastify";
-import { makeLedger, keys, requestEveryDialect } from "./common.js";
+import {
+  apiKeyAuthenticator,
+  createAdminPlugin,
+  issueSession,
+  sessionTracking,
+} from "@session-ledger/http/fastify";
+import { checkTracking, makeLedger, keys, requestEveryDialect, USER } from "./common.js";
 
+const { ledger, taskRunner } = await makeLedger();
 const app = Fastify();
-await app.register(createAdminPlugin({ ...(await makeLedger()), authenticate: apiKeyAuthenticator({ keys }) }));
+await app.register(createAdminPlugin({ ledger, taskRunner, authenticate: apiKeyAuthenticator({ keys }) }));
+app.post("/login", async (request, reply) => {
+  const { token } = await issueSession(request, reply, { ledger, user: USER });
+  return { token };
+});
+await app.register(async (users) => {
+  await users.register(sessionTracking({ ledger, required: true }));
+  users.get("/me", async (request) => ({ login: request.sessionLedger?.session.user.login }));
+});
 const base = await app.listen({ port: 0, host: "127.0.0.1" });
 await requestEveryDialect("fastify ${testedVersion("fastify")}", (path, init) => fetch(base + path, init));
+await checkTracking("fastify ${testedVersion("fastify")}", (path, init) => fetch(base + path, init));
 await app.close();
 `,
   },
@@ -199,13 +262,28 @@ await app.close();
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { Hono } from "hono";
-import { apiKeyAuthenticator, createAdminMiddleware } from "@session-ledger/http/hono";
-import { makeLedger, keys, requestEveryDialect } from "./common.js";
+import {
+  apiKeyAuthenticator,
+  createAdminMiddleware,
+  issueSession,
+  sessionTracking,
+} from "@session-ledger/http/hono";
+import { checkTracking, makeLedger, keys, requestEveryDialect, USER } from "./common.js";
 
+const { ledger, taskRunner } = await makeLedger();
 const app = new Hono();
+app.post("/login", async (c) => {
+  const clientIp = getConnInfo(c).remote.address ?? null;
+  const { token } = await issueSession(c, { ledger, user: USER, clientIp });
+  return c.json({ token });
+});
+app.get("/me", sessionTracking({ ledger, required: true }), (c) =>
+  c.json({ login: c.get("sessionLedger")?.session.user.login }),
+);
 app.use(
   createAdminMiddleware({
-    ...(await makeLedger()),
+    ledger,
+    taskRunner,
     authenticate: apiKeyAuthenticator({ keys }),
     ip: (c) => getConnInfo(c).remote.address ?? null,
   }),
@@ -215,6 +293,7 @@ const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
 await new Promise((resolve) => server.once("listening", resolve));
 const base = \`http://127.0.0.1:\${(server.address() as AddressInfo).port}\`;
 await requestEveryDialect("hono ${testedVersion("hono")}", (path, init) => fetch(base + path, init));
+await checkTracking("hono ${testedVersion("hono")}", (path, init) => fetch(base + path, init));
 server.close();
 `,
   },
@@ -223,15 +302,34 @@ server.close();
     devDependencies: [`@types/koa@${testedVersion("@types/koa")}`],
     main: `import type { AddressInfo } from "node:net";
 import Koa from "koa";
-import { apiKeyAuthenticator, createAdminMiddleware } from "@session-ledger/http/koa";
-import { makeLedger, keys, requestEveryDialect } from "./common.js";
+import {
+  apiKeyAuthenticator,
+  createAdminMiddleware,
+  issueSession,
+  sessionTracking,
+} from "@session-ledger/http/koa";
+import { checkTracking, makeLedger, keys, requestEveryDialect, USER } from "./common.js";
 
+const { ledger, taskRunner } = await makeLedger();
 const app = new Koa();
-app.use(createAdminMiddleware({ ...(await makeLedger()), authenticate: apiKeyAuthenticator({ keys }) }));
+app.use(createAdminMiddleware({ ledger, taskRunner, authenticate: apiKeyAuthenticator({ keys }) }));
+const track = sessionTracking({ ledger, required: true });
+app.use(async (ctx, next) => {
+  if (ctx.method === "POST" && ctx.path === "/login") {
+    const { token } = await issueSession(ctx, { ledger, user: USER });
+    ctx.body = { token };
+    return;
+  }
+  if (ctx.path !== "/me") return next();
+  await track(ctx, async () => {
+    ctx.body = { login: ctx.state.sessionLedger?.session.user.login };
+  });
+});
 const server = app.listen(0, "127.0.0.1");
 await new Promise((resolve) => server.once("listening", resolve));
 const base = \`http://127.0.0.1:\${(server.address() as AddressInfo).port}\`;
 await requestEveryDialect("koa ${testedVersion("koa")}", (path, init) => fetch(base + path, init));
+await checkTracking("koa ${testedVersion("koa")}", (path, init) => fetch(base + path, init));
 server.close();
 `,
   },
@@ -239,24 +337,51 @@ server.close();
     dependencies: [],
     devDependencies: [],
     // app/api/admin/[...path]/route.ts in a Next.js app; Next calls the exports with a Request.
-    route: `import { apiKeyAuthenticator, nextAdmin } from "@session-ledger/http/next";
-import { makeLedger, keys } from "./common.js";
+    route: `import {
+  apiKeyAuthenticator,
+  issueSession,
+  nextAdmin,
+  sessionTracking,
+} from "@session-ledger/http/next";
+import { makeLedger, keys, USER } from "./common.js";
 
+const { ledger, taskRunner } = await makeLedger();
+
+// app/api/admin/[...path]/route.ts
 export const { GET, HEAD, POST, PUT, PATCH, DELETE } = nextAdmin({
-  ...(await makeLedger()),
+  ledger,
+  taskRunner,
   authenticate: apiKeyAuthenticator({ keys }),
   basePath: "/api/admin",
 });
+
+// app/login/route.ts
+export async function login(request: Request): Promise<Response> {
+  const { token, headers } = await issueSession(request, { ledger, user: USER });
+  return Response.json({ token }, { headers });
+}
+
+// app/me/route.ts
+const { sessionOf } = sessionTracking({ ledger, required: true });
+export async function me(request: Request): Promise<Response> {
+  const { sessionLedger, unauthenticated, headers } = await sessionOf(request);
+  return unauthenticated ?? Response.json({ login: sessionLedger?.session.user.login }, { headers });
+}
 `,
     main: `import * as route from "./route.js";
-import { requestEveryDialect } from "./common.js";
+import { checkTracking, requestEveryDialect } from "./common.js";
 
-const handlers: Record<string, (request: Request) => Promise<Response>> = route;
+const { login, me, ...admin } = route;
+const handlers: Record<string, (request: Request) => Promise<Response>> = admin;
 await requestEveryDialect("next route handlers", (path, init) => {
   const method = init.method ?? "GET";
   const handler = handlers[method];
   if (!handler) throw new Error(\`route.ts exports no \${method}\`);
   return handler(new Request(\`http://host.test/api/admin\${path}\`, init));
+});
+await checkTracking("next route handlers", (path, init) => {
+  const request = new Request(\`http://host.test\${path}\`, init);
+  return path === "/login" ? login(request) : me(request);
 });
 `,
   },
@@ -326,7 +451,7 @@ try {
     process.stdout.write(run("node", ["dist/main.js"], host));
   }
   console.log(
-    "framework hosts: each built from the packed tarballs, strict tsc clean, every dialect served",
+    "framework hosts: each built from the packed tarballs, strict tsc clean, every dialect served, login tracking answered",
   );
 } finally {
   if (flags.keep) console.log(`kept ${dir}`);
