@@ -27,6 +27,7 @@ import {
   sqliteTable,
   table,
 } from "./report.mjs";
+import { runSoak, SOAK_MINUTES } from "./soak.mjs";
 import { runSqliteSuite, SQLITE_OPERATIONS } from "./sqlite-suite.mjs";
 
 const SECTIONS = ["sqlite", "postgres", "memory", "export-memory", "http", "host-latency"];
@@ -41,6 +42,9 @@ const USAGE = `usage: pnpm bench [options]
   --only-latency a,b   only these host-latency workloads (idle always runs): ${HOST_LATENCY_WORKLOADS.join(", ")}
   --latency-seconds N  measured window of each host-latency workload (default ${WINDOW_SECONDS})
   --plans              print the query plans of list, count and group (SQLite and PostgreSQL)
+  --soak               instead of the tables: the soak, mixed traffic on SQLite and PostgreSQL
+                       at once (bench/soak.mjs); its report goes to bench/out/soak-<start>.md
+  --minutes N          the soak's length (default ${SOAK_MINUTES})
   -h, --help
 The PostgreSQL table runs on a throwaway cluster the bench starts (initdb and pg_ctl of the
 server's binaries: POSTGRES_BIN_DIR, /usr/lib/postgresql/*/bin or the PATH) and stops.
@@ -62,6 +66,8 @@ function options() {
       "only-latency": { type: "string" },
       "latency-seconds": { type: "string", default: String(WINDOW_SECONDS) },
       plans: { type: "boolean", default: false },
+      soak: { type: "boolean", default: false },
+      minutes: { type: "string", default: String(SOAK_MINUTES) },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -121,6 +127,8 @@ function options() {
         ).concat(only ? list(values.skip, SECTIONS, "skip") : [])
       : list(values.skip, SECTIONS, "skip"),
     plans: values.plans,
+    soak: values.soak,
+    minutes: integer("minutes", 1),
   };
 }
 
@@ -161,6 +169,12 @@ async function main() {
     await buildLibrary();
   }
   const lib = await loadLibrary();
+  if (opts.soak) {
+    const command = `pnpm bench ${process.argv.slice(2).join(" ")}`.trim();
+    const { report } = await runSoak(lib, { minutes: opts.minutes, command, log });
+    process.exitCode = report.stores.every((store) => store.goals?.pass) ? 0 : 1;
+    return;
+  }
   const dataset = await openDataset(lib, opts, log);
   const results = {
     command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),
