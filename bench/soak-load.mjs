@@ -187,7 +187,10 @@ function trafficRole(host, stats) {
 
 function main() {
   const parent = channel(process);
-  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  // Idle sockets are closed from this side after 4 s, before the host's keep-alive timeout
+  // (Node's 5 s) closes them from its side: a request sent on a socket the host is closing at
+  // that moment fails with ECONNRESET, an error of the harness, not of the host.
+  const agent = new Agent({ keepAlive: true, maxSockets: 16, timeout: 4000 });
   const stats = counters();
   let role;
   let stops = [];

@@ -127,8 +127,13 @@ export async function logout(host, session) {
 export async function adminRead(host, round) {
   if (round % 2 === 0) {
     const page = json(await call(host, `${SESSIONS}?query=${recentQuery()}&limit=100`));
+    // The page and its total are two reads (ledger.list with withTotal): logins landing between
+    // them make the two differ by a few while the window holds under 100 sessions.
     expect(
-      Number.isInteger(page.total_count) && page.data?.length === Math.min(100, page.total_count),
+      Number.isInteger(page.total_count) &&
+        Array.isArray(page.data) &&
+        page.data.length <= 100 &&
+        (page.total_count < 100 || page.data.length === 100),
       "a page + total_count",
     );
     return "list";

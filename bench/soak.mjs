@@ -63,6 +63,37 @@ function harnessDelay() {
   };
 }
 
+/**
+ * SIGINT or SIGTERM ends the run after the minute in hand, as a finished run ends: the loads
+ * finish, the hosts and the cluster stop, the report is written with the minutes measured.
+ */
+function interruption(log) {
+  let wake = () => {};
+  const state = {
+    happened: false,
+    sleep: (ms) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+    dispose() {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+    },
+  };
+  function stop(signal) {
+    log(`soak: ${signal}, ending after the minutes measured so far`);
+    state.happened = true;
+    wake();
+  }
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  return state;
+}
+
 /** One store's host and its two loads. */
 async function startStore(kind, target) {
   const host = await startServer("soak-host.mjs", [kind, target]);
@@ -132,7 +163,9 @@ function row(stretch) {
 /** The goals of issue 27 for one store, from its minutes and its idle `/me` p99. */
 export function soakGoals(store) {
   const minutes = store.minutes;
-  if (minutes.length === 0) return { pass: false, broken: ["no minute measured"] };
+  if (minutes.length === 0) {
+    return { pass: false, goals: [{ name: "measured", ok: false, figure: "no minute" }], spec: [] };
+  }
   const third = Math.max(1, Math.floor(minutes.length / 3));
   const rss = minutes.map((m) => m.host.rssMiB.last);
   const rssGrowth = median(rss.slice(-third)) - median(rss.slice(0, third));
@@ -246,7 +279,7 @@ function markdown(report) {
     `# Soak: ${report.minutesAsked} minutes on SQLite and PostgreSQL at once`,
     "",
     `Command: \`${report.command}\`  `,
-    `Started ${report.started}${report.ended ? `, ended ${report.ended}` : " (running)"}  `,
+    `Started ${report.started}${report.ended ? `, ended ${report.ended}${report.interrupted ? " (interrupted: the minutes below are all it measured)" : ""}` : " (running)"}  `,
     `Machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}, ${report.machine.platform}  `,
     `Load average (1, 5, 15 min): ${report.loadStart} at start${report.loadEnd ? `, ${report.loadEnd} at the end` : ""}  `,
     "Columns: the host's RSS and heap (max over the stretch), its event-loop delay (p99, max), the harness's own event-loop delay max (a process that only sleeps: a stall there is the machine's, not the host's), the SQLite WAL file's size (max), errors of every kind, the measured user's /me (requests, p99, worst), and the traffic's counts.  ",
@@ -312,6 +345,7 @@ export async function runSoak(lib, { minutes, command, log }) {
     writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
   };
   log(`soak: ${minutes} minutes; the report is written to ${mdPath} after every minute`);
+  const interrupted = interruption(log);
   const cluster = await lib.startThrowawayCluster();
   report.postgres = cluster.version;
   const running = [];
@@ -343,8 +377,9 @@ export async function runSoak(lib, { minutes, command, log }) {
     }
     await Promise.all(running.map((store) => store.traffic.ask("go")));
     const start = performance.now();
-    for (let minute = 1; minute <= minutes; minute++) {
-      await sleep(Math.max(0, start + minute * MINUTE_MS - performance.now()));
+    for (let minute = 1; minute <= minutes && !interrupted.happened; minute++) {
+      await interrupted.sleep(Math.max(0, start + minute * MINUTE_MS - performance.now()));
+      if (interrupted.happened) break;
       const stalls = harness.take();
       const ticks = await Promise.all(running.map((store) => store.tick(minute, stalls)));
       for (const [i, [, entry]] of entries().entries()) {
@@ -368,7 +403,9 @@ export async function runSoak(lib, { minutes, command, log }) {
     await Promise.all(running.map((store) => store.stop()));
     await cluster.stop();
     for (const suffix of ["", "-wal", "-shm"]) rmSync(`${sqlitePath}${suffix}`, { force: true });
+    interrupted.dispose();
     report.ended = new Date().toISOString();
+    report.interrupted = interrupted.happened;
     report.loadEnd = load();
     write();
   }
