@@ -139,8 +139,15 @@ describe("task runner", () => {
         leaseMs: 5000,
       });
       const task = await first.submitTermination("space-1", all);
-      void first.runPending();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      const firstRun = first.runPending();
+      // The crash is the state this test is about: wait until the first runner has died in its
+      // second batch (a fixed pause could end before it got there, and the run would then
+      // compare two uncrashed runs); without a crash, until it has finished.
+      if (crash) {
+        while (batches < 2) await new Promise((resolve) => setImmediate(resolve));
+      } else {
+        await firstRun;
+      }
       advance(5000);
       const second = createTaskRunner({ ledger, store, batchSize: 15, leaseMs: 5000 });
       await second.runPending();
