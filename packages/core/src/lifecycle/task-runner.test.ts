@@ -277,6 +277,37 @@ describe("task runner", () => {
     expect(logged).toHaveLength(7);
   });
 
+  it("should leave a task RUNNING for a takeover when the store fails outside a batch", async () => {
+    const { ledger, store, advance } = setup();
+    const ids = await openSessions(ledger, "space-1", 30);
+    let reads = 0;
+    // Reading the task's payload fails once (the connection was cut), then works.
+    const flaky: SessionStore = {
+      ...store,
+      getTask: (...args) =>
+        ++reads === 1
+          ? Promise.reject(new StorageError("memory store: the connection was cut"))
+          : store.getTask(...args),
+    };
+    const logged: unknown[] = [];
+    const first = createTaskRunner({
+      ledger,
+      store: flaky,
+      leaseMs: 5000,
+      onError: (e) => void logged.push(e),
+    });
+    const task = await first.submitTermination("space-1", ids);
+    await first.runPending();
+    expect(await store.getTaskState("space-1", task.id)).toMatchObject({ status: "RUNNING" });
+    expect(logged).toEqual([expect.any(StorageError)]);
+    advance(5001);
+    await first.runPending();
+    expect(await first.getTask("space-1", task.id)).toMatchObject({
+      status: "SUCCESS",
+      result: { processed: 30, ended: ids, failed: [] },
+    });
+  });
+
   it("should fail a task at its first StorageError with batchRetryDelaysMs: []", async () => {
     const fixture = setup();
     const { ledger, store } = fixture;

@@ -297,6 +297,13 @@ export function createTaskRunner(options: TaskRunnerOptions) {
         throw new Error(`unknown task kind '${claimed.kind}'`);
       }
     } catch (error) {
+      // A store that failed outside a batch (reading the payload, recording the end) leaves
+      // the task RUNNING under this lease: once it runs out, a runner takes the task over from
+      // its recorded progress, as after a crash. Anything else fails the task.
+      if (error instanceof StorageError) {
+        onError(error);
+        return;
+      }
       await release(claimed, TaskStatus.Failed, failureText(error));
     }
   }
