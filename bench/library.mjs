@@ -1,10 +1,10 @@
 /**
- * Bundles `library-entry.mjs` (the packages' TypeScript source, kysely, nanoid, csv-stringify)
- * into one ESM file with tsup, and loads it. Native and large runtime modules stay external and
- * resolve at run time from the bench workspace's own node_modules, where the bundle is written
- * (the bench depends on what the bundled sources import: the express package's dependencies).
+ * Bundles `library-entry.mjs` (the packages' TypeScript source and the pure-JS packages they
+ * import) into one ESM file with tsup, and loads it. Native and large runtime modules (the
+ * bench's own dependencies) stay external and resolve at run time from the bench workspace's
+ * node_modules, where the bundle is written.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -13,10 +13,21 @@ const modules = join(root, "bench", "node_modules");
 const outDir = join(modules, ".cache", "session-ledger-bench");
 export const bundlePath = join(outDir, "library.mjs");
 
-/** Bare imports compiled into the bundle; every other package is resolved at run time. */
-// date-fns (core's time zones) is bundled too: pure ESM, and the bench need not list it.
-const BUNDLED = /^(@session-ledger\/|kysely|nanoid|csv-stringify|@date-fns\/|date-fns)/;
-const RUNTIME = /^(?!@session-ledger\/|kysely|nanoid|csv-stringify|@date-fns\/|date-fns|\.|\/)/;
+/**
+ * Packages resolved at run time from the bench's node_modules: its own dependencies but the
+ * ones compiled in. Every other bare import (what the packages' sources import: date-fns, the
+ * http package's cookie, …) is compiled into the bundle from the importing package's own
+ * node_modules, so a dependency added to a package needs no entry in the bench's package.json.
+ */
+const COMPILED_IN = /^(@session-ledger\/|kysely$|nanoid$|csv-stringify$)/;
+const RUNTIME_PACKAGES = Object.keys(
+  JSON.parse(readFileSync(join(root, "bench", "package.json"), "utf8")).dependencies,
+).filter((name) => !COMPILED_IN.test(name));
+const escapeName = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+const RUNTIME_NAMES = `(${RUNTIME_PACKAGES.map(escapeName).join("|")})(/|$)`;
+const RUNTIME = new RegExp(`^${RUNTIME_NAMES}`);
+/** Every other bare import but node's own modules. */
+const COMPILED = new RegExp(`^(?!${RUNTIME_NAMES}|node:)[^./]`);
 
 /** Builds the bundle from the current source (about a second). */
 export async function buildLibrary() {
@@ -34,7 +45,7 @@ export async function buildLibrary() {
     sourcemap: false,
     clean: false,
     outExtension: () => ({ js: ".mjs" }),
-    noExternal: [BUNDLED],
+    noExternal: [COMPILED],
     external: [RUNTIME],
     esbuildOptions(options) {
       options.conditions = ["@session-ledger/source"];

@@ -31,6 +31,7 @@ import {
   sqliteTable,
   table,
 } from "./report.mjs";
+import { runSoak, SOAK_MINUTES } from "./soak.mjs";
 import { runSqliteSuite, SQLITE_OPERATIONS } from "./sqlite-suite.mjs";
 
 const SECTIONS = ["sqlite", "postgres", "memory", "export-memory", "http", "host-latency", "me"];
@@ -49,6 +50,9 @@ const USAGE = `usage: pnpm bench [options]
   --only-me a,b        only the "me" section, on these frameworks: ${ME_FRAMEWORKS.join(", ")}
                        (its host latency through Express, Fastify and Hono takes --only-latency too)
   --plans              print the query plans of list, count and group (SQLite and PostgreSQL)
+  --soak               instead of the tables: the soak, mixed traffic on SQLite and PostgreSQL
+                       at once (bench/soak.mjs); its report goes to bench/out/soak-<start>.md
+  --minutes N          the soak's length (default ${SOAK_MINUTES})
   -h, --help
 The PostgreSQL table runs on a throwaway cluster the bench starts (initdb and pg_ctl of the
 server's binaries: POSTGRES_BIN_DIR, /usr/lib/postgresql/*/bin or the PATH) and stops.
@@ -71,6 +75,8 @@ function options() {
       "latency-seconds": { type: "string", default: String(WINDOW_SECONDS) },
       "only-me": { type: "string" },
       plans: { type: "boolean", default: false },
+      soak: { type: "boolean", default: false },
+      minutes: { type: "string", default: String(SOAK_MINUTES) },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -134,6 +140,8 @@ function options() {
         ).concat(only ? list(values.skip, SECTIONS, "skip") : [])
       : list(values.skip, SECTIONS, "skip"),
     plans: values.plans,
+    soak: values.soak,
+    minutes: integer("minutes", 1),
   };
 }
 
@@ -174,6 +182,12 @@ async function main() {
     await buildLibrary();
   }
   const lib = await loadLibrary();
+  if (opts.soak) {
+    const command = `pnpm bench ${process.argv.slice(2).join(" ")}`.trim();
+    const { report } = await runSoak(lib, { minutes: opts.minutes, command, log });
+    process.exitCode = report.stores.every((store) => store.goals?.pass) ? 0 : 1;
+    return;
+  }
   const dataset = await openDataset(lib, opts, log);
   const results = {
     command: `pnpm bench ${process.argv.slice(2).join(" ")}`.trim(),

@@ -230,7 +230,7 @@ function acknowledgedStateHolds(run: () => FaultRun) {
     expect(all.filter((row) => row.ended_at === null && Number(row.expires_at) <= now)).toEqual([]);
   });
 
-  it("finishes every task, each outcome matching the sessions its batches ended", async () => {
+  it("finishes every task, as an uninterrupted run would, each outcome matching the sessions its batches ended", async () => {
     const submitted = run().reports.flatMap((report) => report.submitted);
     expect(submitted.length).toBeGreaterThan(0);
     const batches = run().reports.flatMap((report) => report.batches);
@@ -239,10 +239,11 @@ function acknowledgedStateHolds(run: () => FaultRun) {
     for (const id of submitted) {
       const task = await storedTask(pool, run().schema, id);
       statuses.set(String(task.status), (statuses.get(String(task.status)) ?? 0) + 1);
-      // A task whose batch failed with StorageError is FAILED (the runner's rule); either way
-      // it is over, and what it reports is exactly what it did.
-      expect(["SUCCESS", "FAILED"], id).toContain(task.status);
-      const done = task.status === "SUCCESS" ? task.ids : task.ids.slice(0, task.progress);
+      // A batch that failed with StorageError is retried once the server is back (the
+      // runner's waits, about 16 s in all), and a runner cut off is replaced after its lease:
+      // every task finishes, and reports what an uninterrupted run would.
+      expect(task.status, id).toBe("SUCCESS");
+      const done = task.ids;
       const outcome = await createPostgresStore({ pool, schema: run().schema }).getTaskOutcome(
         TENANT,
         id,

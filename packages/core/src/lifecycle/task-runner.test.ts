@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { StorageError } from "../errors.js";
 import { createMemoryStore } from "../memory/memory-store.js";
 import type { SessionStore } from "../storage.js";
 import { createSessionLedger } from "./ledger.js";
@@ -138,8 +139,15 @@ describe("task runner", () => {
         leaseMs: 5000,
       });
       const task = await first.submitTermination("space-1", all);
-      void first.runPending();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      const firstRun = first.runPending();
+      // The crash is the state this test is about: wait until the first runner has died in its
+      // second batch (a fixed pause could end before it got there, and the run would then
+      // compare two uncrashed runs); without a crash, until it has finished.
+      if (crash) {
+        while (batches < 2) await new Promise((resolve) => setImmediate(resolve));
+      } else {
+        await firstRun;
+      }
       advance(5000);
       const second = createTaskRunner({ ledger, store, batchSize: 15, leaseMs: 5000 });
       await second.runPending();
@@ -191,6 +199,169 @@ describe("task runner", () => {
     expect(logged).toEqual([expect.objectContaining({ message: "disk full" })]);
     expect(failed?.result).toMatchObject({ processed: 10, ended: ids.slice(0, 10) });
     expect(failed?.result?.failed).toEqual(ids.slice(10));
+  });
+
+  /** A ledger whose task batches fail with StorageError while `failing(call)` says so. */
+  function flakyLedger(
+    { ledger, store }: ReturnType<typeof setup>,
+    failing: (call: number) => boolean,
+  ) {
+    let calls = 0;
+    return createSessionLedger({
+      store: {
+        ...store,
+        endTaskBatch: (...args) =>
+          failing(++calls)
+            ? Promise.reject(new StorageError("memory store: the connection was cut"))
+            : store.endTaskBatch(...args),
+      },
+      clock: ledger.now,
+    });
+  }
+
+  it("should retry a batch that failed with StorageError and report what an uninterrupted run reports", async () => {
+    const fixture = setup();
+    const { ledger, store } = fixture;
+    const ids = await openSessions(ledger, "space-1", 30);
+    // The second batch fails twice (a restarting database), then goes through.
+    const flaky = flakyLedger(fixture, (call) => call === 2 || call === 3);
+    const logged: unknown[] = [];
+    const runner = createTaskRunner({
+      ledger: flaky,
+      store,
+      batchSize: 10,
+      onError: (e) => void logged.push(e),
+    });
+    const task = await runner.submitTermination("space-1", ids);
+    await runner.runPending();
+    expect(await runner.getTask("space-1", task.id)).toMatchObject({
+      status: "SUCCESS",
+      error: null,
+      result: { processed: 30, ended: ids, alreadyEnded: [], notFound: [], failed: [] },
+    });
+    expect(logged).toHaveLength(2);
+    expect(logged.every((e) => e instanceof StorageError)).toBe(true);
+  });
+
+  it("should mark a task FAILED once a batch has failed with StorageError past every retry", async () => {
+    const fixture = setup();
+    const { ledger, store } = fixture;
+    const ids = await openSessions(ledger, "space-1", 30);
+    const flaky = flakyLedger(fixture, (call) => call >= 2);
+    const logged: unknown[] = [];
+    const runner = createTaskRunner({
+      ledger: flaky,
+      store,
+      batchSize: 10,
+      onError: (e) => void logged.push(e),
+    });
+    const task = await runner.submitTermination("space-1", ids);
+    // The retry waits (about 16 s in all) pass on a fake clock, moved until the run is over.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      let over = false;
+      const running = runner.runPending().finally(() => {
+        over = true;
+      });
+      while (!over) await vi.advanceTimersByTimeAsync(250);
+      await running;
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await runner.getTask("space-1", task.id)).toMatchObject({
+      status: "FAILED",
+      error: "the session store failed; see the server log",
+      result: { processed: 10, ended: ids.slice(0, 10), failed: ids.slice(10) },
+    });
+    // Six retries, each logged, then the failure itself.
+    expect(logged).toHaveLength(7);
+  });
+
+  it("should leave a task RUNNING for a takeover when the store fails outside a batch", async () => {
+    const { ledger, store, advance } = setup();
+    const ids = await openSessions(ledger, "space-1", 30);
+    let reads = 0;
+    // Reading the task's payload fails once (the connection was cut), then works.
+    const flaky: SessionStore = {
+      ...store,
+      getTask: (...args) =>
+        ++reads === 1
+          ? Promise.reject(new StorageError("memory store: the connection was cut"))
+          : store.getTask(...args),
+    };
+    const logged: unknown[] = [];
+    const first = createTaskRunner({
+      ledger,
+      store: flaky,
+      leaseMs: 5000,
+      onError: (e) => void logged.push(e),
+    });
+    const task = await first.submitTermination("space-1", ids);
+    await first.runPending();
+    expect(await store.getTaskState("space-1", task.id)).toMatchObject({ status: "RUNNING" });
+    expect(logged).toEqual([expect.any(StorageError)]);
+    advance(5001);
+    await first.runPending();
+    expect(await first.getTask("space-1", task.id)).toMatchObject({
+      status: "SUCCESS",
+      result: { processed: 30, ended: ids, failed: [] },
+    });
+  });
+
+  it("should fail a task at its first StorageError with batchRetryDelaysMs: []", async () => {
+    const fixture = setup();
+    const { ledger, store } = fixture;
+    const ids = await openSessions(ledger, "space-1", 30);
+    const flaky = flakyLedger(fixture, (call) => call === 2);
+    const runner = createTaskRunner({
+      ledger: flaky,
+      store,
+      batchSize: 10,
+      batchRetryDelaysMs: [],
+      onError: () => {},
+    });
+    const task = await runner.submitTermination("space-1", ids);
+    await runner.runPending();
+    expect(await runner.getTask("space-1", task.id)).toMatchObject({
+      status: "FAILED",
+      result: { processed: 10, failed: ids.slice(10) },
+    });
+  });
+
+  it("should hand a task back to the queue at once when stopped while it waits to retry a batch", async () => {
+    const fixture = setup();
+    const { ledger, store } = fixture;
+    const ids = await openSessions(ledger, "space-1", 30);
+    const flaky = flakyLedger(fixture, (call) => call >= 2);
+    let failures = 0;
+    let firstFailure!: () => void;
+    const failed = new Promise<void>((resolve) => {
+      firstFailure = resolve;
+    });
+    const runner = createTaskRunner({
+      ledger: flaky,
+      store,
+      batchSize: 10,
+      onError: () => {
+        if (++failures === 1) firstFailure();
+      },
+    });
+    const task = await runner.submitTermination("space-1", ids);
+    // On a fake clock that never moves, the wait before the retry ends only if stop() ends it.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      runner.start();
+      await failed;
+      await runner.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await runner.getTask("space-1", task.id)).toMatchObject({
+      status: "QUEUED",
+      leaseOwner: null,
+      progress: 10,
+    });
+    expect(failures).toBe(1);
   });
 
   it("should yield to the event loop between batches and touch each id once", async () => {
@@ -289,6 +460,17 @@ describe("createTaskRunner - options and start-up", () => {
           `${name} ${value}`,
         ).toThrow(`createTaskRunner: ${name} must be a whole number from 1 to 2147483647`);
       }
+    }
+    for (const value of [[0], [250, -1], [1.5], ["250"], [undefined], [null]]) {
+      expect(
+        () => createTaskRunner({ ledger, store, batchRetryDelaysMs: value as never }),
+        `batchRetryDelaysMs ${JSON.stringify(value)}`,
+      ).toThrow(/createTaskRunner: batchRetryDelaysMs\[\d\] must be a whole number from 1 to/);
+    }
+    for (const value of [250, "250", null, Array.from({ length: 21 }, () => 1)]) {
+      expect(() => createTaskRunner({ ledger, store, batchRetryDelaysMs: value as never })).toThrow(
+        "createTaskRunner: batchRetryDelaysMs must be an array of at most 20 waits in ms",
+      );
     }
     expect(() => createTaskRunner({ ledger, store, owner: "" })).toThrow(
       "createTaskRunner: 'owner' must be a string of 1 to 256 characters",

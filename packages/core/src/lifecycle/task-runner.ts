@@ -1,5 +1,5 @@
 import { nanoid } from "nanoid";
-import { SessionLedgerError } from "../errors.js";
+import { SessionLedgerError, StorageError, ValidationError } from "../errors.js";
 import { type BackgroundTask, type TaskState, TaskStatus } from "../model/task.js";
 import type { SessionStore } from "../storage.js";
 import { MAX_ID_LENGTH, quote, requireId, requireIdListInSlices } from "./arguments.js";
@@ -53,11 +53,46 @@ export interface TaskRunnerOptions {
    * to the event loop between batches.
    */
   batchSize?: number;
-  /** Receives errors the poll loop could not attribute to a task. @default console.error */
+  /**
+   * The waits, in ms, before a batch that failed with `StorageError` is tried again, one per
+   * retry: a database that restarts or a connection that was cut is usually back within
+   * seconds. Past the last the task is FAILED; `[]` fails it at the first `StorageError`. Any
+   * other error fails it at once.
+   * @default [250, 500, 1000, 2000, 4000, 8000] (about 16 s in all)
+   */
+  batchRetryDelaysMs?: readonly number[];
+  /**
+   * Receives each error a retried batch met, a failed task's error, and the errors the poll
+   * loop could not attribute to a task.
+   * @default console.error
+   */
   onError?(error: unknown): void;
 }
 
 const MAX_TERMINATION_IDS = 100_000;
+
+/**
+ * `batchRetryDelaysMs` by default. A batch is safe to repeat: its ends, outcome and the task's
+ * progress are one conditional step under the lease, so a retried batch that had committed
+ * before its answer was lost is recognised and not counted twice.
+ */
+const BATCH_RETRY_DELAYS_MS: readonly number[] = Object.freeze([250, 500, 1000, 2000, 4000, 8000]);
+const MAX_BATCH_RETRIES = 20;
+
+function batchRetryDelays(factory: string, value: unknown): readonly number[] {
+  if (value === undefined) return BATCH_RETRY_DELAYS_MS;
+  if (!Array.isArray(value) || value.length > MAX_BATCH_RETRIES) {
+    throw new ValidationError(
+      `${factory}: batchRetryDelaysMs must be an array of at most ${MAX_BATCH_RETRIES} waits in ms, got ${quote(value)}`,
+      { target: "batchRetryDelaysMs" },
+    );
+  }
+  return Object.freeze(
+    value.map(
+      (delay, i) => optionalWholeNumber(factory, `batchRetryDelaysMs[${i}]`, delay ?? null) ?? 0,
+    ),
+  );
+}
 
 /** The store methods a runner calls. */
 const TASK_STORE_METHODS = [
@@ -84,6 +119,7 @@ function checkRunnerOptions(options: TaskRunnerOptions) {
     "leaseMs",
     "pollMs",
     "batchSize",
+    "batchRetryDelaysMs",
     "onError",
   ]);
   const { ledger } = options;
@@ -115,6 +151,7 @@ function checkRunnerOptions(options: TaskRunnerOptions) {
     leaseMs: optionalWholeNumber(factory, "leaseMs", options.leaseMs) ?? 30_000,
     pollMs: optionalWholeNumber(factory, "pollMs", options.pollMs) ?? 1000,
     batchSize: optionalWholeNumber(factory, "batchSize", options.batchSize),
+    batchRetryDelaysMs: batchRetryDelays(factory, options.batchRetryDelaysMs),
   };
 }
 /**
@@ -125,12 +162,28 @@ function checkRunnerOptions(options: TaskRunnerOptions) {
  * reports exactly what an uninterrupted run would have.
  */
 export function createTaskRunner(options: TaskRunnerOptions) {
-  const { ledger, store, owner, leaseMs, pollMs, batchSize } = checkRunnerOptions(options);
+  const { ledger, store, owner, leaseMs, pollMs, batchSize, batchRetryDelaysMs } =
+    checkRunnerOptions(options);
   const onError = options.onError ?? ((e) => console.error("session-ledger: task runner", e));
   let timer: NodeJS.Timeout | null = null;
   let stopping = false;
   let draining: Promise<void> | null = null;
   let warnedNotStarted = false;
+  /** Ends the wait before a batch's retry at once, when the runner is stopped. */
+  let wakeRetry: (() => void) | null = null;
+
+  const retryWait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        wakeRetry = null;
+        resolve();
+      }, ms);
+      wakeRetry = () => {
+        clearTimeout(timer);
+        wakeRetry = null;
+        resolve();
+      };
+    });
 
   /**
    * A task submitted while this runner is not started is only run by another node's runner. If
@@ -195,6 +248,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
     const { ids } = task.payload as { ids: string[] };
     const sizer = createBatchSizer({ fixed: batchSize, initial: 200, max: 5000 });
     let progress = task.progress;
+    let retries = 0;
     while (progress < ids.length) {
       if (stopping) {
         // Hand the task back at once rather than making another runner wait out the lease.
@@ -213,9 +267,20 @@ export function createTaskRunner(options: TaskRunnerOptions) {
           }),
         );
       } catch (error) {
+        const wait = error instanceof StorageError ? batchRetryDelaysMs[retries] : undefined;
+        if (wait !== undefined) {
+          // The same batch again after the wait (or back to the queue, if stopped meanwhile).
+          // Should the lease run out, another runner may take the task over: this one's write is
+          // then refused (null below) and it lets go.
+          retries++;
+          onError(error);
+          await retryWait(wait);
+          continue;
+        }
         await release(task, TaskStatus.Failed, failureText(error));
         return;
       }
+      retries = 0;
       // Null: another runner holds the task now; it carries on from the recorded progress.
       if (outcome === null) return;
       progress += batch.length;
@@ -238,6 +303,13 @@ export function createTaskRunner(options: TaskRunnerOptions) {
         throw new Error(`unknown task kind '${claimed.kind}'`);
       }
     } catch (error) {
+      // A store that failed outside a batch (reading the payload, recording the end) leaves
+      // the task RUNNING under this lease: once it runs out, a runner takes the task over from
+      // its recorded progress, as after a crash. Anything else fails the task.
+      if (error instanceof StorageError) {
+        onError(error);
+        return;
+      }
       await release(claimed, TaskStatus.Failed, failureText(error));
     }
   }
@@ -344,6 +416,7 @@ export function createTaskRunner(options: TaskRunnerOptions) {
       if (timer) clearInterval(timer);
       timer = null;
       stopping = true;
+      wakeRetry?.();
       await draining;
     },
   };

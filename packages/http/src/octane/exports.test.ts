@@ -282,9 +282,12 @@ describe("streaming", () => {
       });
       expect(response.statusCode).toBe(200);
       response.pause();
-      // Let the server fill the socket buffers, then it must stop.
+      // Let the server fill the socket buffers, then it must stop: the count taken once it has
+      // not moved for five readings in a row (a single quiet reading can be a stall of a loaded
+      // machine while the server is still filling them).
       let first = -1;
-      for (let i = 0; i < 50 && state.pulled !== first; i++) {
+      for (let i = 0, quiet = 0; i < 100 && quiet < 5; i++) {
+        quiet = state.pulled === first ? quiet + 1 : 0;
         first = state.pulled;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

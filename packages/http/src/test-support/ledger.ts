@@ -34,6 +34,8 @@ export interface TestLedgerOptions {
   runnerLedger?: (ledger: SessionLedger) => SessionLedger;
   /** @default 1000 */
   batchSize?: number;
+  /** The runner's waits before it retries a batch that failed with StorageError. */
+  batchRetryDelaysMs?: readonly number[];
 }
 
 /** Builds the ledger and starts its task runner; `close()` stops it. */
@@ -46,6 +48,7 @@ export function createTestLedger(options: TestLedgerOptions): TestLedger {
     store,
     pollMs: 10,
     batchSize: options.batchSize ?? 1000,
+    ...(options.batchRetryDelaysMs ? { batchRetryDelaysMs: options.batchRetryDelaysMs } : {}),
     onError: () => {},
   });
   taskRunner.start();

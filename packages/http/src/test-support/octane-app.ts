@@ -78,6 +78,7 @@ export interface TestAppOptions {
   /** Replaces the ledger the task runner works with (to inject failures). */
   runnerLedger?: (ledger: SessionLedger) => SessionLedger;
   batchSize?: number;
+  batchRetryDelaysMs?: readonly number[];
   /** @default a memory store */
   store?: SessionStore;
 }
