@@ -4,6 +4,7 @@
  * Both give the same guarantees: a transaction runs alone on the connection, and a
  * `SQLITE_BUSY` from another process is retried rather than surfaced.
  */
+import { performance } from "node:perf_hooks";
 import type { SqlStoreContext } from "@session-ledger/sql";
 import type { Database, Statement } from "better-sqlite3";
 import { CompiledQuery, type Kysely } from "kysely";
@@ -31,6 +32,14 @@ export interface StoreContext extends SqlStoreContext {
 }
 
 const BUSY_RETRIES = 8;
+
+/**
+ * The longest the host's own connection waits for another connection's lock inside one
+ * statement (its `PRAGMA busy_timeout`). better-sqlite3 waits on the thread that calls it, so a
+ * longer wait there would stall every request of the host; the store's `busyTimeoutMs` is waited
+ * out instead by retries with the event loop running between them (see {@link retryBusy}).
+ */
+export const HOST_LOCK_WAIT_MS = 10;
 const STATEMENT_CACHE_SIZE = 256;
 
 /** True for the errors another connection's lock causes, which are safe to retry. */
@@ -42,22 +51,28 @@ export function isBusyError(error: unknown): boolean {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Retries work that failed on a lock. The connection's busy timeout already waits for locks;
- * this covers what it cannot (a WAL snapshot gone stale, a lock held past the timeout).
+ * Retries work that failed on a lock, pausing (the event loop runs) between attempts. The
+ * connection's busy timeout waits inside each attempt; this covers what it cannot (a WAL
+ * snapshot gone stale, a lock held past the timeout). With `waitMs`, it goes on retrying until
+ * that long has passed since the first attempt: that is how the host's connection, whose own
+ * busy timeout is only {@link HOST_LOCK_WAIT_MS}, waits out the store's `busyTimeoutMs`.
  */
-export async function retryBusy<T>(work: () => T | Promise<T>): Promise<T> {
+export async function retryBusy<T>(work: () => T | Promise<T>, waitMs = 0): Promise<T> {
+  const started = performance.now();
   for (let attempt = 0; ; attempt++) {
     try {
       return await work();
     } catch (error) {
-      if (!isBusyError(error) || attempt >= BUSY_RETRIES) throw error;
-      await pause(Math.min(200, 5 * 2 ** attempt) * (0.5 + Math.random()));
+      const waited = performance.now() - started;
+      if (!isBusyError(error) || (attempt >= BUSY_RETRIES && waited >= waitMs)) throw error;
+      const backOff = Math.min(waitMs > 0 ? 50 : 200, 5 * 2 ** attempt) * (0.5 + Math.random());
+      await pause(waitMs > waited ? Math.min(backOff, waitMs - waited) : backOff);
     }
   }
 }
 
 /** A runner straight on better-sqlite3: the fastest path, used when given a `Database`. */
-export function createDatabaseRunner(db: Database): SqlRunner {
+export function createDatabaseRunner(db: Database, lockWaitMs = 0): SqlRunner {
   const statements = new Map<string, Statement>();
   // Set while a transaction owns the connection; everything else waits for it.
   let owner: Promise<void> | undefined;
@@ -107,7 +122,7 @@ export function createDatabaseRunner(db: Database): SqlRunner {
     return retryBusy(async () => {
       while (owner) await owner;
       return work();
-    });
+    }, lockWaitMs);
   };
 
   return {
@@ -134,7 +149,7 @@ export function createDatabaseRunner(db: Database): SqlRunner {
           owner = undefined;
           release();
         }
-      }),
+      }, lockWaitMs),
   };
 }
 
@@ -156,7 +171,7 @@ function withPlainNumbers<R>(rows: readonly R[]): R[] {
 }
 
 /** A runner through a caller's Kysely on the SQLite dialect (its driver serialises access). */
-export function createKyselyRunner<DB>(kysely: Kysely<DB>): SqlRunner {
+export function createKyselyRunner<DB>(kysely: Kysely<DB>, lockWaitMs = 0): SqlRunner {
   const on = (executor: Kysely<DB>): SqlRunner => ({
     async all<R>(query: CompiledQuery) {
       // The host owns the statements here, so their safe-integer mode is the host's.
@@ -169,22 +184,24 @@ export function createKyselyRunner<DB>(kysely: Kysely<DB>): SqlRunner {
   });
   const plain = on(kysely);
   return {
-    all: (query) => retryBusy(() => plain.all(query)),
-    run: (query) => retryBusy(() => plain.run(query)),
+    all: (query) => retryBusy(() => plain.all(query), lockWaitMs),
+    run: (query) => retryBusy(() => plain.run(query), lockWaitMs),
     transaction: (body) =>
-      retryBusy(() =>
-        // `connection()` holds the driver's single connection, so no other query interleaves.
-        kysely.connection().execute(async (connection) => {
-          await connection.executeQuery(CompiledQuery.raw("BEGIN IMMEDIATE"));
-          try {
-            const result = await body(on(connection));
-            await connection.executeQuery(CompiledQuery.raw("COMMIT"));
-            return result;
-          } catch (error) {
-            await connection.executeQuery(CompiledQuery.raw("ROLLBACK")).catch(() => undefined);
-            throw error;
-          }
-        }),
+      retryBusy(
+        () =>
+          // `connection()` holds the driver's single connection, so no other query interleaves.
+          kysely.connection().execute(async (connection) => {
+            await connection.executeQuery(CompiledQuery.raw("BEGIN IMMEDIATE"));
+            try {
+              const result = await body(on(connection));
+              await connection.executeQuery(CompiledQuery.raw("COMMIT"));
+              return result;
+            } catch (error) {
+              await connection.executeQuery(CompiledQuery.raw("ROLLBACK")).catch(() => undefined);
+              throw error;
+            }
+          }),
+        lockWaitMs,
       ),
   };
 }

@@ -22,6 +22,7 @@ import { sessionListing } from "./session-listing.js";
 import {
   createDatabaseRunner,
   createKyselyRunner,
+  HOST_LOCK_WAIT_MS,
   retryBusy,
   type SqlRunner,
 } from "./sql-runner.js";
@@ -43,8 +44,11 @@ export interface SqliteCommonOptions {
    */
   walMode?: boolean;
   /**
-   * How long a statement waits for another connection's lock before it fails (and the store
-   * retries it a few times with back-off).
+   * How long a call waits for another connection's lock before it fails with `StorageError`.
+   * The host's own connection waits at most 10 ms at a time inside a statement and retries,
+   * with the event loop running in between, until this long has passed, so a lock held
+   * elsewhere never stalls the host's thread for longer than that; the reader and checkpoint
+   * threads wait inside the statement.
    * @default 5000
    */
   busyTimeoutMs?: number;
@@ -183,10 +187,13 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
   }
   const prefix = requireTablePrefix(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
   const busyTimeoutMs = requireCount("busyTimeoutMs", options.busyTimeoutMs ?? 5000, 0);
-  // The timeout first, so switching the journal mode waits out another process's lock.
+  // The full timeout first, so switching the journal mode (once, at start) waits out another
+  // process's lock; then the host's short one, which the runner's retries extend to
+  // busyTimeoutMs with the event loop running between them.
   const pragmas = [
     `busy_timeout = ${busyTimeoutMs}`,
     ...(options.walMode === false ? [] : ["journal_mode = WAL"]),
+    `busy_timeout = ${Math.min(busyTimeoutMs, HOST_LOCK_WAIT_MS)}`,
   ];
   const { database, kysely } = options;
   if ((database === undefined) === (kysely === undefined)) {
@@ -207,7 +214,7 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
         storageFailure(`PRAGMA ${pragma}`, error);
       }
     }
-    const runner = createDatabaseRunner(database);
+    const runner = createDatabaseRunner(database, busyTimeoutMs);
     return {
       prefix,
       tables: tableNames(prefix),
@@ -234,7 +241,7 @@ function connect<DB>(options: SqliteStoreOptions<DB>): Connection {
     }
   }
   const own = ownKysely(kysely as Kysely<DB>);
-  const runner = createKyselyRunner(own);
+  const runner = createKyselyRunner(own, busyTimeoutMs);
   return {
     prefix,
     tables: tableNames(prefix),

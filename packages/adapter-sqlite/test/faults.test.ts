@@ -21,6 +21,7 @@ import { createSessionLedger, type SessionLedger, StorageError } from "@session-
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSqliteStore, type SqliteSessionStore } from "../src/index.js";
+import { HOST_LOCK_WAIT_MS } from "../src/sql-runner.js";
 import { bundleScript } from "./bundle-script.js";
 import { temporaryDirectory } from "./fixture.js";
 
@@ -223,6 +224,7 @@ describe.skipIf("refused" in probe)("a full disk (the database on an 8 MB tmpfs)
 });
 
 describe("another process holding the write lock past busy_timeout", () => {
+  const BUSY_TIMEOUT_MS = 1000;
   const temp = temporaryDirectory();
   const file = join(temp.dir, "locked.db");
   let database: Database.Database;
@@ -231,7 +233,7 @@ describe("another process holding the write lock past busy_timeout", () => {
 
   beforeAll(async () => {
     database = new Database(file);
-    store = createSqliteStore({ database, busyTimeoutMs: 100 });
+    store = createSqliteStore({ database, busyTimeoutMs: BUSY_TIMEOUT_MS });
     await store.migrate();
     ledger = createSessionLedger({ store });
     await ledger.create({ tenantId: TENANT, user: user("before"), sessionIdentifier: "before" });
@@ -280,6 +282,7 @@ describe("another process holding the write lock past busy_timeout", () => {
       last = performance.now();
     }, 5);
     let error: StorageError;
+    const started = performance.now();
     try {
       error = await storageFailure(
         ledger.create({ tenantId: TENANT, user: user("w"), sessionIdentifier: "locked-out" }),
@@ -287,8 +290,13 @@ describe("another process holding the write lock past busy_timeout", () => {
     } finally {
       clearInterval(ticker);
     }
+    const waited = performance.now() - started;
     expect(error.message).toMatch(/database is locked/);
-    // The store retries between waits of busy_timeout: the host's thread ran in between.
+    // The call waited out busyTimeoutMs before failing, but never inside one statement: the
+    // host's connection waits at most HOST_LOCK_WAIT_MS there, and the store's retries, with
+    // the host's thread running between them, make up the rest.
+    expect(waited).toBeGreaterThanOrEqual(BUSY_TIMEOUT_MS);
+    expect(database.pragma("busy_timeout", { simple: true })).toBe(HOST_LOCK_WAIT_MS);
     expect(ticks).toBeGreaterThan(0);
     console.info(
       `locked write: ${ticks} ticks of the host's timer, longest stall ${longestStall.toFixed(0)} ms`,
