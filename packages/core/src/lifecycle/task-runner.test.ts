@@ -170,17 +170,10 @@ describe("task runner", () => {
   });
 
   it("should mark a task FAILED and list the ids it did not get to when the store fails", async () => {
-    const { ledger, store } = setup();
+    const fixture = setup();
+    const { ledger, store } = fixture;
     const ids = await openSessions(ledger, "space-1", 30);
-    let calls = 0;
-    const failing = createSessionLedger({
-      store: {
-        ...store,
-        endTaskBatch: (...args) =>
-          ++calls === 2 ? Promise.reject(new Error("disk full")) : store.endTaskBatch(...args),
-      },
-      clock: ledger.now,
-    });
+    const failing = flakyLedger(fixture, (call) => call === 2, new Error("disk full"));
     const logged: unknown[] = [];
     const runner = createTaskRunner({
       ledger: failing,
@@ -201,19 +194,18 @@ describe("task runner", () => {
     expect(failed?.result?.failed).toEqual(ids.slice(10));
   });
 
-  /** A ledger whose task batches fail with StorageError while `failing(call)` says so. */
+  /** A ledger whose task batches fail with `error` (a StorageError) while `failing(call)` says so. */
   function flakyLedger(
     { ledger, store }: ReturnType<typeof setup>,
     failing: (call: number) => boolean,
+    error: Error = new StorageError("memory store: the connection was cut"),
   ) {
     let calls = 0;
     return createSessionLedger({
       store: {
         ...store,
         endTaskBatch: (...args) =>
-          failing(++calls)
-            ? Promise.reject(new StorageError("memory store: the connection was cut"))
-            : store.endTaskBatch(...args),
+          failing(++calls) ? Promise.reject(error) : store.endTaskBatch(...args),
       },
       clock: ledger.now,
     });
